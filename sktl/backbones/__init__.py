@@ -1,0 +1,29 @@
+"""Backbones: a registry of ImageNet architectures with named taps, truncation and weights.
+
+Every backbone takes RGB pixels in [0, 1]; the preprocessing that belongs to its weights is
+part of the built module.
+"""
+
+from ._build import Backbone, build_backbone
+from ._preprocessing import Preprocessing
+from ._receptive_field import receptive_field
+from ._registry import (
+    available_backbones,
+    get_backbone_spec,
+    list_layers,
+    list_weight_sources,
+)
+from ._spec import BackboneSpec, WeightSource
+
+__all__ = [
+    "Backbone",
+    "BackboneSpec",
+    "Preprocessing",
+    "WeightSource",
+    "available_backbones",
+    "build_backbone",
+    "get_backbone_spec",
+    "list_layers",
+    "list_weight_sources",
+    "receptive_field",
+]

@@ -1,0 +1,30 @@
+"""The ``sktl`` command: thin wrappers over the public API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import _demo
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sktl", description="sktl command-line tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _demo.add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``sktl`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, RuntimeError, OSError) as exc:
+        print(f"sktl {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Turn a layer's activation map into one feature row per image."""
+
+from __future__ import annotations
+
+import torch
+
+POOLINGS = ("avg", "max", "flatten", "gram")
+
+
+def gram_upper(fmap: torch.Tensor) -> torch.Tensor:
+    """Upper triangle (with diagonal) of the channel Gram matrix ``F F^T / (H W)``."""
+    n, c, h, w = fmap.shape
+    f = fmap.reshape(n, c, h * w)
+    gram = torch.bmm(f, f.transpose(1, 2)) / (h * w)
+    iu = torch.triu_indices(c, c, device=fmap.device)
+    return gram[:, iu[0], iu[1]]
+
+
+def pool_features(out: torch.Tensor, pooling: str) -> torch.Tensor:
+    """Pool an (n, C, H, W) map, or pass an (n, D) vector through, into (n, features)."""
+    if out.ndim == 2:
+        return out
+    if pooling == "avg":
+        return out.mean(dim=(2, 3))
+    if pooling == "max":
+        return out.amax(dim=(2, 3))
+    if pooling == "flatten":
+        return out.reshape(out.shape[0], -1)
+    if pooling == "gram":
+        return gram_upper(out)
+    raise ValueError(f"Unknown pooling {pooling!r}; use one of {POOLINGS}.")
+
+
+def pooled_feature_names(layer: str, pooling: str, feature_shape: tuple) -> list[str]:
+    """Feature names matching :func:`pool_features`'s columns."""
+    if len(feature_shape) == 1:
+        return [f"{layer}_{i}" for i in range(feature_shape[0])]
+    c, h, w = feature_shape
+    if pooling in ("avg", "max"):
+        return [f"{layer}_{pooling}_c{i}" for i in range(c)]
+    if pooling == "flatten":
+        return [f"{layer}_c{k}_y{y}_x{x}" for k in range(c) for y in range(h) for x in range(w)]
+    return [f"{layer}_gram_{i}_{j}" for i in range(c) for j in range(i, c)]

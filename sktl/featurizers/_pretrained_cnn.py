@@ -1,0 +1,302 @@
+"""PretrainedCNNFeaturizer: images -> features of an ImageNet CNN at a named layer."""
+
+from __future__ import annotations
+
+import numbers
+import os
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from tqdm.auto import tqdm
+
+from .._torch import resolve_device
+from ..backbones import build_backbone, get_backbone_spec
+from ..backbones._registry import check_layer
+from ..images import check_images, resolve_intensity_range, resolve_size, to_unit_tensor
+from ._cache import get_cache, network_key
+from ._image_shape import resolve_image_shape
+from ._pooling import POOLINGS, pool_features, pooled_feature_names
+
+
+def _is_packed(X) -> bool:
+    """True for the 2-D (n, H*W*C) form, including sparse input (rejected with sklearn's error)."""
+    if sp.issparse(X):
+        return True
+    try:
+        return np.asarray(X).ndim == 2
+    except ValueError:  # a ragged list of images: check_images explains
+        return False
+
+
+# Show a progress bar by default once a transform spans this many batches.
+_AUTO_PROGRESS_BATCHES = 20
+
+
+class PretrainedCNNFeaturizer(TransformerMixin, BaseEstimator):
+    """Features of a pretrained CNN at a chosen layer, for images in a scikit-learn Pipeline.
+
+        The backbone is cut at ``layer`` (only the layers up to it are built and run), fed with
+        the preprocessing that belongs to ``weights``, and its activations are pooled into one
+        float32 row per image.
+
+        Parameters
+        ----------
+        backbone : str, default="resnet18"
+            A registered backbone: "vgg16", "vgg19", "resnet18", "resnet50", "inception_v3",
+            "densenet121", "efficientnet_b0", "efficientnet_lite0" (see
+            :func:`sktl.backbones.available_backbones`).
+        layer : str or None, default=None
+            Tap to read, in the papers' vocabulary (VGG: "conv1_1" ... "conv5_4", "pool1" ...
+            "pool5", "fc6", "fc7"; ResNet: "conv1", "layer1" ... "layer4", "avgpool"; DenseNet:
+            "denseblock1" ..., "avgpool"; EfficientNet: "stem", "stage1" ... "stage7", "head",
+            "avgpool"). None means the backbone's global-pool (or fc7 for VGG) features. VGG conv
+            taps are taken after their ReLU.
+        weights : None, str, path-like or WeightSource, default="imagenet"
+            "imagenet" (torchvision weights, downloaded once and cached; offline packages for
+            efficientnet_lite0), a named offline source such as "vgg19_normalised", a path to a
+            state dict file (torchvision key layout, loaded with ``weights_only=True``), or None for
+            a random initialisation seeded by ``random_state`` (a control for "does ImageNet help?").
+        pooling : {"avg", "max", "flatten", "gram"}, default="avg"
+            How a spatial map (C, H, W) becomes a row: global average or max per channel (C
+            features), the whole map flattened (C*H*W, size dependent), or the upper triangle of the
+            channel Gram matrix ``F F^T / (H W)`` (C(C+1)/2 features). Taps that are already
+            vectors (fc, avgpool) are passed through for "avg", "max" and "flatten".
+        input_size : None, "native", int or (int, int), default=None
+            Resize images before the network: None keeps their size, "native" uses the backbone's
+            training size (224, or 299 for Inception v3).
+        image_shape : None or tuple, default=None
+            (H, W) or (H, W, C) of the packed 2-D form (n, H*W*C). One of H or W may be -1, to be
+            inferred from the number of columns, as in :func:`numpy.reshape`.
+        intensity_range : "auto" or (float, float), default="auto"
+            Pixel values mapped to black and white. "auto" reads uint8 as 0..255 and any other
+            dtype as 0..1. Label images (e.g. phases {0, 1, 2}) want ``(0, n_phases - 1)``.
+        batch_size : int, default=32
+            Images per forward pass.
+        device : str, default="cpu"
+            "cpu", "cuda", "cuda:N" or "auto".
+        progress : bool or None, default=None
+            Show a tqdm progress bar; None shows it for transforms of 20 batches or more.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the random initialisation when ``weights=None``.
+
+        Attributes
+        ----------
+        backbone_ : sktl.backbones.Backbone
+            The truncated network with its weights and preprocessing (pickled with the estimator,
+            so a fitted featurizer needs no network or weights cache to reload).
+        layer_ : str
+            The tap actually used.
+        image_shape_ : tuple of int
+            (H, W, C) of the images seen in ``fit``; ``transform`` requires the same.
+        n_features_in_ : int
+            H * W * C.
+        n_features_out_ : int
+            Number of output features.
+        feature_shape_ : tuple of int
+            Shape of the tap's activation for one image.
+
+        Examples
+        --------
+        >>> import numpy as np
+    import scipy.sparse as sp
+        >>> from sktl import PretrainedCNNFeaturizer
+        >>> X = np.random.default_rng(0).random((4, 32, 32))
+        >>> f = PretrainedCNNFeaturizer("resnet18", layer="layer2", weights=None, random_state=0)
+        >>> f.fit_transform(X).shape
+        (4, 128)
+    """
+
+    _parameter_constraints: dict = {
+        "backbone": [str],
+        "layer": [str, None],
+        "weights": "no_validation",
+        "pooling": [StrOptions(set(POOLINGS))],
+        "input_size": [
+            None,
+            StrOptions({"native"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+            tuple,
+            list,
+        ],
+        "image_shape": [None, tuple, list],
+        "intensity_range": [StrOptions({"auto"}), tuple, list],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "device": [str],
+        "progress": ["boolean", None],
+        "random_state": ["random_state"],
+        "cache": ["boolean", str, os.PathLike],
+    }
+
+    def __init__(
+        self,
+        backbone="resnet18",
+        layer=None,
+        weights="imagenet",
+        pooling="avg",
+        input_size=None,
+        image_shape=None,
+        intensity_range="auto",
+        batch_size=32,
+        device="cpu",
+        progress=None,
+        random_state=None,
+        cache=False,
+    ):
+        self.backbone = backbone
+        self.layer = layer
+        self.weights = weights
+        self.pooling = pooling
+        self.input_size = input_size
+        self.image_shape = image_shape
+        self.intensity_range = intensity_range
+        self.batch_size = batch_size
+        self.device = device
+        self.progress = progress
+        self.random_state = random_state
+        self.cache = cache
+
+    # -- input handling -------------------------------------------------------------------
+    def _check_X(self, X, reset: bool) -> np.ndarray:
+        if _is_packed(X):
+            X = validate_data(self, X, reset=reset, dtype="numeric", ensure_all_finite=True)
+            shape = resolve_image_shape(self.image_shape, X.shape[1])
+            images = check_images(X, image_shape=shape)
+        else:
+            images = check_images(X, image_shape=self._explicit_shape())
+            if reset:
+                self.n_features_in_ = int(np.prod(images.shape[1:]))
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+        if not reset and tuple(images.shape[1:]) != self.image_shape_:
+            raise ValueError(
+                f"Images have shape {tuple(images.shape[1:])} but this featurizer was fitted on "
+                f"{self.image_shape_}; resize them or refit."
+            )
+        return images
+
+    def _explicit_shape(self):
+        if self.image_shape is None or any(int(s) == -1 for s in self.image_shape):
+            return None
+        return self.image_shape
+
+    def _size(self, spec):
+        if isinstance(self.input_size, str):
+            return (spec.native_size, spec.native_size)
+        return resolve_size(self.input_size)
+
+    # -- estimator API --------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the images, build the truncated backbone and size the output.
+
+        Parameters
+        ----------
+        X : array-like
+            Images of shape (n, H, W), (n, H, W, C), or (n, H*W*C) with ``image_shape``.
+        y : ignored
+
+        Returns
+        -------
+        self : PretrainedCNNFeaturizer
+        """
+        spec = get_backbone_spec(self.backbone)
+        layer = check_layer(spec, self.layer)
+        if isinstance(self.intensity_range, (tuple, list)):
+            resolve_intensity_range(self.intensity_range, np.float32)
+        images = self._check_X(X, reset=True)
+        self.image_shape_ = tuple(int(s) for s in images.shape[1:])
+        self.layer_ = layer
+        self.backbone_ = build_backbone(spec.name, layer, self.weights, self.random_state)
+        self.input_size_ = self._size(spec)
+        probe = self._forward(images[:1], pooled=False)
+        self.feature_shape_ = tuple(probe.shape[1:])
+        if self.pooling == "gram" and len(self.feature_shape_) != 3:
+            raise ValueError(
+                f"pooling='gram' needs a spatial layer, but {spec.name} layer {layer!r} outputs a "
+                f"vector of shape {self.feature_shape_}; choose a conv/pool layer."
+            )
+        self.n_features_out_ = len(pooled_feature_names(layer, self.pooling, self.feature_shape_))
+        if self.cache is not False:
+            self.network_key_ = network_key(
+                self.backbone_, self.pooling, self.input_size_, self.intensity_range
+            )
+        return self
+
+    def _forward(self, images: np.ndarray, pooled: bool = True) -> torch.Tensor:
+        device = resolve_device(self.device)
+        # channels-last activations let oneDNN pick its fastest CPU convolutions
+        model = self.backbone_.to(device=device, memory_format=torch.channels_last)
+        lo_hi = resolve_intensity_range(self.intensity_range, images.dtype)
+        x = to_unit_tensor(
+            images, lo_hi, channels=3, size=self.input_size_, device=device, channels_last=True
+        )
+        try:
+            with torch.inference_mode():
+                out = model(x)
+        except RuntimeError as exc:
+            if "size" in str(exc).lower() or "kernel" in str(exc).lower():
+                raise ValueError(
+                    f"Images of size {tuple(x.shape[-2:])} are too small for {self.backbone} up to "
+                    f"layer {self.layer_!r} ({exc}). Use a shallower layer or input_size="
+                    f"'native' (resize to {get_backbone_spec(self.backbone).native_size} px)."
+                ) from exc
+            raise
+        return pool_features(out, self.pooling) if pooled else out
+
+    def transform(self, X):
+        """Features of each image.
+
+        Parameters
+        ----------
+        X : array-like
+            Images of the shape seen in ``fit``.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out_), float32
+        """
+        check_is_fitted(self, "backbone_")
+        images = self._check_X(X, reset=False)
+        if self.cache is False:
+            return self._transform_images(images)
+        directory = None if self.cache is True else self.cache
+        return get_cache(directory).get_or_compute(
+            self.network_key_, images, self._transform_images
+        )
+
+    def _transform_images(self, images: np.ndarray) -> np.ndarray:
+        n = images.shape[0]
+        out = np.empty((n, self.n_features_out_), dtype=np.float32)
+        starts = range(0, n, self.batch_size)
+        show = self.progress if self.progress is not None else len(starts) >= _AUTO_PROGRESS_BATCHES
+        for start in tqdm(
+            starts, desc=f"{self.backbone}:{self.layer_}", disable=not show, unit="batch"
+        ):
+            stop = min(start + self.batch_size, n)
+            out[start:stop] = self._forward(images[start:stop]).cpu().numpy()
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features, e.g. ``"pool3_avg_c12"`` or ``"pool3_gram_0_5"``.
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self, "backbone_")
+        names = pooled_feature_names(self.layer_, self.pooling, self.feature_shape_)
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags

@@ -1,0 +1,17 @@
+"""Image input contract: validation, intensity scaling, channel handling and resizing."""
+
+from ._contract import (
+    check_images,
+    normalize_image_shape,
+    resolve_intensity_range,
+    resolve_size,
+)
+from ._tensor import to_unit_tensor
+
+__all__ = [
+    "check_images",
+    "normalize_image_shape",
+    "resolve_intensity_range",
+    "resolve_size",
+    "to_unit_tensor",
+]
