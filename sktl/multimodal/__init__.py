@@ -1,0 +1,6 @@
+"""Multimodal regression (DMTL-R): images + descriptors -> targets, and its baselines."""
+
+from ._input import multimodal_input
+from ._regressors import DescriptorRegressor, ImageRegressor, MultimodalRegressor
+
+__all__ = ["DescriptorRegressor", "ImageRegressor", "MultimodalRegressor", "multimodal_input"]

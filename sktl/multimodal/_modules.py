@@ -1,0 +1,98 @@
+"""Torch modules of the DMTL-R family: image branch, descriptor branch, fused head."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+def mlp(
+    n_in: int, units: Sequence[int], dropout: float, *, dropout_first: float = 0.0
+) -> nn.Sequential:
+    """Dense -> ReLU -> Dropout blocks; ``dropout_first`` drops the input itself."""
+    layers: list[nn.Module] = []
+    if dropout_first > 0:
+        layers.append(nn.Dropout(dropout_first))
+    for n_out in units:
+        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        n_in = n_out
+    return nn.Sequential(*layers)
+
+
+class GlobalPool(nn.Module):
+    """Average a (n, C, H, W) map to (n, C); pass an (n, D) vector through."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=(2, 3)) if x.ndim == 4 else x
+
+
+class MultimodalNet(nn.Module):
+    """Image branch + descriptor branch, concatenated, then dense layers to the targets.
+
+    The reference architecture (Deep Multimodal Transfer-Learned Regressor): image features ->
+    Dropout(0.4) -> Dense(1000); descriptors -> MLP 100-100-50 with ReLU and dropout 0.3;
+    concatenation -> Dense(1000) -> Dropout(0.3) -> Dense(100) -> Dropout(0.3) -> linear output.
+    Either branch can be absent, which gives the paper's image-only and descriptor-only
+    baselines with the same code.
+
+    Parameters
+    ----------
+    n_image : int or None
+        Width of the image features (None: no image branch).
+    n_desc : int or None
+        Number of descriptors (None: no descriptor branch).
+    n_out : int
+        Number of targets.
+    image_encoder : nn.Module, optional
+        Trainable part of the backbone, applied to the ``image`` input first (its output is
+        globally average-pooled). None when the image input already is a feature vector.
+    """
+
+    def __init__(
+        self,
+        n_image: int | None,
+        n_desc: int | None,
+        n_out: int,
+        *,
+        image_units: Sequence[int] = (1000,),
+        image_dropout: float = 0.4,
+        desc_units: Sequence[int] = (100, 100, 50),
+        desc_dropout: float = 0.3,
+        head_units: Sequence[int] = (1000, 100),
+        head_dropout: float = 0.3,
+        image_encoder: nn.Module | None = None,
+    ):
+        super().__init__()
+        if n_image is None and n_desc is None:
+            raise ValueError(
+                "MultimodalNet needs at least one of the image and descriptor branches."
+            )
+        width = 0
+        self.image_encoder = (
+            None if image_encoder is None else nn.Sequential(image_encoder, GlobalPool())
+        )
+        self.image_branch = None
+        if n_image is not None:
+            self.image_branch = mlp(n_image, image_units, 0.0, dropout_first=image_dropout)
+            width += image_units[-1] if image_units else n_image
+        self.desc_branch = None
+        if n_desc is not None:
+            self.desc_branch = mlp(n_desc, desc_units, desc_dropout)
+            width += desc_units[-1] if desc_units else n_desc
+        self.head = mlp(width, head_units, head_dropout)
+        self.out = nn.Linear(head_units[-1] if head_units else width, n_out)
+
+    def forward(self, image: torch.Tensor | None = None, features: torch.Tensor | None = None):
+        parts = []
+        if self.image_branch is not None:
+            if self.image_encoder is not None:
+                image = self.image_encoder(image)
+            parts.append(self.image_branch(image))
+        if self.desc_branch is not None:
+            parts.append(self.desc_branch(features))
+        z = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+        return self.out(self.head(z))
