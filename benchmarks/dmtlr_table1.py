@@ -1,0 +1,232 @@
+"""DMTL-R, the paper's Table 1 on our data: multimodal vs image-only vs descriptor-only.
+
+Data: the spinodal-decomposition set of ``sktl.datasets`` (the embedded 500-sample set by
+default, or ``--n-samples N`` generated and cached). Backbones: the offline normalised VGG19,
+offline EfficientNet-Lite0, and EfficientNet-Lite0 with random weights (does ImageNet help?).
+Single-target (one model per target) and multi-target (one model for all). R2 per target with
+a 95% t-interval over ``--splits`` random 2/3-1/3 splits; DummyRegressor and a hyperopt-sklearn
+AutoML model on the descriptors as references. Also times a 3-fold x 4-configuration grid
+search with and without the frozen-feature cache.
+
+    python benchmarks/dmtlr_table1.py --out bench-out            # full (about an hour)
+    python benchmarks/dmtlr_table1.py --quick --out bench-out    # a few minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+from sklearn.dummy import DummyRegressor
+from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit
+from tqdm.auto import tqdm
+
+from sktl import (
+    DescriptorRegressor,
+    HyperoptRegressor,
+    ImageRegressor,
+    MultimodalRegressor,
+    multimodal_input,
+)
+from sktl.datasets import load_spinodal, make_spinodal
+from sktl.featurizers._cache import get_cache
+
+BACKBONES = {
+    "VGG19 (ImageNet, normalised)": dict(
+        backbone="vgg19", layer="pool5", weights="vgg19_normalised"
+    ),
+    "EffNet-Lite0 (ImageNet)": dict(backbone="efficientnet_lite0", weights="imagenet"),
+    "EffNet-Lite0 (random)": dict(backbone="efficientnet_lite0", weights=None),
+}
+
+
+def ci95(values):
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float(values.mean()), float("nan")
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return float(values.mean()), float(half)
+
+
+def evaluate(make_model, X, Y, splits, single_target: bool, desc_only: bool = False):
+    """R2 per target per split for a model factory; one model per target if single_target."""
+    scores = np.zeros((len(splits), Y.shape[1]))
+    for s, (tr, te) in enumerate(splits):
+        Xtr, Xte = (X["features"][tr], X["features"][te]) if desc_only else (X[tr], X[te])
+        if single_target:
+            for j in range(Y.shape[1]):
+                pred = make_model(s).fit(Xtr, Y[tr, j]).predict(Xte)
+                scores[s, j] = r2_score(Y[te, j], pred)
+        else:
+            pred = make_model(s).fit(Xtr, Y[tr]).predict(Xte).reshape(len(te), -1)
+            scores[s] = [r2_score(Y[te, j], pred[:, j]) for j in range(Y.shape[1])]
+    return scores
+
+
+def cache_speedup(X, Y, common, epochs):
+    """Fit time of a 3-fold x 4-config grid with and without the frozen-feature cache."""
+    grid = {"head_dropout": [0.0, 0.3], "lr": [1e-3, 3e-3]}
+    times = {}
+    for cache in (False, True):
+        get_cache(None).clear()
+        model = MultimodalRegressor(**common, max_epochs=epochs, cache=cache, random_state=0)
+        t0 = time.perf_counter()
+        GridSearchCV(model, grid, cv=KFold(3, shuffle=True, random_state=0)).fit(X, Y)
+        times[cache] = time.perf_counter() - t0
+    return times[False], times[True]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("bench-out"))
+    parser.add_argument(
+        "--n-samples",
+        type=int,
+        default=None,
+        help="generate this many samples instead of the embedded 500",
+    )
+    parser.add_argument("--splits", type=int, default=None)
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--max-evals", type=int, default=None, help="hyperopt trials per target")
+    args = parser.parse_args(argv)
+    n_splits = args.splits or (2 if args.quick else 5)
+    epochs = args.epochs or (20 if args.quick else 60)
+    max_evals = args.max_evals or (4 if args.quick else 25)
+
+    data = (
+        load_spinodal() if args.n_samples is None else make_spinodal(args.n_samples, random_state=0)
+    )
+    images = np.asarray(data.images, dtype=np.float32)
+    D = np.asarray(data.descriptors, dtype=np.float64)
+    Y = np.asarray(data.targets, dtype=np.float64)
+    names = list(data.target_names)
+    lo, hi = float(images.min()), float(images.max())
+    X = multimodal_input(images, D)
+    splits = list(ShuffleSplit(n_splits, test_size=1 / 3, random_state=0).split(images))
+    print(
+        f"{len(images)} samples, {D.shape[1]} descriptors, {len(names)} targets, "
+        f"{n_splits} splits, {epochs} epochs"
+    )
+
+    backbones = dict(list(BACKBONES.items())[1:2]) if args.quick else BACKBONES
+    rows = {}  # (setting, model) -> scores (splits x targets)
+    jobs = []
+    for setting, single in (("single-target", True), ("multi-target", False)):
+        jobs.append(
+            (
+                setting,
+                "descriptor-only",
+                lambda s: DescriptorRegressor(max_epochs=epochs, random_state=s),
+                single,
+                True,
+            )
+        )
+        for bname, bkw in backbones.items():
+            common = dict(**bkw, intensity_range=(lo, hi), max_epochs=epochs)
+            jobs.append(
+                (
+                    setting,
+                    f"image-only [{bname}]",
+                    lambda s, c=common: ImageRegressor(**c, random_state=s),
+                    single,
+                    False,
+                )
+            )
+            jobs.append(
+                (
+                    setting,
+                    f"multimodal [{bname}]",
+                    lambda s, c=common: MultimodalRegressor(**c, random_state=s),
+                    single,
+                    False,
+                )
+            )
+    jobs.append(("reference", "DummyRegressor (mean)", lambda s: DummyRegressor(), False, True))
+    jobs.append(
+        (
+            "reference",
+            f"hyperopt-sklearn on descriptors ({max_evals} evals)",
+            lambda s: HyperoptRegressor(max_evals=max_evals, cv=3, random_state=s),
+            False,
+            True,
+        )
+    )
+    for setting, model, factory, single, desc_only in tqdm(jobs, desc="models"):
+        t0 = time.perf_counter()
+        rows[(setting, model)] = evaluate(factory, X, Y, splits, single, desc_only)
+        tqdm.write(
+            f"{setting:13s} {model:55s} mean R2 {rows[(setting, model)].mean():.3f} "
+            f"({time.perf_counter() - t0:.0f} s)"
+        )
+
+    lines = [
+        "| setting | model | " + " | ".join(names) + " | mean |",
+        "|---|---|" + "---|" * (len(names) + 1),
+    ]
+    summary = {}
+    for (setting, model), sc in rows.items():
+        cells = [ci95(sc[:, j]) for j in range(len(names))]
+        summary[f"{setting} / {model}"] = {n: c for n, c in zip(names, cells, strict=True)}
+        lines.append(
+            f"| {setting} | {model} | "
+            + " | ".join(f"{m:.3f} ± {h:.3f}" for m, h in cells)
+            + f" | {sc.mean():.3f} |"
+        )
+    table = "\n".join(lines)
+
+    # multimodal >= both baselines on every target (means), and CI-separated where possible
+    verdict = []
+    for setting in ("single-target", "multi-target"):
+        desc = rows[(setting, "descriptor-only")]
+        for bname in backbones:
+            mm, im = (
+                rows[(setting, f"multimodal [{bname}]")],
+                rows[(setting, f"image-only [{bname}]")],
+            )
+            wins = [
+                (mm[:, j].mean() >= max(desc[:, j].mean(), im[:, j].mean()))
+                for j in range(len(names))
+            ]
+            sep = []
+            for j in range(len(names)):
+                m, h = ci95(mm[:, j])
+                best = max((ci95(desc[:, j]), ci95(im[:, j])), key=lambda c: c[0])
+                sep.append(m - h > best[0] + best[1])
+            verdict.append(
+                f"- {setting}, {bname}: multimodal >= both baselines on "
+                f"{sum(wins)}/{len(names)} targets; CI-separated on {sum(sep)}/{len(names)}"
+            )
+
+    t_plain, t_cached = cache_speedup(
+        X,
+        Y,
+        dict(
+            backbone="vgg19",
+            layer="pool5",
+            weights="vgg19_normalised",
+            intensity_range=(lo, hi),
+            input_size=128 if args.quick else "native",
+        ),
+        epochs=5 if args.quick else 20,
+    )
+    speed = (
+        f"3-fold x 4-config grid (VGG19 at {128 if args.quick else 224} px): "
+        f"{t_plain:.1f} s without cache, {t_cached:.1f} s with cache, "
+        f"speed-up {t_plain / t_cached:.1f}x"
+    )
+
+    report = "\n".join([table, "", *verdict, "", speed])
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "dmtlr_table1.md").write_text(report + "\n")
+    (args.out / "dmtlr_table1.json").write_text(json.dumps(summary, indent=1))
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Parity plots and loss curves of regression results."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_parity(y_true, predictions: dict, target_names=None, *, ncols: int = 3):
+    """Predicted against true values, one panel per target, one colour per model.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_targets)
+    predictions : dict of str -> array-like
+        Model name -> predictions of the same shape as ``y_true``.
+    target_names : list of str, optional
+    ncols : int, default=3
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    plt = _plt()
+    from sklearn.metrics import r2_score
+
+    y_true = np.asarray(y_true, dtype=float).reshape(len(y_true), -1)
+    n_targets = y_true.shape[1]
+    names = list(target_names) if target_names is not None else [f"y{j}" for j in range(n_targets)]
+    ncols = min(ncols, n_targets)
+    nrows = int(np.ceil(n_targets / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.4 * nrows), squeeze=False)
+    for j in range(n_targets):
+        ax = axes.flat[j]
+        lo, hi = y_true[:, j].min(), y_true[:, j].max()
+        for model, pred in predictions.items():
+            p = np.asarray(pred, dtype=float).reshape(len(y_true), -1)[:, j]
+            ax.scatter(
+                y_true[:, j],
+                p,
+                s=8,
+                alpha=0.6,
+                label=f"{model} (R2 {r2_score(y_true[:, j], p):.2f})",
+            )
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+        ax.set(title=names[j], xlabel="true", ylabel="predicted")
+        ax.legend(fontsize=7, loc="upper left")
+    for ax in list(axes.flat)[n_targets:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_loss_curves(histories: dict):
+    """Training (and validation) loss per epoch, one line per model.
+
+    Parameters
+    ----------
+    histories : dict of str -> list of dict
+        Model name -> an estimator's ``history_`` (dicts with "train_loss" and maybe
+        "valid_loss").
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for name, history in histories.items():
+        epochs = np.arange(1, len(history) + 1)
+        (line,) = ax.plot(epochs, [h["train_loss"] for h in history], label=f"{name} train")
+        if history and "valid_loss" in history[0]:
+            ax.plot(
+                epochs,
+                [h["valid_loss"] for h in history],
+                "--",
+                color=line.get_color(),
+                label=f"{name} valid",
+            )
+    ax.set(xlabel="epoch", ylabel="loss (standardised MSE)", yscale="log")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
