@@ -12,11 +12,15 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNetRegressor
-from skorch.callbacks import EarlyStopping, LRScheduler
-from skorch.dataset import ValidSplit
 
-from .._torch import resolve_device, seed_from_random_state
+from .._skorch import (
+    TRAINING_CONSTRAINTS,
+    build_regressor_net,
+    check_targets,
+    history_records,
+    seeded,
+)
+from .._torch import seed_from_random_state
 from ..backbones import build_backbone, get_backbone_spec
 from ..backbones._registry import check_layer
 from ..featurizers import PretrainedCNNFeaturizer
@@ -24,51 +28,7 @@ from ..images import resolve_intensity_range, resolve_size, to_unit_tensor
 from ._input import FEATURES_KEY, IMAGE_KEY, features_array, split_multimodal
 from ._modules import MultimodalNet
 
-
-def check_targets(y, n_samples: int) -> np.ndarray:
-    """Validate regression targets and return them as float64 (n, n_targets).
-
-    The caller keeps ``np.asarray(y).ndim`` to give 1-D predictions for 1-D targets.
-    """
-    y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
-    if y.dtype == object or not np.issubdtype(y.dtype, np.number):
-        try:
-            y = y.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"Targets must be numeric; got dtype {y.dtype}.") from exc
-    if y.ndim not in (1, 2):
-        raise ValueError(f"y must be 1-D or 2-D (n_samples, n_targets); got shape {y.shape}.")
-    if len(y) != n_samples:
-        raise ValueError(f"X has {n_samples} samples but y has {len(y)}: they must match.")
-    if not np.isfinite(y).all():
-        raise ValueError("Input y contains NaN or infinity; drop or impute those samples first.")
-    return y.reshape(len(y), -1).astype(np.float64)
-
-
-class _KerasDecay:
-    """Keras' time-based decay, ``lr_t = lr / (1 + decay * t)`` with t counted in batches."""
-
-    def __init__(self, decay: float):
-        self.decay = decay
-
-    def __call__(self, step: int) -> float:
-        return 1.0 / (1.0 + self.decay * step)
-
-
-COMMON_CONSTRAINTS: dict = {
-    "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-    "lr_decay": [Interval(numbers.Real, 0, None, closed="left")],
-    "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-    "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-    "early_stopping": ["boolean"],
-    "patience": [Interval(numbers.Integral, 1, None, closed="left")],
-    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-    "standardize": ["boolean"],
-    "device": [str],
-    "verbose": ["verbose"],
-    "random_state": ["random_state"],
-}
+COMMON_CONSTRAINTS: dict = {**TRAINING_CONSTRAINTS, "standardize": ["boolean"]}
 
 IMAGE_CONSTRAINTS: dict = {
     "backbone": [str],
@@ -232,8 +192,7 @@ class BaseMultimodalRegressor(RegressorMixin, BaseEstimator):
                     probe = tail.eval()(torch.from_numpy(inputs[IMAGE_KEY][:1]))
                 tail.train()
                 n_image = probe.shape[1]
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             module = MultimodalNet(
                 n_image,
                 self.n_descriptors_ if self._uses_descriptors else None,
@@ -241,46 +200,23 @@ class BaseMultimodalRegressor(RegressorMixin, BaseEstimator):
                 image_encoder=tail,
                 **self._net_kwargs(),
             )
-            callbacks = []
-            if self.lr_decay > 0:
-                callbacks.append(
-                    (
-                        "lr_decay",
-                        LRScheduler(
-                            torch.optim.lr_scheduler.LambdaLR,
-                            lr_lambda=_KerasDecay(self.lr_decay),
-                            step_every="batch",
-                        ),
-                    )
-                )
-            if self.early_stopping:
-                callbacks.append(
-                    ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
-                )
-            net = NeuralNetRegressor(
-                module=module,
-                criterion=torch.nn.MSELoss,
-                optimizer=torch.optim.Adam,
-                optimizer__weight_decay=self.weight_decay,
+            net = build_regressor_net(
+                module,
+                seed=seed,
                 lr=self.lr,
                 batch_size=self.batch_size,
                 max_epochs=self.max_epochs,
-                train_split=(
-                    ValidSplit(self.validation_fraction, random_state=seed)
-                    if self.early_stopping
-                    else None
-                ),
-                iterator_train__shuffle=True,
-                callbacks=callbacks,
-                device=str(resolve_device(self.device)),
+                weight_decay=self.weight_decay,
+                lr_decay=self.lr_decay,
+                early_stopping=self.early_stopping,
+                patience=self.patience,
+                validation_fraction=self.validation_fraction,
+                device=self.device,
                 verbose=self.verbose,
             )
             net.fit(inputs, Yt)
         self.net_ = net
-        self.history_ = [
-            {k: epoch[k] for k in ("epoch", "train_loss", "valid_loss", "dur") if k in epoch}
-            for epoch in net.history
-        ]
+        self.history_ = history_records(net)
         return self
 
     def predict(self, X):
