@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval
 from skorch import NeuralNetRegressor
-from skorch.callbacks import EarlyStopping, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 
 from ._torch import resolve_device
@@ -67,6 +67,35 @@ class KerasDecay:
         return 1.0 / (1.0 + self.decay * step)
 
 
+class EpochSnapshot(Callback):
+    """Keep the module as it was at the end of the last finished epoch.
+
+    skorch swallows a KeyboardInterrupt inside ``fit`` and returns a net whose weights are
+    half-way through an epoch. With this callback an interrupted fit ends with the weights of
+    the last finished epoch (and the partial history row removed); if no epoch finished, the
+    KeyboardInterrupt is raised again so the estimator stays as it was before ``fit``.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.snapshot_, self.in_epoch_, self.interrupted_ = None, False, False
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.in_epoch_ = True
+
+    def on_epoch_end(self, net, **kwargs):
+        self.in_epoch_ = False
+        self.snapshot_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+
+    def on_train_end(self, net, **kwargs):
+        if not self.in_epoch_:
+            return
+        self.interrupted_ = True
+        if self.snapshot_ is None:
+            raise KeyboardInterrupt("fit was interrupted before the first epoch finished")
+        net.module_.load_state_dict(self.snapshot_)
+        del net.history[-1]
+
+
 def build_regressor_net(
     module: torch.nn.Module,
     *,
@@ -92,7 +121,8 @@ def build_regressor_net(
     skorch's default would silently hold out 20% inside every CV fold. With early stopping the
     validation split is seeded, so the same ``seed`` gives the same split.
     """
-    cbs = list(callbacks)
+    # first, so that EarlyStopping(load_best=True) still has the last word
+    cbs = [("epoch_snapshot", EpochSnapshot()), *callbacks]
     if lr_decay > 0:
         cbs.append(
             (
@@ -133,6 +163,11 @@ def seeded(seed: int):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
+
+
+def was_interrupted(net) -> bool:
+    """True when the last fit of ``net`` was stopped by a KeyboardInterrupt mid-epoch."""
+    return bool(getattr(dict(net.callbacks_).get("epoch_snapshot"), "interrupted_", False))
 
 
 def history_records(net) -> list[dict]:

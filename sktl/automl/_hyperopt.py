@@ -13,6 +13,7 @@ from sklearn.linear_model import RidgeCV
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._atomic import atomic_fit
 from .._torch import seed_from_random_state
 
 
@@ -158,6 +159,7 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
             )
         return search
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Run one hyperopt search per target and refit the best model on all of ``X``.

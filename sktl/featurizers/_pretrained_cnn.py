@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
+from .._atomic import atomic_fit
 from .._torch import resolve_device
 from ..backbones import build_backbone, get_backbone_spec
 from ..backbones._registry import check_layer
@@ -189,6 +190,7 @@ class PretrainedCNNFeaturizer(TransformerMixin, BaseEstimator):
         return resolve_size(self.input_size)
 
     # -- estimator API --------------------------------------------------------------------
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the images, build the truncated backbone and size the output.

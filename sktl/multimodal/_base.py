@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -13,12 +14,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._atomic import atomic_fit
 from .._skorch import (
     TRAINING_CONSTRAINTS,
     build_regressor_net,
     check_targets,
     history_records,
     seeded,
+    was_interrupted,
 )
 from .._torch import seed_from_random_state
 from ..backbones import build_backbone, get_backbone_spec
@@ -144,6 +147,7 @@ class BaseMultimodalRegressor(RegressorMixin, BaseEstimator):
             out[FEATURES_KEY] = np.ascontiguousarray(F, dtype=np.float32)
         return out
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the network.
@@ -217,6 +221,14 @@ class BaseMultimodalRegressor(RegressorMixin, BaseEstimator):
             net.fit(inputs, Yt)
         self.net_ = net
         self.history_ = history_records(net)
+        self.interrupted_ = was_interrupted(net)
+        if self.interrupted_:
+            warnings.warn(
+                f"{type(self).__name__}.fit was interrupted; the model is kept as it was at the "
+                f"end of epoch {len(self.history_)}.",
+                UserWarning,
+                stacklevel=2,
+            )
         return self
 
     def predict(self, X):
