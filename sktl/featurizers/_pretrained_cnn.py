@@ -17,7 +17,7 @@ from .._atomic import atomic_fit
 from .._torch import resolve_device
 from ..backbones import build_backbone, get_backbone_spec
 from ..backbones._registry import check_layer
-from ..images import check_images, resolve_intensity_range, resolve_size, to_unit_tensor
+from ..images import check_images, is_lazy, resolve_intensity_range, resolve_size, to_unit_tensor
 from ._cache import get_cache, network_key
 from ._image_shape import resolve_image_shape
 from ._pooling import POOLINGS, pool_features, pooled_feature_names
@@ -27,6 +27,8 @@ def _is_packed(X) -> bool:
     """True for the 2-D (n, H*W*C) form, including sparse input (rejected with sklearn's error)."""
     if sp.issparse(X):
         return True
+    if is_lazy(X):  # streamed: never load it to look at its shape
+        return False
     try:
         return np.asarray(X).ndim == 2
     except ValueError:  # a ragged list of images: check_images explains

@@ -6,9 +6,14 @@ from ._contract import (
     resolve_intensity_range,
     resolve_size,
 )
+from ._lazy import ImageFiles, LazyImages, is_lazy, read_image
 from ._tensor import to_unit_tensor
 
 __all__ = [
+    "ImageFiles",
+    "LazyImages",
+    "is_lazy",
+    "read_image",
     "check_images",
     "normalize_image_shape",
     "resolve_intensity_range",

@@ -18,6 +18,8 @@ import numbers
 
 import numpy as np
 
+from ._lazy import LazyImages, is_lazy
+
 VALID_CHANNELS = (1, 3)
 
 
@@ -90,8 +92,10 @@ def check_images(X, *, image_shape=None, ensure_finite: bool = True) -> np.ndarr
         On any shape, dtype or value that does not fit the contract, with a message that says
         what was found and what to pass instead.
     """
-    X = _as_array(X)
     shape = normalize_image_shape(image_shape)
+    if is_lazy(X):
+        return _check_lazy(X, shape)
+    X = _as_array(X)
     if X.dtype == bool:
         X = X.astype(np.uint8)
     if not (np.issubdtype(X.dtype, np.number)) or np.iscomplexobj(X):
@@ -140,6 +144,26 @@ def check_images(X, *, image_shape=None, ensure_finite: bool = True) -> np.ndarr
                 f"index {int(bad[0])}. Fill or drop those images first."
             )
     return X
+
+
+def _check_lazy(X, shape) -> LazyImages:
+    """Validate a streamed image set's metadata; pixels are checked batch by batch on reading."""
+    if isinstance(X, LazyImages):
+        if shape is not None and tuple(X.item_shape) != shape:
+            raise ValueError(f"Images have shape {X.item_shape} but image_shape={shape} was given.")
+        return X
+    if not np.issubdtype(np.dtype(X.dtype), np.number) and np.dtype(X.dtype) != bool:
+        raise ValueError(f"Images must be real numbers; got dtype {X.dtype}.")
+    if len(X.shape) == 2 and shape is None:
+        raise ValueError(
+            f"Got a 2-D memmap of shape {X.shape}: for the packed form (n, H*W*C) pass "
+            "image_shape=(H, W) or (H, W, C)."
+        )
+    if len(X.shape) not in (2, 3, 4):
+        raise ValueError(
+            f"Images must have shape (n, H, W), (n, H, W, C) or (n, H*W*C); got {X.shape}."
+        )
+    return LazyImages(X, image_shape=shape)
 
 
 def resolve_intensity_range(intensity_range, dtype) -> tuple[float, float]:
