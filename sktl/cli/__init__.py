@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _demo
+from . import _demo, _reconstruct
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sktl", description="sktl command-line tools")
     sub = parser.add_subparsers(dest="command", required=True)
     _demo.add_parser(sub)
+    _reconstruct.add_parser(sub)
     return parser
 
 

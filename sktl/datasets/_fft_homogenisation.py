@@ -80,7 +80,7 @@ def homogenise(
     cell = msp.Cell(list(phase.shape), [1.0, 1.0], msp.Formulation.small_strain, grad, weights)
     m0 = msp.material.MaterialLinearElastic1_2d.make(cell, "phase0", young[0], poisson[0])
     m1 = msp.material.MaterialLinearElastic1_2d.make(cell, "phase1", young[1], poisson[1])
-    coords = np.asarray(cell.pixels).reshape(-1, 2)
+    coords = np.array([tuple(p) for p in cell.pixels], dtype=np.intp).reshape(-1, 2)
     in_1 = mask[coords[:, 0], coords[:, 1]]
     for pid, one in zip(cell.pixel_indices, in_1, strict=True):
         (m1 if one else m0).add_pixel(pid)

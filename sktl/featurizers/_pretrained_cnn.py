@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from .._atomic import atomic_fit
 from .._torch import resolve_device
+from .._validation import check_finite_output
 from ..backbones import build_backbone, get_backbone_spec
 from ..backbones._registry import check_layer
 from ..images import check_images, is_lazy, resolve_intensity_range, resolve_size, to_unit_tensor
@@ -281,7 +282,9 @@ class PretrainedCNNFeaturizer(TransformerMixin, BaseEstimator):
             starts, desc=f"{self.backbone}:{self.layer_}", disable=not show, unit="batch"
         ):
             stop = min(start + self.batch_size, n)
-            out[start:stop] = self._forward(images[start:stop]).cpu().numpy()
+            out[start:stop] = check_finite_output(
+                self._forward(images[start:stop]).cpu().numpy(), "Features"
+            )
         return out
 
     def get_feature_names_out(self, input_features=None):

@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 
+from .._validation import check_float32_range
 from ._lazy import LazyImages, is_lazy
 
 VALID_CHANNELS = (1, 3)
@@ -134,6 +135,7 @@ def check_images(X, *, image_shape=None, ensure_finite: bool = True) -> np.ndarr
         raise ValueError(
             f"Images have shape {tuple(X.shape[1:])} but image_shape={shape} was given."
         )
+    check_float32_range(X, "Images")
     if ensure_finite and np.issubdtype(X.dtype, np.floating):
         finite = np.isfinite(X)
         if not finite.all():

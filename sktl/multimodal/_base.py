@@ -24,6 +24,7 @@ from .._skorch import (
     was_interrupted,
 )
 from .._torch import seed_from_random_state
+from .._validation import check_finite_output
 from ..backbones import build_backbone, get_backbone_spec
 from ..backbones._registry import check_layer
 from ..featurizers import PretrainedCNNFeaturizer
@@ -249,6 +250,7 @@ class BaseMultimodalRegressor(RegressorMixin, BaseEstimator):
         pred = pred.reshape(len(pred), -1)
         if self.y_scaler_ is not None:
             pred = self.y_scaler_.inverse_transform(pred)
+        check_finite_output(pred, "Predictions")
         return pred[:, 0] if self.y_ndim_ == 1 else pred
 
     def __sklearn_tags__(self):

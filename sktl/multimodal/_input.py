@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 from skorch.helper import SliceDict
 
+from .._validation import check_float32_range
 from ..images import check_images
 
 IMAGE_KEY = "image"
@@ -47,6 +48,7 @@ def features_array(features) -> np.ndarray:
             f"Descriptors contain NaN or infinite values in {len(rows)} row(s), first at row "
             f"{int(rows[0])}. Impute or drop them first (e.g. a SimpleImputer in a Pipeline)."
         )
+    check_float32_range(arr, "Descriptors")
     return arr
 
 

@@ -1,0 +1,30 @@
+"""Checks shared by every estimator: values torch can hold, outputs that are numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(a: np.ndarray, what: str) -> None:
+    """Reject finite values that become infinite in float32, the precision networks run in."""
+    if np.issubdtype(a.dtype, np.floating) and a.dtype.itemsize > 4 and a.size:
+        peak = float(np.max(np.abs(a)))
+        if peak > _F32_MAX:
+            raise ValueError(
+                f"{what} contain values up to {peak:.3g}, beyond float32's range ({_F32_MAX:.3g}) "
+                "in which the networks compute; rescale them (e.g. to standard units) first."
+            )
+
+
+def check_finite_output(out: np.ndarray, what: str) -> np.ndarray:
+    """Raise instead of returning NaN/inf computed from inputs far outside the trained range."""
+    if not np.isfinite(out).all():
+        bad = np.nonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))[0]
+        raise ValueError(
+            f"{what} are not finite for {len(bad)} sample(s), first at index {int(bad[0])}: their "
+            "input values are so far outside the range the model was fitted on (or the "
+            "intensity_range) that float32 overflows. Check their scale."
+        )
+    return out

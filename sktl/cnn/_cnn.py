@@ -1,0 +1,139 @@
+"""CNNRegressor: a small CNN trained from scratch on microstructure images."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .._skorch import seeded
+from ..images import to_unit_tensor
+from ._base import CNN_CONSTRAINTS, RATE, UNITS, BaseCNNRegressor, fill_doc
+from ._modules import SmallCNN
+
+
+@fill_doc
+class CNNRegressor(BaseCNNRegressor):
+    """A small convolutional network trained from scratch: images -> one or many targets.
+
+        ``n_blocks`` blocks of Conv -> BatchNorm -> ReLU -> MaxPool(2) (block ``i`` has
+        ``filters * 2**i`` channels, "same" padding, circular by default since microstructures are
+        periodic), global average pooling, dense layers with dropout and a linear output; trained
+        with Adam on the mean squared error of standardised targets. Pixels are scaled by
+        ``intensity_range`` and then standardised with their training mean and standard deviation.
+
+        Parameters
+        ----------
+        n_blocks : int, default=3
+        filters : int, default=16
+            Channels of the first block (doubled per block).
+        kernel_size : int, default=3
+        dropout : float, default=0.0
+            Dropout after the global pooling and after each dense layer.
+        dense_units : tuple of int, default=(64,)
+        padding : {"circular", "zeros"}, default="circular"
+            How convolutions pad the image border (circular suits periodic microstructures).
+    %(image)s
+    %(training)s
+
+        Attributes
+        ----------
+        net_ : skorch.NeuralNetRegressor
+        history_ : list of dict
+            Per-epoch train (and validation) loss in standardised units; see
+            :func:`sktl.plotting.plot_loss_curves`.
+        image_shape_ : tuple of int
+            (H, W, C) of the training images.
+        n_outputs_ : int
+        n_features_in_ : int
+            H * W * C.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sktl.cnn import CNNRegressor
+        >>> X = np.random.default_rng(0).random((20, 16, 16))
+        >>> y = X.mean(axis=(1, 2))
+        >>> CNNRegressor(max_epochs=2, random_state=0).fit(X, y).predict(X).shape
+        (20,)
+    """
+
+    _parameter_constraints: dict = {
+        **CNN_CONSTRAINTS,
+        "n_blocks": [Interval(numbers.Integral, 1, None, closed="left")],
+        "filters": [Interval(numbers.Integral, 1, None, closed="left")],
+        "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": RATE,
+        "dense_units": UNITS,
+        "padding": [StrOptions({"circular", "zeros"})],
+    }
+
+    def __init__(
+        self,
+        n_blocks=3,
+        filters=16,
+        kernel_size=3,
+        dropout=0.0,
+        dense_units=(64,),
+        padding="circular",
+        image_shape=None,
+        intensity_range="auto",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=32,
+        max_epochs=50,
+        early_stopping=False,
+        patience=10,
+        validation_fraction=0.1,
+        device="cpu",
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_blocks = n_blocks
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.dropout = dropout
+        self.dense_units = dense_units
+        self.padding = padding
+        self.image_shape = image_shape
+        self.intensity_range = intensity_range
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def _inputs(self, images) -> np.ndarray:
+        t = to_unit_tensor(images, self._intensity(images), channels=images.shape[-1])
+        return ((t - self.pixel_mean_) / self.pixel_scale_).numpy()
+
+    def _fit_scaled(self, images, Yt, seed):
+        t = to_unit_tensor(images, self._intensity(images), channels=images.shape[-1])
+        self.pixel_mean_ = float(t.mean())
+        std = float(t.std()) if t.numel() > 1 else 0.0
+        self.pixel_scale_ = std if std > 1e-12 else 1.0
+        with seeded(seed):
+            module = SmallCNN(
+                images.shape[-1],
+                Yt.shape[1],
+                n_blocks=self.n_blocks,
+                filters=self.filters,
+                kernel_size=self.kernel_size,
+                dropout=self.dropout,
+                dense_units=tuple(self.dense_units),
+                padding_mode=self.padding,
+            )
+            self.net_ = self._train(
+                module, self._inputs(images), Yt, seed, lr=self.lr, max_epochs=self.max_epochs
+            )
+
+    def _predict_scaled(self, images):
+        with torch.no_grad():
+            return self.net_.predict(np.ascontiguousarray(self._inputs(images), dtype=np.float32))

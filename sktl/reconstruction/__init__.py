@@ -1,0 +1,11 @@
+"""Microstructure reconstruction from Gram matrices of pretrained VGG19 features.
+
+Li, Zhang, Chen & Kuang (2018), "A transfer learning approach for microstructure
+reconstruction and structure-property predictions", Sci. Rep. 8:13461.
+"""
+
+from ._anneal import match_volume_fractions
+from ._encoding import maximin_colours
+from ._estimator import MAX_PHASES, MicrostructureReconstructor
+
+__all__ = ["MAX_PHASES", "MicrostructureReconstructor", "match_volume_fractions", "maximin_colours"]

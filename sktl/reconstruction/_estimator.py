@@ -1,0 +1,361 @@
+"""MicrostructureReconstructor: Gram-matrix reconstruction of Li et al. (2018)."""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+import os
+import time
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..backbones import receptive_field
+from ._anneal import match_volume_fractions
+from ._decode import decode
+from ._encoding import encode, maximin_colours
+from ._gram import GramLoss, TapFeatures, target_grams
+from ._optimise import optimise_adam, optimise_lbfgs
+
+MAX_PHASES = 5
+# VGG19's conv and pool taps in order (five blocks of 2, 2, 4, 4, 4 convolutions)
+CONV_TAPS = [
+    tap
+    for b, n in enumerate((2, 2, 4, 4, 4), start=1)
+    for tap in [*(f"conv{b}_{i}" for i in range(1, n + 1)), f"pool{b}"]
+]
+DEFAULT_LAYERS = ("conv1_1", "pool1", "pool2", "pool3", "pool4")
+
+
+def _as_label_images(X, n_phases):
+    """Validate one image or a list of images; return phase-index images and the phase values."""
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        images = [X]
+    elif isinstance(X, np.ndarray) and X.ndim == 3:
+        images = list(X)
+    elif isinstance(X, (list, tuple)) and len(X) > 0:
+        images = [np.asarray(x) for x in X]
+    else:
+        arr = np.asarray(X)
+        raise ValueError(
+            "fit expects a 2-D label image, a 3-D stack (n, H, W) or a non-empty list of 2-D "
+            f"images; got an array of shape {arr.shape}."
+        )
+    for img in images:
+        if img.ndim != 2:
+            raise ValueError(f"Each image must be 2-D (H, W); got shape {img.shape}.")
+        if img.dtype.kind not in "biuf":
+            raise ValueError(f"Images must be numeric label arrays, got dtype {img.dtype}.")
+        if img.dtype.kind == "f" and not np.all(np.isfinite(img)):
+            raise ValueError("Input contains NaN or infinity; labels must be finite.")
+    values = np.unique(np.concatenate([np.unique(img) for img in images]))
+    integral = all(img.dtype.kind in "biu" for img in images) or np.all(values == np.round(values))
+    if integral and values.min() < 0:
+        raise ValueError(f"Phase labels must be non-negative integers; found {values.min():g}.")
+    if n_phases is not None and len(values) > n_phases and any(i.dtype.kind == "f" for i in images):
+        # a grey-level float image: quantise it into n_phases levels
+        from sklearn.cluster import KMeans
+
+        flat = np.concatenate([img.ravel() for img in images])[:, None].astype(np.float64)
+        init = np.quantile(flat, (np.arange(n_phases) + 0.5) / n_phases)[:, None]
+        km = KMeans(n_phases, init=init, n_init=1).fit(flat)
+        order = np.argsort(km.cluster_centers_.ravel())
+        rank = np.empty(n_phases, np.int64)
+        rank[order] = np.arange(n_phases)
+        idx = [
+            rank[km.predict(img.reshape(-1, 1).astype(np.float64))].reshape(img.shape)
+            for img in images
+        ]
+        return idx, np.arange(n_phases), np.sort(km.cluster_centers_.ravel())
+    if len(values) > MAX_PHASES:
+        hint = " (a float image: pass n_phases to quantise it)" if not integral else ""
+        raise ValueError(
+            f"MicrostructureReconstructor supports 2 to {MAX_PHASES} phases; the input has "
+            f"{len(values)} distinct labels{hint}."
+        )
+    if len(values) < 2:
+        raise ValueError("The input has a single phase; at least two phases are needed.")
+    if n_phases is not None and len(values) != n_phases:
+        raise ValueError(f"n_phases={n_phases} but the input has {len(values)} distinct labels.")
+    idx = [np.searchsorted(values, img) for img in images]
+    phases = values.astype(np.int64) if integral else np.arange(len(values))
+    return idx, phases, values.astype(np.float64)
+
+
+@contextlib.contextmanager
+def _torch_threads(n_threads):
+    before = torch.get_num_threads()
+    n = (os.cpu_count() or 1) if n_threads < 1 else n_threads
+    torch.set_num_threads(max(1, int(n)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class MicrostructureReconstructor(BaseEstimator):
+    """Reconstruct statistically equivalent microstructures from labelled examples.
+
+    The method of Li et al. (2018, Sci. Rep. 8:13461): phases are encoded as maximin Latin
+    hypercube colours, an image of random pixels is optimised so that its VGG19 Gram matrices
+    at ``layers`` match those of the examples, then decoded with K-means and, optionally,
+    annealed to the examples' volume fractions. No training: ``fit`` only computes target
+    statistics.
+
+    Parameters
+    ----------
+    layers : tuple of str, default=("conv1_1", "pool1", "pool2", "pool3", "pool4")
+        VGG19 taps of the style loss. Images (and samples) must be at least the receptive
+        field of the deepest one: 3, 6, 16, 52, 124 px for conv1_1, pool1, ..., pool4.
+    layer_weights : array-like of shape (n_layers,), optional
+        Weight of each tap in the loss; equal weights 1/n_layers by default.
+    optimizer : {"lbfgs", "adam"}, default="lbfgs"
+        scipy L-BFGS-B with bounds [0, 255], or Adam with clamping.
+    max_iter : int, default=300
+        Iterations per sample.
+    tol : float, default=1e-7
+        Relative loss reduction below which optimisation stops early.
+    learning_rate : float, default=2.0
+        Adam step size in pixel units (ignored by L-BFGS-B).
+    match_volume_fraction : bool, default=True
+        Anneal decoded samples to the examples' volume fractions.
+    weights : str or path, default="vgg19_normalised"
+        VGG19 weight source (see :func:`sktl.backbones.build_backbone`).
+    n_phases : int, optional
+        Expected number of phases. For float grey-level images with more distinct values it
+        quantises the image into ``n_phases`` levels.
+    random_state : int, RandomState or None
+        Seeds colours, initial images, K-means and annealing.
+    progress : bool, default=True
+        Show a tqdm progress bar per sample.
+    n_threads : int, default=1
+        Torch intra-op threads while fitting and sampling (restored afterwards); -1 for all
+        cores. One image's convolutions gain little from more threads, and when the cores are
+        shared, oversubscribed threads slow each iteration down by an order of magnitude.
+
+    Attributes
+    ----------
+    phases_ : ndarray of shape (n_phases,)
+        Labels returned by :meth:`sample` (the input labels; 0..K-1 for float grey levels).
+    phase_values_ : ndarray of shape (n_phases,)
+        Input value of each phase.
+    n_phases_ : int
+    volume_fractions_ : ndarray of shape (n_phases,)
+    colours_ : ndarray of shape (n_phases, 3)
+        Encoded RGB colour of each phase in [0, 255].
+    target_grams_ : dict of str to ndarray
+        Gram matrix per tap, averaged over the examples.
+    layer_weights_ : dict of str to float
+    min_size_ : int
+        Smallest image side the layers allow.
+    image_shape_ : tuple of int
+        Shape of the first example: the default sample shape.
+    loss_history_ : list of ndarray
+        Loss per iteration of each sample drawn by the last :meth:`sample` call.
+    sample_times_ : list of float
+        Seconds per sample of the last :meth:`sample` call.
+    """
+
+    _parameter_constraints: dict = {
+        "layers": ["array-like", str],
+        "layer_weights": ["array-like", None],
+        "optimizer": [StrOptions({"lbfgs", "adam"})],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "match_volume_fraction": ["boolean"],
+        "weights": [str, os.PathLike, None],
+        "n_phases": [Interval(numbers.Integral, 2, MAX_PHASES, closed="both"), None],
+        "random_state": ["random_state"],
+        "progress": ["boolean"],
+        "n_threads": [Interval(numbers.Integral, -1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        layers=DEFAULT_LAYERS,
+        layer_weights=None,
+        optimizer="lbfgs",
+        max_iter=300,
+        tol=1e-7,
+        learning_rate=2.0,
+        match_volume_fraction=True,
+        weights="vgg19_normalised",
+        n_phases=None,
+        random_state=None,
+        progress=True,
+        n_threads=1,
+    ):
+        self.layers = layers
+        self.layer_weights = layer_weights
+        self.optimizer = optimizer
+        self.max_iter = max_iter
+        self.tol = tol
+        self.learning_rate = learning_rate
+        self.match_volume_fraction = match_volume_fraction
+        self.weights = weights
+        self.n_phases = n_phases
+        self.random_state = random_state
+        self.progress = progress
+        self.n_threads = n_threads
+
+    def _check_layers(self):
+        layers = [self.layers] if isinstance(self.layers, str) else list(self.layers)
+        if not layers or len(set(layers)) != len(layers):
+            raise ValueError(f"layers must be a non-empty list of distinct taps, got {layers}.")
+        unknown = [t for t in layers if t not in CONV_TAPS]
+        if unknown:
+            raise ValueError(f"Unknown VGG19 conv/pool taps {unknown}; choose among {CONV_TAPS}.")
+        if self.layer_weights is None:
+            w = np.full(len(layers), 1.0 / len(layers))
+        else:
+            w = np.asarray(self.layer_weights, dtype=np.float64).ravel()
+            if w.shape != (len(layers),) or np.any(w < 0) or not np.all(np.isfinite(w)):
+                raise ValueError(
+                    f"layer_weights must be {len(layers)} non-negative numbers, one per layer."
+                )
+        return layers, dict(zip(layers, w.tolist(), strict=True))
+
+    def _features(self):
+        key = (tuple(self.layers_), str(self.weights))
+        cached = getattr(self, "_feature_cache", None)
+        if cached is None or cached[0] != key:
+            self._feature_cache = (key, TapFeatures(self.layers_, self.weights))
+        return self._feature_cache[1]
+
+    def fit(self, X, y=None):
+        """Learn the target statistics of one labelled image or a list of them.
+
+        Parameters
+        ----------
+        X : array-like of shape (H, W), (n, H, W) or list of (H_i, W_i) arrays
+            Integer phase labels (>= 0), or float images with few distinct values.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        with _torch_threads(self.n_threads):
+            return self._fit(X)
+
+    def _fit(self, X):
+        layers, lw = self._check_layers()
+        idx, phases, values = _as_label_images(X, self.n_phases)
+        min_size = max(receptive_field("vgg19", t) for t in layers)
+        for img in idx:
+            if min(img.shape) < min_size:
+                raise ValueError(
+                    f"Image of shape {img.shape} is smaller than the receptive field of layers "
+                    f"{layers}: the minimum size is {min_size} x {min_size} px (drop the deepest "
+                    "layers or use a larger image)."
+                )
+        rng = check_random_state(self.random_state)
+        self.layers_ = layers
+        self.layer_weights_ = lw
+        self.phases_ = phases
+        self.phase_values_ = values
+        self.n_phases_ = len(phases)
+        counts = sum(np.bincount(img.ravel(), minlength=self.n_phases_) for img in idx)
+        self.volume_fractions_ = counts / counts.sum()
+        self.colours_ = maximin_colours(self.n_phases_, rng)
+        self.min_size_ = int(min_size)
+        self.image_shape_ = tuple(int(s) for s in idx[0].shape)
+        self._seed = int(rng.randint(0, 2**31 - 1))
+        model = self._features()
+        self.target_grams_ = target_grams(model, [encode(img, self.colours_) for img in idx])
+        return self
+
+    def _sample_shape(self, shape):
+        if shape is None:
+            return self.image_shape_
+        shape = (int(shape), int(shape)) if np.isscalar(shape) else tuple(int(s) for s in shape)
+        if len(shape) != 2:
+            raise ValueError(f"shape must be an int or (H, W), got {shape}.")
+        if min(shape) < self.min_size_:
+            raise ValueError(
+                f"shape {shape} is smaller than the receptive field of layers {self.layers_}: "
+                f"the minimum size is {self.min_size_} x {self.min_size_} px."
+            )
+        return shape
+
+    def sample(self, n_samples=1, shape=None, random_state=None):
+        """Draw reconstructions.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        shape : int or (H, W), optional
+            Size of the samples; the first example's shape by default.
+        random_state : int, RandomState or None
+            Seeds the samples; ``self.random_state`` when None.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, H, W), int64
+            Phase labels (values of ``phases_``).
+        """
+        check_is_fitted(self, "target_grams_")
+        if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        shape = self._sample_shape(shape)
+        if random_state is None:
+            random_state = self._seed if self.random_state is None else self.random_state
+        rng = check_random_state(random_state)
+        with _torch_threads(self.n_threads):
+            return self._sample(n_samples, shape, rng)
+
+    def _sample(self, n_samples, shape, rng):
+        loss = GramLoss(self._features(), self.target_grams_, self.layer_weights_)
+        out = np.empty((n_samples, *shape), dtype=np.int64)
+        self.loss_history_, self.sample_times_ = [], []
+        for i in range(n_samples):
+            seed = int(rng.randint(0, 2**31 - 1))
+            t0 = time.perf_counter()
+            labels, history = self._one_sample(loss, shape, seed, i, n_samples)
+            out[i] = self.phases_[labels]
+            self.loss_history_.append(history)
+            self.sample_times_.append(time.perf_counter() - t0)
+        return out
+
+    def _one_sample(self, loss, shape, seed, i, n):
+        from tqdm.auto import tqdm
+
+        rng = np.random.RandomState(seed)
+        x0 = rng.uniform(0.0, 255.0, size=(1, 3, *shape)).astype(np.float32)
+        with tqdm(
+            total=self.max_iter, desc=f"sample {i + 1}/{n}", disable=not self.progress, leave=False
+        ) as bar:
+
+            def _cb(value):
+                bar.update(1)
+                bar.set_postfix(loss=f"{value:.3g}", refresh=False)
+
+            with torch.inference_mode(False):
+                if self.optimizer == "lbfgs":
+                    x, history = optimise_lbfgs(loss, x0, self.max_iter, self.tol, _cb)
+                else:
+                    x, history = optimise_adam(
+                        loss, x0, self.max_iter, self.tol, self.learning_rate, _cb
+                    )
+        labels = decode(x[0].transpose(1, 2, 0), self.colours_, random_state=seed)
+        if self.match_volume_fraction:
+            labels = match_volume_fractions(labels, self.volume_fractions_, random_state=seed)
+        return labels, history
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_feature_cache", None)  # VGG19 weights are rebuilt offline on demand
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        tags.requires_fit = True
+        return tags

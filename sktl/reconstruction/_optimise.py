@@ -1,0 +1,121 @@
+"""Pixel optimisation of the Gram loss: scipy L-BFGS-B with box bounds, or Adam with clamping."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.optimize import minimize
+
+# The Gram loss is tiny (per-pixel gradients ~1e-6), and L-BFGS-B's stopping rules are absolute
+# once |f| < 1 (ftol uses max(|f|, 1); gtol compares the raw gradient), so it stops at its first
+# line search. The objective is therefore rescaled so that the initial loss equals this value.
+INITIAL_LOSS = 1e4
+# L-BFGS-B's first step has unit norm in the variables, which spread over all pixels is a
+# change of 1/sqrt(n) per pixel: nothing, and the line search then needs many evaluations to
+# grow it. The optimiser therefore sees u = x / (FIRST_STEP * sqrt(n)), whose first step moves
+# pixels by about FIRST_STEP (rms, in 0-255 units).
+FIRST_STEP = 10.0
+
+
+class _Objective:
+    """Loss and gradient of a flat float64 pixel vector, evaluated by torch in float32."""
+
+    def __init__(self, loss_fn, shape, var_scale=1.0):
+        self.loss_fn = loss_fn
+        self.shape = shape
+        self.scale = 1.0
+        self.var_scale = var_scale
+        self.n_evals = 0
+
+    def raw(self, x: torch.Tensor):
+        x = x.detach().requires_grad_(True)
+        loss = self.loss_fn(x)
+        (grad,) = torch.autograd.grad(loss, x)
+        self.n_evals += 1
+        return float(loss.detach()), grad
+
+    def __call__(self, flat: np.ndarray):
+        x = torch.from_numpy((flat * self.var_scale).astype(np.float32).reshape(self.shape))
+        loss, grad = self.raw(x)
+        grad = grad.numpy().astype(np.float64).ravel() * (self.scale * self.var_scale)
+        return loss * self.scale, grad
+
+
+def optimise_lbfgs(loss_fn, x0: np.ndarray, max_iter: int, tol: float, callback=None):
+    """Minimise ``loss_fn`` over pixels in [0, 255] with scipy's L-BFGS-B.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        Maps an NCHW float32 tensor to a scalar tensor.
+    x0 : ndarray of shape (1, 3, H, W)
+        Initial pixels.
+    max_iter : int
+    tol : float
+        Relative reduction of the (rescaled) loss below which L-BFGS-B stops (its ``ftol``).
+    callback : callable, optional
+        Called with the unscaled loss after every iteration.
+
+    Returns
+    -------
+    x : ndarray of shape (1, 3, H, W)
+    history : ndarray
+        Unscaled loss at the start and after each iteration.
+    """
+    var_scale = FIRST_STEP * np.sqrt(x0.size)
+    obj = _Objective(loss_fn, x0.shape, var_scale)
+    loss0, _ = obj.raw(torch.from_numpy(np.ascontiguousarray(x0, np.float32)))
+    obj.scale = INITIAL_LOSS / max(loss0, 1e-30)
+    history = [loss0]
+
+    def _cb(intermediate_result):
+        history.append(float(intermediate_result.fun) / obj.scale)
+        if callback is not None:
+            callback(history[-1])
+
+    res = minimize(
+        obj,
+        x0.astype(np.float64).ravel() / var_scale,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, 255.0 / var_scale)] * x0.size,
+        callback=_cb,
+        options={
+            "maxiter": int(max_iter),
+            "maxfun": int(2 * max_iter),
+            "ftol": tol,
+            "gtol": 0.0,
+            "maxcor": 20,
+        },
+    )
+    x = np.clip(res.x * var_scale, 0.0, 255.0)
+    return x.reshape(x0.shape).astype(np.float32), np.asarray(history)
+
+
+def optimise_adam(
+    loss_fn, x0: np.ndarray, max_iter: int, tol: float, learning_rate: float = 2.0, callback=None
+):
+    """Minimise ``loss_fn`` with Adam on the pixels, clamping them to [0, 255] after each step.
+
+    Stops early when the loss has fallen by less than ``tol`` (relative) over the last 20
+    iterations. Same returns as :func:`optimise_lbfgs`.
+    """
+    # a plain NCHW-contiguous leaf: torch.optim.LBFGS (and some fused kernels) break on views
+    x = torch.tensor(np.ascontiguousarray(x0, np.float32)).contiguous().requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=learning_rate)
+    history = []
+    for it in range(int(max_iter) + 1):
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(x)
+        history.append(float(loss.detach()))
+        if it > 0 and callback is not None:
+            callback(history[-1])
+        if it == int(max_iter):
+            break
+        if it >= 20 and history[-21] - history[-1] <= tol * abs(history[-21]):
+            break
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            x.clamp_(0.0, 255.0)
+    return x.detach().numpy().copy(), np.asarray(history)

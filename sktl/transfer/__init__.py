@@ -1,0 +1,12 @@
+"""Transfer and representation learning with ElemNet-style deep MLPs (Gupta et al. 2021)."""
+
+from ._activations import LayerActivationTransformer
+from ._architecture import parse_architecture
+from ._deep_mlp import ELEMNET_ARCHITECTURE, DeepMLPRegressor
+
+__all__ = [
+    "ELEMNET_ARCHITECTURE",
+    "DeepMLPRegressor",
+    "LayerActivationTransformer",
+    "parse_architecture",
+]
