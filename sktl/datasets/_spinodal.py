@@ -476,6 +476,8 @@ def make_spinodal(
     Returns
     -------
     data : sklearn.utils.Bunch
+        Dictionary-like object with the following attributes.
+
         images : ndarray of shape (n_samples, size, size), float32
             Composition fields.
         descriptors : ndarray of shape (n_samples, 11) or DataFrame
@@ -485,6 +487,7 @@ def make_spinodal(
         frame : DataFrame
             Only with ``return_frame=True``: descriptors and targets side by side.
         feature_names, target_names : list of str
+            Column names of ``descriptors`` and ``targets``.
         parameter_ranges : dict
             The ranges used.
         random_state : int

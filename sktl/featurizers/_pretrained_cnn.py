@@ -43,75 +43,75 @@ _AUTO_PROGRESS_BATCHES = 20
 class PretrainedCNNFeaturizer(TransformerMixin, BaseEstimator):
     """Features of a pretrained CNN at a chosen layer, for images in a scikit-learn Pipeline.
 
-        The backbone is cut at ``layer`` (only the layers up to it are built and run), fed with
-        the preprocessing that belongs to ``weights``, and its activations are pooled into one
-        float32 row per image.
+    The backbone is cut at ``layer`` (only the layers up to it are built and run), fed with
+    the preprocessing that belongs to ``weights``, and its activations are pooled into one
+    float32 row per image.
 
-        Parameters
-        ----------
-        backbone : str, default="resnet18"
-            A registered backbone: "vgg16", "vgg19", "resnet18", "resnet50", "inception_v3",
-            "densenet121", "efficientnet_b0", "efficientnet_lite0" (see
-            :func:`sktl.backbones.available_backbones`).
-        layer : str or None, default=None
-            Tap to read, in the papers' vocabulary (VGG: "conv1_1" ... "conv5_4", "pool1" ...
-            "pool5", "fc6", "fc7"; ResNet: "conv1", "layer1" ... "layer4", "avgpool"; DenseNet:
-            "denseblock1" ..., "avgpool"; EfficientNet: "stem", "stage1" ... "stage7", "head",
-            "avgpool"). None means the backbone's global-pool (or fc7 for VGG) features. VGG conv
-            taps are taken after their ReLU.
-        weights : None, str, path-like or WeightSource, default="imagenet"
-            "imagenet" (torchvision weights, downloaded once and cached; offline packages for
-            efficientnet_lite0), a named offline source such as "vgg19_normalised", a path to a
-            state dict file (torchvision key layout, loaded with ``weights_only=True``), or None for
-            a random initialisation seeded by ``random_state`` (a control for "does ImageNet help?").
-        pooling : {"avg", "max", "flatten", "gram"}, default="avg"
-            How a spatial map (C, H, W) becomes a row: global average or max per channel (C
-            features), the whole map flattened (C*H*W, size dependent), or the upper triangle of the
-            channel Gram matrix ``F F^T / (H W)`` (C(C+1)/2 features). Taps that are already
-            vectors (fc, avgpool) are passed through for "avg", "max" and "flatten".
-        input_size : None, "native", int or (int, int), default=None
-            Resize images before the network: None keeps their size, "native" uses the backbone's
-            training size (224, or 299 for Inception v3).
-        image_shape : None or tuple, default=None
-            (H, W) or (H, W, C) of the packed 2-D form (n, H*W*C). One of H or W may be -1, to be
-            inferred from the number of columns, as in :func:`numpy.reshape`.
-        intensity_range : "auto" or (float, float), default="auto"
-            Pixel values mapped to black and white. "auto" reads uint8 as 0..255 and any other
-            dtype as 0..1. Label images (e.g. phases {0, 1, 2}) want ``(0, n_phases - 1)``.
-        batch_size : int, default=32
-            Images per forward pass.
-        device : str, default="cpu"
-            "cpu", "cuda", "cuda:N" or "auto".
-        progress : bool or None, default=None
-            Show a tqdm progress bar; None shows it for transforms of 20 batches or more.
-        random_state : int, RandomState instance or None, default=None
-            Seeds the random initialisation when ``weights=None``.
+    Parameters
+    ----------
+    backbone : str, default="resnet18"
+        A registered backbone: "vgg16", "vgg19", "resnet18", "resnet50", "inception_v3",
+        "densenet121", "efficientnet_b0", "efficientnet_lite0" (see
+        :func:`sktl.backbones.available_backbones`).
+    layer : str or None, default=None
+        Tap to read, in the papers' vocabulary (VGG: "conv1_1" ... "conv5_4", "pool1" ...
+        "pool5", "fc6", "fc7"; ResNet: "conv1", "layer1" ... "layer4", "avgpool"; DenseNet:
+        "denseblock1" ..., "avgpool"; EfficientNet: "stem", "stage1" ... "stage7", "head",
+        "avgpool"). None means the backbone's global-pool (or fc7 for VGG) features. VGG conv
+        taps are taken after their ReLU.
+    weights : None, str, path-like or WeightSource, default="imagenet"
+        "imagenet" (torchvision weights, downloaded once and cached; offline packages for
+        efficientnet_lite0), a named offline source such as "vgg19_normalised", a path to a
+        state dict file (torchvision key layout, loaded with ``weights_only=True``), or None for
+        a random initialisation seeded by ``random_state`` (a control for "does ImageNet help?").
+    pooling : {"avg", "max", "flatten", "gram"}, default="avg"
+        How a spatial map (C, H, W) becomes a row: global average or max per channel (C
+        features), the whole map flattened (C*H*W, size dependent), or the upper triangle of the
+        channel Gram matrix ``F F^T / (H W)`` (C(C+1)/2 features). Taps that are already
+        vectors (fc, avgpool) are passed through for "avg", "max" and "flatten".
+    input_size : None, "native", int or (int, int), default=None
+        Resize images before the network: None keeps their size, "native" uses the backbone's
+        training size (224, or 299 for Inception v3).
+    image_shape : None or tuple, default=None
+        (H, W) or (H, W, C) of the packed 2-D form (n, H*W*C). One of H or W may be -1, to be
+        inferred from the number of columns, as in :func:`numpy.reshape`.
+    intensity_range : "auto" or (float, float), default="auto"
+        Pixel values mapped to black and white. "auto" reads uint8 as 0..255 and any other
+        dtype as 0..1. Label images (e.g. phases {0, 1, 2}) want ``(0, n_phases - 1)``.
+    batch_size : int, default=32
+        Images per forward pass.
+    device : str, default="cpu"
+        "cpu", "cuda", "cuda:N" or "auto".
+    progress : bool or None, default=None
+        Show a tqdm progress bar; None shows it for transforms of 20 batches or more.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random initialisation when ``weights=None``.
 
-        Attributes
-        ----------
-        backbone_ : sktl.backbones.Backbone
-            The truncated network with its weights and preprocessing (pickled with the estimator,
-            so a fitted featurizer needs no network or weights cache to reload).
-        layer_ : str
-            The tap actually used.
-        image_shape_ : tuple of int
-            (H, W, C) of the images seen in ``fit``; ``transform`` requires the same.
-        n_features_in_ : int
-            H * W * C.
-        n_features_out_ : int
-            Number of output features.
-        feature_shape_ : tuple of int
-            Shape of the tap's activation for one image.
+    Attributes
+    ----------
+    backbone_ : sktl.backbones.Backbone
+        The truncated network with its weights and preprocessing (pickled with the estimator,
+        so a fitted featurizer needs no network or weights cache to reload).
+    layer_ : str
+        The tap actually used.
+    image_shape_ : tuple of int
+        (H, W, C) of the images seen in ``fit``; ``transform`` requires the same.
+    n_features_in_ : int
+        H * W * C.
+    n_features_out_ : int
+        Number of output features.
+    feature_shape_ : tuple of int
+        Shape of the tap's activation for one image.
 
-        Examples
-        --------
-        >>> import numpy as np
+    Examples
+    --------
+    >>> import numpy as np
     import scipy.sparse as sp
-        >>> from sktl import PretrainedCNNFeaturizer
-        >>> X = np.random.default_rng(0).random((4, 32, 32))
-        >>> f = PretrainedCNNFeaturizer("resnet18", layer="layer2", weights=None, random_state=0)
-        >>> f.fit_transform(X).shape
-        (4, 128)
+    >>> from sktl import PretrainedCNNFeaturizer
+    >>> X = np.random.default_rng(0).random((4, 32, 32))
+    >>> f = PretrainedCNNFeaturizer("resnet18", layer="layer2", weights=None, random_state=0)
+    >>> f.fit_transform(X).shape
+    (4, 128)
     """
 
     _parameter_constraints: dict = {
@@ -262,7 +262,7 @@ class PretrainedCNNFeaturizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_samples, n_features_out_), float32
+        features : ndarray of shape (n_samples, ``n_features_out_``), float32
         """
         check_is_fitted(self, "backbone_")
         images = self._check_X(X, reset=False)

@@ -64,8 +64,8 @@ _IMAGE_DOC = """
 
 
 def _doc(cls):
-    cls.__doc__ = cls.__doc__.replace("%(image)s", _IMAGE_DOC.strip("\n")).replace(
-        "%(training)s", _TRAINING_DOC.strip("\n")
+    cls.__doc__ = cls.__doc__.replace("    %(image)s", _IMAGE_DOC.strip("\n")).replace(
+        "    %(training)s", _TRAINING_DOC.strip("\n")
     )
     return cls
 
@@ -74,43 +74,43 @@ def _doc(cls):
 class MultimodalRegressor(BaseMultimodalRegressor):
     """Deep Multimodal Transfer-Learned Regressor (DMTL-R): image + descriptors -> targets.
 
-        A pretrained CNN branch (frozen by default) and an MLP branch over a descriptor vector
-        are concatenated and followed by dense layers with dropout; one skorch network trained on
-        mean squared error. Works with one or many targets.
+    A pretrained CNN branch (frozen by default) and an MLP branch over a descriptor vector
+    are concatenated and followed by dense layers with dropout; one skorch network trained on
+    mean squared error. Works with one or many targets.
 
-        Reference architecture: image features -> Dropout(0.4) -> Dense(1000); descriptors -> MLP
-        100-100-50 (ReLU, dropout 0.3); concatenation -> Dense(1000) -> Dropout(0.3) -> Dense(100)
-        -> Dropout(0.3) -> linear output; Adam, lr 1e-3 with decay, batch 32, 20 epochs.
+    Reference architecture: image features -> Dropout(0.4) -> Dense(1000); descriptors -> MLP
+    100-100-50 (ReLU, dropout 0.3); concatenation -> Dense(1000) -> Dropout(0.3) -> Dense(100)
+    -> Dropout(0.3) -> linear output; Adam, lr 1e-3 with decay, batch 32, 20 epochs.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     %(image)s
-        image_units : tuple of int, default=(1000,)
-            Dense layers of the image branch.
-        desc_units : tuple of int, default=(100, 100, 50)
-            Dense layers of the descriptor branch.
-        desc_dropout : float, default=0.3
-        head_units : tuple of int, default=(1000, 100)
-            Dense layers after the concatenation.
-        head_dropout : float, default=0.3
+    image_units : tuple of int, default=(1000,)
+        Dense layers of the image branch.
+    desc_units : tuple of int, default=(100, 100, 50)
+        Dense layers of the descriptor branch.
+    desc_dropout : float, default=0.3
+    head_units : tuple of int, default=(1000, 100)
+        Dense layers after the concatenation.
+    head_dropout : float, default=0.3
     %(training)s
 
-        Attributes
-        ----------
-        net_ : skorch.NeuralNetRegressor
-        featurizer_ : PretrainedCNNFeaturizer or None
-            The frozen part of the backbone.
-        history_ : list of dict
-            Per-epoch train (and validation) loss, in standardised units.
-        n_outputs_ : int
-        n_features_in_ : int
-            Number of descriptors.
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetRegressor
+    featurizer_ : PretrainedCNNFeaturizer or None
+        The frozen part of the backbone.
+    history_ : list of dict
+        Per-epoch train (and validation) loss, in standardised units.
+    n_outputs_ : int
+    n_features_in_ : int
+        Number of descriptors.
 
-        Examples
-        --------
-        >>> from sktl import MultimodalRegressor, multimodal_input
-        >>> X = multimodal_input(images, descriptors)  # doctest: +SKIP
-        >>> MultimodalRegressor(weights="imagenet").fit(X, y).predict(X)  # doctest: +SKIP
+    Examples
+    --------
+    >>> from sktl import MultimodalRegressor, multimodal_input
+    >>> X = multimodal_input(images, descriptors)  # doctest: +SKIP
+    >>> MultimodalRegressor(weights="imagenet").fit(X, y).predict(X)  # doctest: +SKIP
     """
 
     _parameter_constraints: dict = {
@@ -194,26 +194,26 @@ class MultimodalRegressor(BaseMultimodalRegressor):
 class ImageRegressor(BaseMultimodalRegressor):
     """Image-only baseline of DMTL-R: pretrained CNN -> Dense [1000, 100] -> targets.
 
-        Takes the same multimodal input as :class:`MultimodalRegressor` (and ignores the
-        descriptors), so a GridSearchCV can switch between the three.
+    Takes the same multimodal input as :class:`MultimodalRegressor` (and ignores the
+    descriptors), so a GridSearchCV can switch between the three.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     %(image)s
-        units : tuple of int, default=(1000, 100)
-            Dense layers after the image features (ReLU).
-        dropout : float, default=0.3
-            Dropout after each dense layer.
+    units : tuple of int, default=(1000, 100)
+        Dense layers after the image features (ReLU).
+    dropout : float, default=0.3
+        Dropout after each dense layer.
     %(training)s
 
-        Attributes
-        ----------
-        net_ : skorch.NeuralNetRegressor
-        featurizer_ : PretrainedCNNFeaturizer or None
-        history_ : list of dict
-        n_outputs_ : int
-        n_features_in_ : int
-            Number of descriptors of the input (not used by this model).
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetRegressor
+    featurizer_ : PretrainedCNNFeaturizer or None
+    history_ : list of dict
+    n_outputs_ : int
+    n_features_in_ : int
+        Number of descriptors of the input (not used by this model).
     """
 
     _uses_descriptors = False
@@ -288,26 +288,26 @@ class ImageRegressor(BaseMultimodalRegressor):
 class DescriptorRegressor(BaseMultimodalRegressor):
     """Descriptor-only baseline of DMTL-R: MLP [d, 100, 100, 50] -> targets.
 
-        Takes the multimodal input of :class:`MultimodalRegressor` (ignoring the images) or a
-        plain (n, d) descriptor table.
+    Takes the multimodal input of :class:`MultimodalRegressor` (ignoring the images) or a
+    plain (n, d) descriptor table.
 
-        Parameters
-        ----------
-        units : tuple of int, default=(100, 100, 50)
-            Dense layers (ReLU).
-        dropout : float, default=0.3
-            Dropout after each dense layer.
-        image_shape : tuple or None, default=None
-            (H, W[, C]) of the packed 2-D form ``[pixels | descriptors]``; None means a 2-D input
-            is a plain descriptor table.
+    Parameters
+    ----------
+    units : tuple of int, default=(100, 100, 50)
+        Dense layers (ReLU).
+    dropout : float, default=0.3
+        Dropout after each dense layer.
+    image_shape : tuple or None, default=None
+        (H, W[, C]) of the packed 2-D form ``[pixels | descriptors]``; None means a 2-D input
+        is a plain descriptor table.
     %(training)s
 
-        Attributes
-        ----------
-        net_ : skorch.NeuralNetRegressor
-        history_ : list of dict
-        n_outputs_ : int
-        n_features_in_ : int
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetRegressor
+    history_ : list of dict
+    n_outputs_ : int
+    n_features_in_ : int
     """
 
     _uses_image = False
