@@ -6,7 +6,7 @@ offline EfficientNet-Lite0, and EfficientNet-Lite0 with random weights (does Ima
 Single-target (one model per target) and multi-target (one model for all). R2 per target with
 a 95% t-interval over ``--splits`` random 2/3-1/3 splits; DummyRegressor and a hyperopt-sklearn
 AutoML model on the descriptors as references. Also times a 3-fold x 4-configuration grid
-search with and without the frozen-feature cache.
+search with and without the frozen-feature cache. Writes dmtlr_table1.md/.json/.png to --out.
 
     python benchmarks/dmtlr_table1.py --out bench-out            # full (about 1.5 hours)
     python benchmarks/dmtlr_table1.py --quick --out bench-out    # a few minutes
@@ -88,6 +88,36 @@ def cache_speedup(X, Y, common, epochs):
     return times[False], times[True]
 
 
+def plot_table(summary: dict, path: Path) -> None:
+    """Grouped bars of R2 per target (mean and 95% CI) for each setting/model, one panel per setting."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    settings = sorted({k.split(" / ")[0] for k in summary if not k.startswith("reference")})
+    targets = list(next(iter(summary.values())))
+    fig, axes = plt.subplots(len(settings), 1, figsize=(13, 4.2 * len(settings)), squeeze=False)
+    for ax, setting in zip(axes[:, 0], settings, strict=True):
+        models = [k for k in summary if k.startswith(setting + " / ")]
+        width = 0.8 / len(models)
+        x = np.arange(len(targets))
+        for i, key in enumerate(models):
+            means = [summary[key][t][0] for t in targets]
+            halves = [np.nan_to_num(summary[key][t][1]) for t in targets]
+            ax.bar(
+                x + i * width, means, width, yerr=halves, capsize=2, label=key.split(" / ", 1)[1]
+            )
+        ax.set_xticks(x + 0.4 - width / 2, targets, rotation=20, ha="right")
+        ax.set_ylim(max(-0.2, ax.get_ylim()[0]), 1.0)
+        ax.set_ylabel("R2 (mean, 95% CI)")
+        ax.set_title(setting)
+        ax.legend(fontsize=7, ncol=2, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -101,7 +131,14 @@ def main(argv=None):
     parser.add_argument("--splits", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--max-evals", type=int, default=None, help="hyperopt trials per target")
+    parser.add_argument(
+        "--replot", action="store_true", help="only redraw the figure from --out's JSON"
+    )
     args = parser.parse_args(argv)
+    if args.replot:
+        summary = json.loads((args.out / "dmtlr_table1.json").read_text())
+        plot_table(summary, args.out / "dmtlr_table1.png")
+        return
     n_splits = args.splits or (2 if args.quick else 5)
     epochs = args.epochs or (20 if args.quick else 40)
     max_evals = args.max_evals or (4 if args.quick else 15)
@@ -235,6 +272,7 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "dmtlr_table1.md").write_text(report + "\n")
     (args.out / "dmtlr_table1.json").write_text(json.dumps(summary, indent=1))
+    plot_table(summary, args.out / "dmtlr_table1.png")
     print(report)
 
 
