@@ -3,13 +3,18 @@
 from ._version import __version__
 from .automl import HyperoptRegressor
 from .backbones import available_backbones, build_backbone, list_layers
+from .composition import ElementFractionTransformer
 from .featurizers import PretrainedCNNFeaturizer
 from .multimodal import DescriptorRegressor, ImageRegressor, MultimodalRegressor, multimodal_input
+from .transfer import DeepMLPRegressor, LayerActivationTransformer
 
 __all__ = [
+    "DeepMLPRegressor",
     "DescriptorRegressor",
+    "ElementFractionTransformer",
     "HyperoptRegressor",
     "ImageRegressor",
+    "LayerActivationTransformer",
     "MultimodalRegressor",
     "PretrainedCNNFeaturizer",
     "__version__",

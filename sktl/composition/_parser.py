@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from functools import lru_cache
@@ -82,6 +83,8 @@ def parse_formula(formula: str, known: frozenset[str]) -> tuple[tuple[str, float
             raise FormulaError(f"multiplier {part!r} without a formula")
         for el, v in _parse_unit(part[start:], known).items():
             total[el] += mult * v
+    if not math.isfinite(sum(total.values())):
+        raise FormulaError("a count is too large to represent")
     if sum(total.values()) <= 0:
         raise FormulaError("the formula has no atoms (all counts are zero)")
     return tuple(total.items())

@@ -12,8 +12,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
+from .._atomic import atomic_fit
 from .._skorch import seeded
 from .._torch import as_float32, resolve_device
+from .._validation import check_finite_output, check_float32_range
 from ._architecture import as_module, dense_layers
 from ._deep_mlp import clone_sharing
 
@@ -35,6 +37,8 @@ def resolve_layer(names: list[str], layer) -> int:
                 f"explicitly. Valid layers: {_describe(names)}."
             )
         return len(names) - 2
+    if isinstance(layer, bool):
+        raise ValueError(f"layer={layer} is not a layer; valid layers: {_describe(names)}.")
     if isinstance(layer, str):
         if layer in names:
             return names.index(layer)
@@ -122,6 +126,7 @@ class LayerActivationTransformer(TransformerMixin, BaseEstimator):
     def __sklearn_clone__(self):
         return clone_sharing(self, "source")
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Copy the source's network and check the layer and the input width.
@@ -180,7 +185,9 @@ class LayerActivationTransformer(TransformerMixin, BaseEstimator):
         activations : ndarray of shape (n_samples, n_features_out_)
         """
         check_is_fitted(self, "module_")
-        X = as_float32(validate_data(self, X, reset=False, dtype="numeric", ensure_all_finite=True))
+        X = validate_data(self, X, reset=False, dtype="numeric", ensure_all_finite=True)
+        check_float32_range(X, "X")
+        X = as_float32(X) if X.flags.writeable else as_float32(X).copy()
         target = dict(self.module_.named_modules())[self.layer_name_]
         device = resolve_device(self.device)
         captured = []
@@ -204,7 +211,7 @@ class LayerActivationTransformer(TransformerMixin, BaseEstimator):
         out = torch.cat(captured).cpu()
         if self.activation == "relu":
             out = torch.relu(out)
-        return out.numpy().astype(np.float64)
+        return check_finite_output(out.numpy().astype(np.float64), "Activations")
 
     def get_feature_names_out(self, input_features=None):
         """``"<layer>_<activation><j>"`` for each unit j of the tapped layer.

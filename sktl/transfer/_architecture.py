@@ -67,6 +67,9 @@ def parse_architecture(spec: str) -> tuple[list[Block], int]:
 def build_mlp(spec: str, n_in: int, n_out: int, dropout: float) -> nn.Sequential:
     """A flat ``nn.Sequential`` of the architecture: ``dense_k``, ``relu_k``, ``dropout_k``.
 
+    Hidden dense layers get He (Kaiming normal, fan-in) weights and zero biases, which keep the
+    activation scale through a deep ReLU stack; the output layer keeps torch's default.
+
     The hidden dense layers are named ``dense_1`` ... ``dense_L`` and the output layer
     ``dense_{L+1}``; ``relu_k`` follows ``dense_k`` and ``dropout_k`` closes a "D" block that
     ends with layer k. An output width of 1 in ``spec`` follows ``n_out``; any other width
@@ -89,6 +92,12 @@ def build_mlp(spec: str, n_in: int, n_out: int, dropout: float) -> nn.Sequential
         if block.dropout and dropout > 0:
             layers[f"dropout_{k}"] = nn.Dropout(dropout)
     layers[f"dense_{k + 1}"] = nn.Linear(width, n_out)
+    for name, layer in layers.items():
+        if name.startswith("dense_") and name != f"dense_{k + 1}":
+            # He initialisation: torch's default (uniform, variance 1/(3 fan_in)) shrinks the
+            # signal ~6x per ReLU layer, so a 16-layer stack would start with a constant output
+            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+            nn.init.zeros_(layer.bias)
     return nn.Sequential(layers)
 
 

@@ -12,11 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
+from torch import nn
 
 from sktl import (
+    DeepMLPRegressor,
     DescriptorRegressor,
     HyperoptRegressor,
     ImageRegressor,
+    LayerActivationTransformer,
     MultimodalRegressor,
     PretrainedCNNFeaturizer,
     multimodal_input,
@@ -53,6 +56,14 @@ ARRAY_ESTIMATORS = {
         None,
     ),
     "DescriptorRegressor": (DescriptorRegressor(units=(8,), max_epochs=2), DESC, Y),
+    "DeepMLPRegressor": (DeepMLPRegressor("8x2D-1", max_epochs=2, random_state=0), DESC, Y),
+    "LayerActivationTransformer": (
+        LayerActivationTransformer(
+            nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)), layer=1
+        ),
+        DESC,
+        None,
+    ),
     "HyperoptRegressor": (
         HyperoptRegressor(regressor="ridge", preprocessing="none", max_evals=1, cv=None),
         DESC,

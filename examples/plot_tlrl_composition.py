@@ -1,0 +1,106 @@
+"""
+Composition data: transfer + representation learning (TL+RL) from OQMD to JARVIS
+=================================================================================
+
+A deep MLP is pre-trained on OQMD formation energies from 86 element fractions (the source),
+saved with joblib, and reused on a small JARVIS subset (the target) three ways, following
+Gupta et al. (2021): the activations of one of its layers as the input of a Ridge model (RL),
+the same activations feeding a network initialised from the source (TL+RL), and plain
+fine-tuning (TL). A GridSearchCV picks the layer. A smaller network than ElemNet's NN-17 and
+a few epochs keep the run short.
+
+Run: ``python examples/plot_tlrl_composition.py`` (about a minute; writes
+``out/tlrl_parity.png`` and the source model ``out/tlrl_source.joblib``). Data: ``$SKTL_DATA`` or ``../shared/data``.
+"""
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import joblib
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import Pipeline, make_pipeline
+
+from sktl.composition import ElementFractionTransformer
+from sktl.plotting import plot_parity
+from sktl.transfer import DeepMLPRegressor, LayerActivationTransformer
+
+torch.set_num_threads(1)  # small networks: one thread is fastest on a shared machine
+repo = Path(__file__).resolve().parents[1]
+root = Path(os.environ.get("SKTL_DATA", repo.parent / "shared" / "data")) / "composition"
+rng = np.random.default_rng(0)
+
+# --- source: OQMD, compositions of the JARVIS test set removed ------------------------------
+oqmd = pd.read_csv(root / "oqmd" / "train.csv").sample(8000, random_state=0)
+oqmd = oqmd[oqmd["target"].abs() <= 10]
+train = pd.read_csv(root / "jarvis_deltae" / "deltae_training_set.csv").sample(800, random_state=0)
+test = pd.read_csv(root / "jarvis_deltae" / "deltae_test_set.csv").sample(400, random_state=0)
+fractions = ElementFractionTransformer()
+Xs = fractions.fit_transform(oqmd["formula"])
+test_keys = {r.tobytes() for r in np.round(fractions.transform(test["pretty_comp"]), 6)}
+keep = np.array([r.tobytes() not in test_keys for r in np.round(Xs, 6)])
+print(f"source: {keep.sum()} OQMD rows ({(~keep).sum()} in the JARVIS test set removed)")
+
+arch = "256x2D-128x2D-64x2-32x1-1"  # 7 hidden layers; ElemNet's NN-17 is the default
+source = DeepMLPRegressor(arch, lr=1e-3, max_epochs=15, patience=3, random_state=0)
+source.fit(Xs[keep], oqmd["target"].to_numpy()[keep])
+out = Path("out")
+out.mkdir(exist_ok=True)
+joblib.dump(source, out / "tlrl_source.joblib")  # one source, reused by every target fit below
+source = joblib.load(out / "tlrl_source.joblib")
+print(
+    f"source: {len(source.history_)} epochs, validation MAE {source.history_[-1]['valid_loss']:.3f}"
+)
+
+# --- target: JARVIS subset --------------------------------------------------------------------
+y_train = train["formation_energy_peratom"].to_numpy()
+y_test = test["formation_energy_peratom"].to_numpy()
+target_net = dict(architecture=arch, lr=1e-3, max_epochs=60, patience=5, random_state=0)
+
+rl = Pipeline(
+    [
+        ("fractions", ElementFractionTransformer()),
+        ("layer", LayerActivationTransformer(source=source, activation="dense")),
+        ("model", RidgeCV(alphas=np.logspace(-4, 2, 13))),
+    ]
+)
+search = GridSearchCV(
+    rl,
+    {"layer__layer": [3, 5, 7], "layer__activation": ["dense", "relu"]},
+    cv=KFold(5, shuffle=True, random_state=0),
+    scoring="neg_mean_absolute_error",
+).fit(train[["pretty_comp"]], y_train)
+best = search.best_params_
+print(f"RL (Ridge): best layer {best['layer__layer']} ({best['layer__activation']}), "
+      f"CV MAE {-search.best_score_:.3f}")  # fmt: skip
+
+models = {
+    "SC: Ridge on fractions": make_pipeline(ElementFractionTransformer(), RidgeCV()),
+    "SC: deep MLP": make_pipeline(ElementFractionTransformer(), DeepMLPRegressor(**target_net)),
+    "TL: fine-tune": make_pipeline(
+        ElementFractionTransformer(), DeepMLPRegressor(**target_net, init_from=source)
+    ),
+    "RL: Ridge on activations": search.best_estimator_,
+    "TL+RL: deep MLP on activations": make_pipeline(
+        ElementFractionTransformer(),
+        LayerActivationTransformer(
+            source, layer=best["layer__layer"], activation=best["layer__activation"]
+        ),
+        DeepMLPRegressor(**target_net, init_from=source),  # all but the first layer copied
+    ),
+}
+predictions = {}
+for name, model in models.items():
+    if name != "RL: Ridge on activations":
+        model.fit(train[["pretty_comp"]], y_train)
+    predictions[name] = model.predict(test[["pretty_comp"]])
+    print(f"{name:32s} test MAE = {np.mean(np.abs(predictions[name] - y_test)):.3f} eV/atom")
+
+fig = plot_parity(y_test, predictions, ["formation energy (eV/atom)"])
+fig.savefig(out / "tlrl_parity.png", dpi=110)
