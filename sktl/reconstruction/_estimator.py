@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._atomic import atomic_fit
 from ..backbones import receptive_field
 from ._anneal import match_volume_fractions
 from ._decode import decode
@@ -36,6 +37,11 @@ def _as_label_images(X, n_phases):
     if isinstance(X, np.ndarray) and X.ndim == 2:
         images = [X]
     elif isinstance(X, np.ndarray) and X.ndim == 3:
+        if X.shape[-1] in (3, 4) and min(X.shape[:2]) > 4:
+            raise ValueError(
+                f"Got an array of shape {X.shape}, which looks like a colour image; pass 2-D "
+                "label images (H, W) or a stack (n, H, W)."
+            )
         images = list(X)
     elif isinstance(X, (list, tuple)) and len(X) > 0:
         images = [np.asarray(x) for x in X]
@@ -48,6 +54,8 @@ def _as_label_images(X, n_phases):
     for img in images:
         if img.ndim != 2:
             raise ValueError(f"Each image must be 2-D (H, W); got shape {img.shape}.")
+        if img.size == 0:
+            raise ValueError(f"Found an empty image of shape {img.shape}; pass a labelled image.")
         if img.dtype.kind not in "biuf":
             raise ValueError(f"Images must be numeric label arrays, got dtype {img.dtype}.")
         if img.dtype.kind == "f" and not np.all(np.isfinite(img)):
@@ -110,7 +118,9 @@ class MicrostructureReconstructor(BaseEstimator):
     ----------
     layers : tuple of str, default=("conv1_1", "pool1", "pool2", "pool3", "pool4")
         VGG19 taps of the style loss. Images (and samples) must be at least the receptive
-        field of the deepest one: 3, 6, 16, 52, 124 px for conv1_1, pool1, ..., pool4.
+        field of the deepest one: 3, 6, 16, 52, 124 px for conv1_1, pool1, ..., pool4
+        (computed by :func:`sktl.backbones.receptive_field`; the paper's Table 4 lists 3, 10,
+        28, 72, 160 because it doubles the field at every pooling, see the user guide).
     layer_weights : array-like of shape (n_layers,), optional
         Weight of each tap in the loss; equal weights 1/n_layers by default.
     optimizer : {"lbfgs", "adam"}, default="lbfgs"
@@ -227,6 +237,7 @@ class MicrostructureReconstructor(BaseEstimator):
             self._feature_cache = (key, TapFeatures(self.layers_, self.weights))
         return self._feature_cache[1]
 
+    @atomic_fit
     def fit(self, X, y=None):
         """Learn the target statistics of one labelled image or a list of them.
 
@@ -353,9 +364,3 @@ class MicrostructureReconstructor(BaseEstimator):
         state = super().__getstate__()
         state.pop("_feature_cache", None)  # VGG19 weights are rebuilt offline on demand
         return state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        tags.requires_fit = True
-        return tags

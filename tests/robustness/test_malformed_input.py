@@ -15,13 +15,17 @@ from sklearn.base import clone
 from torch import nn
 
 from sktl import (
+    CNNRegressor,
     DeepMLPRegressor,
     DescriptorRegressor,
     HyperoptRegressor,
     ImageRegressor,
     LayerActivationTransformer,
+    MicrostructureReconstructor,
     MultimodalRegressor,
     PretrainedCNNFeaturizer,
+    TransferCNNRegressor,
+    TwoPointStatsTransformer,
     multimodal_input,
 )
 
@@ -64,6 +68,25 @@ ARRAY_ESTIMATORS = {
         DESC,
         None,
     ),
+    "CNNRegressor": (
+        CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), max_epochs=2, random_state=0),
+        IMAGES,
+        Y,
+    ),
+    "TransferCNNRegressor": (
+        TransferCNNRegressor(
+            backbone="vgg19",
+            weights=None,
+            cut_at="conv1_1",
+            head_units=(8,),
+            max_epochs=2,
+            cache=False,
+            random_state=0,
+        ),
+        IMAGES,
+        Y,
+    ),
+    "TwoPointStatsTransformer": (TwoPointStatsTransformer(threshold=0.5), IMAGES, None),
     "HyperoptRegressor": (
         HyperoptRegressor(regressor="ridge", preprocessing="none", max_evals=1, cv=None),
         DESC,
@@ -164,6 +187,20 @@ def test_fit_multimodal_input(name, case):
 @given(case=multimodal_cases())
 def test_predict_multimodal_input(name, case, fitted):
     check_outcome(lambda: fitted[name].predict(case.X), case, _n(case.X))
+
+
+LABELS = (_RNG.random((16, 16)) > 0.5).astype(np.int64)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_reconstructor_fit_input(data):
+    """MicrostructureReconstructor.fit takes one 2-D label image (not a table): malformed."""
+    case = data.draw(array_cases(LABELS, None))
+    # one image, not a table: shape and label problems are named in image terms
+    case.keywords = (*case.keywords, "label", "phase", "image", "px") if case.keywords else ()
+    model = MicrostructureReconstructor(layers=("conv1_1",), max_iter=1, weights=None)
+    check_outcome(lambda: model.fit(case.X), case, None)
 
 
 def test_zz_case_count():
