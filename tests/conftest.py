@@ -46,3 +46,16 @@ def li2018_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"reference data not found at {path}; set SKTL_DATA")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Tests use tiny networks: one thread is as fast and immune to a busy machine.
+
+    With the default (all cores), other processes on the machine made small-network training
+    10-20x slower (OpenMP threads spinning against each other).
+    """
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

@@ -11,8 +11,16 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._skorch import TRAINING_CONSTRAINTS, build_regressor_net, check_targets, history_records
+from .._atomic import atomic_fit
+from .._skorch import (
+    TRAINING_CONSTRAINTS,
+    build_regressor_net,
+    check_targets,
+    history_records,
+    was_interrupted,
+)
 from .._torch import seed_from_random_state
+from .._validation import check_finite_output
 from ..featurizers._image_shape import resolve_image_shape
 from ..images import check_images, resolve_intensity_range
 
@@ -132,9 +140,11 @@ class BaseCNNRegressor(RegressorMixin, BaseEstimator):
             if phase is not None:
                 r["phase"] = phase
         self.history_.extend(records)
+        self.interrupted_ = getattr(self, "interrupted_", False) or was_interrupted(net)
         return net
 
     # -- estimator API --------------------------------------------------------------------
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the network.
@@ -164,6 +174,7 @@ class BaseCNNRegressor(RegressorMixin, BaseEstimator):
         self.y_scaler_ = StandardScaler().fit(Y)
         Yt = self.y_scaler_.transform(Y).astype(np.float32)
         self.history_ = []
+        self.interrupted_ = False
         self._fit_scaled(images, Yt, seed_from_random_state(self.random_state))
         return self
 
@@ -183,6 +194,7 @@ class BaseCNNRegressor(RegressorMixin, BaseEstimator):
         images = self._check_images(X, reset=False)
         pred = np.asarray(self._predict_scaled(images), dtype=np.float64)
         pred = self.y_scaler_.inverse_transform(pred.reshape(len(pred), -1))
+        check_finite_output(pred, "Predictions")
         return pred[:, 0] if self.y_ndim_ == 1 else pred
 
     def __sklearn_tags__(self):

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._atomic import atomic_fit
 from ..featurizers._image_shape import resolve_image_shape
 from ..images import check_images
 from ._base import _is_packed
@@ -99,6 +100,7 @@ class TwoPointStatsTransformer(TransformerMixin, BaseEstimator):
             )
         return images.astype(np.float64)
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the images and fix the correlation window.

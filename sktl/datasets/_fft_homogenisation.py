@@ -89,6 +89,11 @@ def homogenise(
     C = np.empty((3, 3))
     for j, strain in enumerate(_MACRO_STRAINS):
         res = msp.solvers.newton_cg(cell, strain.copy(), solver, tol, tol)
+        if not res.success:
+            raise RuntimeError(
+                f"muSpectre did not converge for macroscopic strain {j} ({res.message}); "
+                "raise maxiter or lower the phase contrast."
+            )
         # stress field: 2x2 components fastest (column-major), then quad points and pixels
         sig = np.asarray(res.stress).reshape(2, 2, -1, order="F").mean(axis=-1)
         C[:, j] = sig[0, 0], sig[1, 1], sig[0, 1]

