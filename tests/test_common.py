@@ -108,12 +108,6 @@ EXPECTED_FAILURES: dict[str, dict[str, str]] = {
             "mutates source (it works on a deep copy; tested in tests/transfer)"
         ),
     },
-    "MultimodalRegressor": {
-        "check_methods_subset_invariance": (
-            "float32 matmuls in batches of different sizes differ at 1e-7 relative (oneDNN "
-            "blocking); the check demands 1e-7 exactly"
-        ),
-    },
 }
 
 

@@ -93,8 +93,11 @@ class ImageFiles:
 
 
 def is_lazy(X) -> bool:
-    """True for inputs that are streamed rather than loaded: files, memmaps, lazy views."""
-    return isinstance(X, (ImageFiles, LazyImages, np.memmap))
+    """True for inputs that are streamed rather than loaded: files, image memmaps, lazy views."""
+    if isinstance(X, np.memmap):
+        # a 2-D memmap is a table (the packed form): validated and read like any array
+        return X.ndim >= 3
+    return isinstance(X, (ImageFiles, LazyImages))
 
 
 class LazyImages:
