@@ -25,7 +25,9 @@ import numpy as np
 from sktl.descriptors import error_rate, lineal_path, two_point_correlation
 from sktl.reconstruction import MicrostructureReconstructor
 
-root = Path(os.environ.get("SKTL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+# sphinx-gallery runs examples without __file__, from the examples folder
+here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+root = Path(os.environ.get("SKTL_DATA", here.parent.parent / "shared" / "data"))
 original = np.load(root / "microstructures" / "li2018" / "carbonate_resized.npy")[:64, :64]
 
 # %%

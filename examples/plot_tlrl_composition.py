@@ -32,7 +32,8 @@ from sktl.plotting import plot_parity
 from sktl.transfer import DeepMLPRegressor, LayerActivationTransformer
 
 torch.set_num_threads(1)  # small networks: one thread is fastest on a shared machine
-repo = Path(__file__).resolve().parents[1]
+# sphinx-gallery runs examples without __file__, from the examples folder
+repo = (Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()).parent
 root = Path(os.environ.get("SKTL_DATA", repo.parent / "shared" / "data")) / "composition"
 rng = np.random.default_rng(0)
 
