@@ -62,8 +62,8 @@ IMAGE_DOC = """
 
 def fill_doc(cls):
     """Substitute the shared parameter docs into a class docstring."""
-    cls.__doc__ = cls.__doc__.replace("%(training)s", TRAINING_DOC.strip("\n")).replace(
-        "%(image)s", IMAGE_DOC.strip("\n")
+    cls.__doc__ = cls.__doc__.replace("    %(training)s", TRAINING_DOC.strip("\n")).replace(
+        "    %(image)s", IMAGE_DOC.strip("\n")
     )
     return cls
 

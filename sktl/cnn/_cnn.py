@@ -18,46 +18,46 @@ from ._modules import SmallCNN
 class CNNRegressor(BaseCNNRegressor):
     """A small convolutional network trained from scratch: images -> one or many targets.
 
-        ``n_blocks`` blocks of Conv -> BatchNorm -> ReLU -> MaxPool(2) (block ``i`` has
-        ``filters * 2**i`` channels, "same" padding, circular by default since microstructures are
-        periodic), global average pooling, dense layers with dropout and a linear output; trained
-        with Adam on the mean squared error of standardised targets. Pixels are scaled by
-        ``intensity_range`` and then standardised with their training mean and standard deviation.
+    ``n_blocks`` blocks of Conv -> BatchNorm -> ReLU -> MaxPool(2) (block ``i`` has
+    ``filters * 2**i`` channels, "same" padding, circular by default since microstructures are
+    periodic), global average pooling, dense layers with dropout and a linear output; trained
+    with Adam on the mean squared error of standardised targets. Pixels are scaled by
+    ``intensity_range`` and then standardised with their training mean and standard deviation.
 
-        Parameters
-        ----------
-        n_blocks : int, default=3
-        filters : int, default=16
-            Channels of the first block (doubled per block).
-        kernel_size : int, default=3
-        dropout : float, default=0.0
-            Dropout after the global pooling and after each dense layer.
-        dense_units : tuple of int, default=(64,)
-        padding : {"circular", "zeros"}, default="circular"
-            How convolutions pad the image border (circular suits periodic microstructures).
+    Parameters
+    ----------
+    n_blocks : int, default=3
+    filters : int, default=16
+        Channels of the first block (doubled per block).
+    kernel_size : int, default=3
+    dropout : float, default=0.0
+        Dropout after the global pooling and after each dense layer.
+    dense_units : tuple of int, default=(64,)
+    padding : {"circular", "zeros"}, default="circular"
+        How convolutions pad the image border (circular suits periodic microstructures).
     %(image)s
     %(training)s
 
-        Attributes
-        ----------
-        net_ : skorch.NeuralNetRegressor
-        history_ : list of dict
-            Per-epoch train (and validation) loss in standardised units; see
-            :func:`sktl.plotting.plot_loss_curves`.
-        image_shape_ : tuple of int
-            (H, W, C) of the training images.
-        n_outputs_ : int
-        n_features_in_ : int
-            H * W * C.
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetRegressor
+    history_ : list of dict
+        Per-epoch train (and validation) loss in standardised units; see
+        :func:`sktl.plotting.plot_loss_curves`.
+    image_shape_ : tuple of int
+        (H, W, C) of the training images.
+    n_outputs_ : int
+    n_features_in_ : int
+        H * W * C.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sktl.cnn import CNNRegressor
-        >>> X = np.random.default_rng(0).random((20, 16, 16))
-        >>> y = X.mean(axis=(1, 2))
-        >>> CNNRegressor(max_epochs=2, random_state=0).fit(X, y).predict(X).shape
-        (20,)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktl.cnn import CNNRegressor
+    >>> X = np.random.default_rng(0).random((20, 16, 16))
+    >>> y = X.mean(axis=(1, 2))
+    >>> CNNRegressor(max_epochs=2, random_state=0).fit(X, y).predict(X).shape
+    (20,)
     """
 
     _parameter_constraints: dict = {

@@ -23,71 +23,71 @@ STRATEGIES = ("head-only", "fine-tune", "two-phase")
 class TransferCNNRegressor(BaseCNNRegressor):
     """An ImageNet CNN cut at a layer, with a dense regression head; frozen or fine-tuned.
 
-        The backbone keeps its layers up to ``cut_at``; its activation map is flattened (Li et al.
-        2018) or globally averaged, standardised with its training statistics and fed to dense
-        layers (ReLU, dropout) and a linear output. Li et al.'s rule for microstructures: VGG19 up to
-        pool3, flatten, FC 2048 and 1024 with dropout 0.5 -- the defaults.
+    The backbone keeps its layers up to ``cut_at``; its activation map is flattened (Li et al.
+    2018) or globally averaged, standardised with its training statistics and fed to dense
+    layers (ReLU, dropout) and a linear output. Li et al.'s rule for microstructures: VGG19 up to
+    pool3, flatten, FC 2048 and 1024 with dropout 0.5 -- the defaults.
 
-        Three training strategies:
+    Three training strategies:
 
-        * ``"head-only"``: the backbone is frozen; its features are computed once (by
-          :class:`sktl.PretrainedCNNFeaturizer`, cached per image so CV folds and grid points reuse
-          them) and only the head trains.
-        * ``"fine-tune"``: backbone and a fresh head train end to end at ``lr``.
-        * ``"two-phase"``: head-only first (``max_epochs`` at ``lr``), then everything unfrozen and
-          trained for ``fine_tune_epochs`` at ``lr * fine_tune_lr_factor``.
+    * ``"head-only"``: the backbone is frozen; its features are computed once (by
+      :class:`sktl.PretrainedCNNFeaturizer`, cached per image so CV folds and grid points reuse
+      them) and only the head trains.
+    * ``"fine-tune"``: backbone and a fresh head train end to end at ``lr``.
+    * ``"two-phase"``: head-only first (``max_epochs`` at ``lr``), then everything unfrozen and
+      trained for ``fine_tune_epochs`` at ``lr * fine_tune_lr_factor``.
 
-        Parameters
-        ----------
-        backbone : str, default="vgg19"
-            A registered backbone (:func:`sktl.backbones.available_backbones`), e.g. "vgg19",
-            "efficientnet_lite0", "resnet18".
-        weights : None, str, path or WeightSource, default="vgg19_normalised"
-            As in :class:`sktl.PretrainedCNNFeaturizer` (None: random initialisation, a control).
-        cut_at : str, default="pool3"
-            The layer the backbone ends at (:func:`sktl.backbones.list_layers`).
-        head : {"flatten", "gap"}, default="flatten"
-            Flatten the cut map (size dependent, keeps positions) or global-average it per channel.
-        head_units : tuple of int, default=(2048, 1024)
-        dropout : float, default=0.5
-            Dropout after each dense layer of the head.
-        strategy : {"head-only", "fine-tune", "two-phase"}, default="head-only"
-        fine_tune_lr_factor : float, default=0.1
-            Learning rate of the second phase of "two-phase", relative to ``lr``.
-        fine_tune_epochs : int or None, default=None
-            Epochs of the second phase of "two-phase" (None: ``max_epochs``).
-        input_size : None, "native", int or (int, int), default=None
-            Resize images before the backbone (None keeps their size).
-        cache : bool or str, default=True
-            Cache the frozen features per image (True: memory; a folder: also on disk).
+    Parameters
+    ----------
+    backbone : str, default="vgg19"
+        A registered backbone (:func:`sktl.backbones.available_backbones`), e.g. "vgg19",
+        "efficientnet_lite0", "resnet18".
+    weights : None, str, path or WeightSource, default="vgg19_normalised"
+        As in :class:`sktl.PretrainedCNNFeaturizer` (None: random initialisation, a control).
+    cut_at : str, default="pool3"
+        The layer the backbone ends at (:func:`sktl.backbones.list_layers`).
+    head : {"flatten", "gap"}, default="flatten"
+        Flatten the cut map (size dependent, keeps positions) or global-average it per channel.
+    head_units : tuple of int, default=(2048, 1024)
+    dropout : float, default=0.5
+        Dropout after each dense layer of the head.
+    strategy : {"head-only", "fine-tune", "two-phase"}, default="head-only"
+    fine_tune_lr_factor : float, default=0.1
+        Learning rate of the second phase of "two-phase", relative to ``lr``.
+    fine_tune_epochs : int or None, default=None
+        Epochs of the second phase of "two-phase" (None: ``max_epochs``).
+    input_size : None, "native", int or (int, int), default=None
+        Resize images before the backbone (None keeps their size).
+    cache : bool or str, default=True
+        Cache the frozen features per image (True: memory; a folder: also on disk).
     %(image)s
     %(training)s
 
-        Attributes
-        ----------
-        net_ : skorch.NeuralNetRegressor
-            The head (head-only) or backbone + head (fine-tune, two-phase).
-        featurizer_ : PretrainedCNNFeaturizer or None
-            The frozen backbone of a head-only model.
-        layer_ : str
-        n_backbone_features_ : int
-            Width of the pooled or flattened map at ``cut_at``.
-        history_ : list of dict
-            Per-epoch losses in standardised units; with "two-phase" each record has a "phase".
-        image_shape_ : tuple of int
-        n_outputs_ : int
-        n_features_in_ : int
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetRegressor
+        The head (head-only) or backbone + head (fine-tune, two-phase).
+    featurizer_ : PretrainedCNNFeaturizer or None
+        The frozen backbone of a head-only model.
+    layer_ : str
+    n_backbone_features_ : int
+        Width of the pooled or flattened map at ``cut_at``.
+    history_ : list of dict
+        Per-epoch losses in standardised units; with "two-phase" each record has a "phase".
+    image_shape_ : tuple of int
+    n_outputs_ : int
+    n_features_in_ : int
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sktl.cnn import TransferCNNRegressor
-        >>> X = np.random.default_rng(0).random((8, 32, 32))
-        >>> y = X.mean(axis=(1, 2))
-        >>> reg = TransferCNNRegressor(weights=None, cut_at="pool1", head="gap", head_units=(16,),
-        ...                            max_epochs=2, random_state=0)
-        >>> reg.fit(X, y).predict(X).shape
-        (8,)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktl.cnn import TransferCNNRegressor
+    >>> X = np.random.default_rng(0).random((8, 32, 32))
+    >>> y = X.mean(axis=(1, 2))
+    >>> reg = TransferCNNRegressor(weights=None, cut_at="pool1", head="gap", head_units=(16,),
+    ...                            max_epochs=2, random_state=0)
+    >>> reg.fit(X, y).predict(X).shape
+    (8,)
     """
 
     _parameter_constraints: dict = {

@@ -151,7 +151,7 @@ class TwoPointStatsTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        S2 : ndarray of shape (n_samples, n_features_out_)
+        S2 : ndarray of shape (n_samples, ``n_features_out_``)
         """
         check_is_fitted(self, "window_")
         m = self._indicator(X, reset=False)

@@ -197,8 +197,12 @@ def make_stiffness(
     Returns
     -------
     data : sklearn.utils.Bunch
+        Dictionary-like object with the following attributes.
+
         images : ndarray of shape (n_samples, size, size), float32 in {0, 1}
+            The microstructures (1 = the stiff phase).
         targets : ndarray of shape (n_samples, 6), float64
+            Homogenised plane-strain stiffness components.
         target_names : list of str
             ``["C11", "C22", "C12", "C16", "C26", "C66"]``.
         generator : ndarray of str
@@ -206,6 +210,7 @@ def make_stiffness(
         volume_fraction : ndarray of shape (n_samples,)
             Realised volume fraction of phase 1.
         random_state : int
+            The root seed used.
 
     Examples
     --------

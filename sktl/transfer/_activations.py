@@ -182,7 +182,7 @@ class LayerActivationTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        activations : ndarray of shape (n_samples, n_features_out_)
+        activations : ndarray of shape (n_samples, ``n_features_out_``)
         """
         check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype="numeric", ensure_all_finite=True)
