@@ -27,12 +27,27 @@ def image_digests(images: np.ndarray) -> list[str]:
     ]
 
 
-def network_key(module: torch.nn.Module, *settings) -> str:
-    """Digest of a network's weights and buffers plus the settings that shape its output."""
-    h = hashlib.blake2b(repr(settings).encode(), digest_size=16)
+def _weights_digest(module: torch.nn.Module) -> str:
+    h = hashlib.blake2b(digest_size=16)
     for name, tensor in module.state_dict().items():
         h.update(name.encode())
         h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def network_key(module: torch.nn.Module, *settings) -> str:
+    """Digest of a network's weights and buffers plus the settings that shape its output.
+
+    The weights' digest is remembered per module and weights version (tensors' in-place
+    version counters), so featurizers sharing a frozen backbone hash it once.
+    """
+    version = tuple(t._version for t in module.state_dict().values())
+    memo = getattr(module, "_sktl_digest", None)
+    if memo is None or memo[0] != version:
+        memo = (version, _weights_digest(module))
+        module._sktl_digest = memo
+    h = hashlib.blake2b(repr(settings).encode(), digest_size=16)
+    h.update(memo[1].encode())
     return h.hexdigest()
 
 

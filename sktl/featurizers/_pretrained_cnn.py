@@ -16,9 +16,10 @@ from tqdm.auto import tqdm
 from .._atomic import atomic_fit
 from .._torch import resolve_device
 from .._validation import check_finite_output
-from ..backbones import build_backbone, get_backbone_spec
+from ..backbones import get_backbone_spec
 from ..backbones._registry import check_layer
 from ..images import check_images, is_lazy, resolve_intensity_range, resolve_size, to_unit_tensor
+from ._backbone_cache import frozen_backbone
 from ._cache import get_cache, network_key
 from ._image_shape import resolve_image_shape
 from ._pooling import POOLINGS, pool_features, pooled_feature_names
@@ -215,7 +216,9 @@ class PretrainedCNNFeaturizer(TransformerMixin, BaseEstimator):
         images = self._check_X(X, reset=True)
         self.image_shape_ = tuple(int(s) for s in images.shape[1:])
         self.layer_ = layer
-        self.backbone_ = build_backbone(spec.name, layer, self.weights, self.random_state)
+        self.backbone_ = frozen_backbone(
+            spec.name, layer, self.weights, self.random_state, resolve_device(self.device)
+        )
         self.input_size_ = self._size(spec)
         probe = self._forward(images[:1], pooled=False)
         self.feature_shape_ = tuple(probe.shape[1:])

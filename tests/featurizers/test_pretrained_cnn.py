@@ -186,3 +186,21 @@ def test_cache_reuses_rows_per_image_across_subsets(rng, tmp_path):
     get_cache(str(tmp_path)).clear()
     d._transform_images = lambda imgs: pytest.fail("disk rows should have been used")
     np.testing.assert_array_equal(d.transform(X), full)
+
+
+def test_featurizers_share_a_frozen_backbone():
+    """Refits (CV folds, grid points) reuse one truncated network per process, unchanged."""
+    from sktl.featurizers import _backbone_cache
+
+    images = np.random.default_rng(0).random((4, 16, 16)).astype(np.float32)
+    kw = dict(backbone="resnet18", layer="layer1", weights=None, random_state=3, cache=False)
+    a = PretrainedCNNFeaturizer(**kw).fit(images)
+    b = PretrainedCNNFeaturizer(**kw).fit(images)
+    assert a.backbone_ is b.backbone_
+    other = PretrainedCNNFeaturizer(**{**kw, "random_state": 4}).fit(images)
+    assert other.backbone_ is not a.backbone_
+    np.testing.assert_array_equal(a.transform(images), b.transform(images))
+    _backbone_cache.clear()
+    c = PretrainedCNNFeaturizer(**kw).fit(images)
+    assert c.backbone_ is not a.backbone_
+    np.testing.assert_array_equal(c.transform(images), a.transform(images))
