@@ -19,6 +19,7 @@ from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 
 from ._torch import resolve_device
+from ._validation import check_finite_output
 
 #: Constraints of the training hyperparameters every skorch-based sktl regressor has.
 TRAINING_CONSTRAINTS: dict = {
@@ -168,6 +169,25 @@ def seeded(seed: int):
 def was_interrupted(net) -> bool:
     """True when the last fit of ``net`` was stopped by a KeyboardInterrupt mid-epoch."""
     return bool(getattr(dict(net.callbacks_).get("epoch_snapshot"), "interrupted_", False))
+
+
+def quiet_predict(net, X) -> np.ndarray:
+    """``net.predict(X)`` that leaves the caller's torch RNG where it was.
+
+    skorch's DataLoader draws a seed from the global torch RNG even without shuffling, so a
+    bare ``predict`` changed the random state of the user's process.
+    """
+    with torch.random.fork_rng(devices=[]):
+        return net.predict(X)
+
+
+def to_original_units(pred, y_scaler, y_ndim: int) -> np.ndarray:
+    """Scaled network output -> predictions in the targets' units, 1-D for 1-D targets."""
+    pred = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
+    if y_scaler is not None:
+        pred = y_scaler.inverse_transform(pred)
+    check_finite_output(pred, "Predictions")
+    return pred[:, 0] if y_ndim == 1 else pred
 
 
 def history_records(net) -> list[dict]:

@@ -17,10 +17,10 @@ from .._skorch import (
     build_regressor_net,
     check_targets,
     history_records,
+    to_original_units,
     was_interrupted,
 )
 from .._torch import seed_from_random_state
-from .._validation import check_finite_output
 from ..featurizers._image_shape import resolve_image_shape
 from ..images import check_images, resolve_intensity_range
 
@@ -192,10 +192,7 @@ class BaseCNNRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "net_")
         images = self._check_images(X, reset=False)
-        pred = np.asarray(self._predict_scaled(images), dtype=np.float64)
-        pred = self.y_scaler_.inverse_transform(pred.reshape(len(pred), -1))
-        check_finite_output(pred, "Predictions")
-        return pred[:, 0] if self.y_ndim_ == 1 else pred
+        return to_original_units(self._predict_scaled(images), self.y_scaler_, self.y_ndim_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._skorch import seeded
+from .._skorch import quiet_predict, seeded
 from ..images import to_unit_tensor
 from ._base import CNN_CONSTRAINTS, RATE, UNITS, BaseCNNRegressor, fill_doc
 from ._modules import SmallCNN
@@ -136,4 +136,6 @@ class CNNRegressor(BaseCNNRegressor):
 
     def _predict_scaled(self, images):
         with torch.no_grad():
-            return self.net_.predict(np.ascontiguousarray(self._inputs(images), dtype=np.float32))
+            return quiet_predict(
+                self.net_, np.ascontiguousarray(self._inputs(images), dtype=np.float32)
+            )

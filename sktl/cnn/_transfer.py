@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._skorch import seeded
+from .._skorch import quiet_predict, seeded
 from ..backbones import get_backbone_spec
 from ..backbones._registry import check_layer
 from ..featurizers import PretrainedCNNFeaturizer
@@ -222,5 +222,5 @@ class TransferCNNRegressor(BaseCNNRegressor):
 
     def _predict_scaled(self, images):
         if self.featurizer_ is not None:
-            return self.net_.predict(self.featurizer_.transform(images))
-        return self.net_.predict(self._raw(images))
+            return quiet_predict(self.net_, self.featurizer_.transform(images))
+        return quiet_predict(self.net_, self._raw(images))

@@ -20,11 +20,12 @@ from .._skorch import (
     build_regressor_net,
     check_targets,
     history_records,
+    quiet_predict,
     seeded,
+    to_original_units,
     was_interrupted,
 )
 from .._torch import seed_from_random_state
-from .._validation import check_finite_output
 from ..backbones import build_backbone, get_backbone_spec
 from ..backbones._registry import check_layer
 from ..featurizers import PretrainedCNNFeaturizer
@@ -246,12 +247,8 @@ class BaseMultimodalRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "net_")
         images, feats = self._split(X, reset=False)
-        pred = self.net_.predict(self._net_inputs(images, feats)).astype(np.float64)
-        pred = pred.reshape(len(pred), -1)
-        if self.y_scaler_ is not None:
-            pred = self.y_scaler_.inverse_transform(pred)
-        check_finite_output(pred, "Predictions")
-        return pred[:, 0] if self.y_ndim_ == 1 else pred
+        pred = quiet_predict(self.net_, self._net_inputs(images, feats))
+        return to_original_units(pred, self.y_scaler_, self.y_ndim_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

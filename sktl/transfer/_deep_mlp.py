@@ -18,11 +18,13 @@ from .._skorch import (
     build_regressor_net,
     check_targets,
     history_records,
+    quiet_predict,
     seeded,
+    to_original_units,
     was_interrupted,
 )
 from .._torch import as_float32, seed_from_random_state
-from .._validation import check_finite_output, check_float32_range
+from .._validation import check_float32_range
 from ._architecture import as_module, build_mlp, copy_matching, dense_layers, parse_architecture
 
 ELEMNET_ARCHITECTURE = "1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1"
@@ -294,13 +296,8 @@ class DeepMLPRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         X = validate_data(self, X, reset=False, dtype="numeric", ensure_all_finite=True)
         check_float32_range(X, "X")
-        with torch.random.fork_rng(devices=[]):  # skorch's DataLoader draws a seed from it
-            pred = self.net_.predict(_writable_float32(X))
-        pred = pred.astype(np.float64).reshape(len(X), -1)
-        if self.y_scaler_ is not None:
-            pred = self.y_scaler_.inverse_transform(pred)
-        check_finite_output(pred, "Predictions")
-        return pred[:, 0] if self.y_ndim_ == 1 else pred
+        pred = quiet_predict(self.net_, _writable_float32(X))
+        return to_original_units(pred, self.y_scaler_, self.y_ndim_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
