@@ -1,6 +1,6 @@
 """sktl: scikit-learn compatible transfer learning for small scientific datasets."""
 
-from . import descriptors
+from . import descriptors, persistence
 from ._version import __version__
 from .automl import HyperoptRegressor
 from .backbones import available_backbones, build_backbone, list_layers
@@ -30,4 +30,5 @@ __all__ = [
     "descriptors",
     "list_layers",
     "multimodal_input",
+    "persistence",
 ]

@@ -1,25 +1,46 @@
-"""Fitted estimators round-trip through joblib and load where there is no network or weights cache."""
+"""Every public estimator round-trips through joblib and skops.io, and loads offline.
+
+"Offline" is a fresh interpreter where sockets refuse to connect, TORCH_HOME is empty and the
+packages that ship weights cannot be imported, as on a machine that never saw the weights.
+"""
 
 from __future__ import annotations
 
+import inspect
+import io
 import subprocess
 import sys
 import textwrap
+from collections import OrderedDict
 
 import joblib
 import numpy as np
 import pytest
+import skops.io as sio
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeRegressor
+from torch import nn
 
+import sktl
 from sktl import (
+    CNNRegressor,
+    DeepMLPRegressor,
     DescriptorRegressor,
+    ElementFractionTransformer,
+    HyperoptRegressor,
     ImageRegressor,
+    LayerActivationTransformer,
+    MicrostructureReconstructor,
     MultimodalRegressor,
     PretrainedCNNFeaturizer,
+    TransferCNNRegressor,
+    TwoPointStatsTransformer,
     multimodal_input,
 )
+from sktl.persistence import TRUSTED_TYPES, UntrustedTypesError, dump, load
 
-# Run in a fresh interpreter: sockets refuse to connect, TORCH_HOME is empty and the packages
-# that ship offline weights cannot be imported, as on a machine that never saw the weights.
 _OFFLINE_LOAD = textwrap.dedent(
     """
     import importlib.abc, socket, sys
@@ -38,61 +59,138 @@ _OFFLINE_LOAD = textwrap.dedent(
 
     sys.meta_path.insert(0, _Block())
     socket.socket.connect = _no_network
+    from sktl.persistence import load
+
+    def output(model, X):
+        if hasattr(model, "transform"):
+            return model.transform(X)
+        if hasattr(model, "predict"):
+            return model.predict(X)
+        return model.sample(1, random_state=0)
+
     folder = Path(sys.argv[1])
-    for path in sorted(folder.glob("*.model.joblib")):
-        model = joblib.load(path)
-        X = joblib.load(str(path).replace(".model.", ".X."))
-        out = model.transform(X) if hasattr(model, "transform") else model.predict(X)
-        np.save(str(path).replace(".model.joblib", ".offline.npy"), out)
+    for path in sorted(folder.glob("*.X.joblib")):
+        name = path.name[: -len(".X.joblib")]
+        X = joblib.load(path)
+        np.save(folder / f"{name}.joblib-offline.npy",
+                output(joblib.load(folder / f"{name}.model.joblib"), X))
+        np.save(folder / f"{name}.skops-offline.npy", output(load(folder / f"{name}.skops"), X))
     """
 )
 
+VGG = dict(backbone="vgg19", weights="vgg19_normalised")
 
-def _images(n=12, size=32, seed=0):
-    return np.random.default_rng(seed).random((n, size, size)).astype(np.float32)
+
+def _output(model, X):
+    if hasattr(model, "transform"):
+        return model.transform(X)
+    if hasattr(model, "predict"):
+        return model.predict(X)
+    return model.sample(1, random_state=0)
 
 
 def _cases():
-    images = _images()
-    desc = np.random.default_rng(1).normal(size=(len(images), 4))
+    """(name, unfitted model, X, y) for every public estimator; several paths of some."""
+    rng = np.random.default_rng(0)
+    images = rng.random((12, 32, 32)).astype(np.float32)
+    binary = (images > 0.5).astype(np.float32)
+    desc = rng.normal(size=(len(images), 4))
     y = desc[:, 0] + images.mean(axis=(1, 2))
+    Y2 = np.column_stack([y, binary.mean(axis=(1, 2))])
     X_mm = multimodal_input(images, desc)
-    vgg = dict(backbone="vgg19", layer="pool2", weights="vgg19_normalised")
+    src = DeepMLPRegressor("16x2D-8x1-1", max_epochs=3, random_state=0).fit(desc, y)
+    plain = nn.Sequential(
+        OrderedDict(fc1=nn.Linear(4, 8), act=nn.ReLU(), drop=nn.Dropout(0.1), out=nn.Linear(8, 1))
+    )
+    tiny = dict(max_epochs=2, random_state=0)
     return [
-        ("featurizer", PretrainedCNNFeaturizer(**vgg, cache=False), images, None),
+        ("featurizer", PretrainedCNNFeaturizer(**VGG, layer="pool2", cache=False), images, None),
         (
             "multimodal",
             MultimodalRegressor(
-                **vgg,
+                **VGG,
+                layer="pool2",
                 image_units=(8,),
                 desc_units=(8,),
                 head_units=(8,),
-                max_epochs=3,
                 cache=False,
-                random_state=0,
+                **tiny,
             ),
             X_mm,
             y,
-        ),
+        ),  # fmt: skip
         (
-            "image",
-            ImageRegressor(**vgg, units=(8,), max_epochs=3, cache=False, random_state=0),
+            "multimodal_tail",  # a trainable backbone tail: the recipe of a backbone's blocks
+            MultimodalRegressor(
+                **VGG,
+                layer="pool2",
+                freeze=1,
+                image_units=(8,),
+                desc_units=(8,),
+                head_units=(8,),
+                cache=False,
+                **tiny,
+            ),
             X_mm,
             y,
+        ),  # fmt: skip
+        ("image", ImageRegressor(**VGG, layer="pool2", units=(8,), cache=False, **tiny), X_mm, y),
+        ("descriptor", DescriptorRegressor(units=(8,), **tiny), X_mm, y),
+        ("deep_mlp", DeepMLPRegressor("16x2D-8x1-1", **tiny), desc, Y2),
+        ("activations", LayerActivationTransformer(src, layer=2), desc, None),
+        ("activations_plain", LayerActivationTransformer(plain, layer="fc1"), desc, None),
+        ("cnn", CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), **tiny), binary, Y2),
+        (
+            "transfer_head",
+            TransferCNNRegressor(**VGG, cut_at="pool2", head="gap", head_units=(8,), **tiny),
+            binary,
+            Y2,
         ),
-        ("descriptor", DescriptorRegressor(units=(8,), max_epochs=3, random_state=0), X_mm, y),
+        (
+            "transfer_two_phase",  # backbone + head in one network
+            TransferCNNRegressor(
+                **VGG,
+                cut_at="pool1",
+                head="gap",
+                head_units=(8,),
+                strategy="two-phase",
+                fine_tune_epochs=1,
+                **tiny,
+            ),
+            binary,
+            Y2,
+        ),  # fmt: skip
+        ("two_point", TwoPointStatsTransformer(cutoff=4), binary, None),
+        (
+            "hyperopt",
+            HyperoptRegressor(
+                regressor="ridge", preprocessing="none", max_evals=2, cv=None, random_state=0
+            ),
+            desc,
+            y,
+        ),
+        ("fractions", ElementFractionTransformer(), np.array(["NaCl", "Fe2O3", "H2O"]), None),
+        (
+            "reconstructor",
+            MicrostructureReconstructor(
+                layers=("conv1_1", "pool1"), max_iter=2, progress=False, random_state=0
+            ),
+            (binary[0] > 0.5).astype(int),
+            None,
+        ),
     ]
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
-    """Fit every case, save it, and load all of them once in an offline interpreter."""
+    """Fit every case, save it both ways, and load all of them once in an offline interpreter."""
     folder = tmp_path_factory.mktemp("persist")
     expected = {}
     for name, model, X, y in _cases():
-        model.fit(X, y) if y is not None else model.fit(X)
-        expected[name] = (model, X, model.transform(X) if y is None else model.predict(X))
+        model.fit(X) if y is None else model.fit(X, y)
+        expected[name] = (model, X, _output(model, X))
         joblib.dump(model, folder / f"{name}.model.joblib")
+        dump(model, folder / f"{name}.skops")
         joblib.dump(X, folder / f"{name}.X.joblib")
     (folder / "torch-home").mkdir()
     script = folder / "load.py"
@@ -104,20 +202,124 @@ def saved(tmp_path_factory):
         text=True,
         timeout=600,
     )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.returncode == 0, proc.stderr[-3000:]
     return folder, expected
 
 
-@pytest.mark.parametrize("name", ["featurizer", "multimodal", "image", "descriptor"])
+NAMES = [case[0] for case in _cases()]
+
+
+def test_every_public_estimator_is_covered():
+    covered = {type(case[1]).__name__ for case in _cases()}
+    public = {
+        n for n in sktl.__all__ if inspect.isclass(getattr(sktl, n, None))
+        and issubclass(getattr(sktl, n), BaseEstimator)
+    }  # fmt: skip
+    assert public == covered
+
+
+def test_trusted_types_are_the_public_estimators():
+    public = [getattr(sktl, n) for n in sktl.__all__ if inspect.isclass(getattr(sktl, n, None))]
+    names = sorted(
+        f"{c.__module__}.{c.__qualname__}" for c in public if issubclass(c, BaseEstimator)
+    )
+    assert TRUSTED_TYPES == names
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_joblib_round_trip(saved, name):
     folder, expected = saved
     _, X, out = expected[name]
-    again = joblib.load(folder / f"{name}.model.joblib")
-    got = again.transform(X) if hasattr(again, "transform") else again.predict(X)
-    np.testing.assert_array_equal(got, out)
+    np.testing.assert_array_equal(_output(joblib.load(folder / f"{name}.model.joblib"), X), out)
 
 
-@pytest.mark.parametrize("name", ["featurizer", "multimodal", "image", "descriptor"])
-def test_loads_without_network_or_weights(saved, name):
+@pytest.mark.parametrize("name", NAMES)
+def test_skops_round_trip_trusts_only_sktl_types(saved, name):
     folder, expected = saved
-    np.testing.assert_array_equal(np.load(folder / f"{name}.offline.npy"), expected[name][2])
+    model, X, out = expected[name]
+    untrusted = set(sio.get_untrusted_types(file=folder / f"{name}.skops"))
+    assert untrusted <= set(TRUSTED_TYPES)
+    assert f"{type(model).__module__}.{type(model).__qualname__}" in untrusted
+    again = sio.load(folder / f"{name}.skops", trusted=TRUSTED_TYPES)
+    np.testing.assert_array_equal(_output(again, X), out)
+    assert again.get_params().keys() == model.get_params().keys()
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("fmt", ["joblib", "skops"])
+def test_loads_without_network_or_weights(saved, name, fmt):
+    folder, expected = saved
+    np.testing.assert_array_equal(np.load(folder / f"{name}.{fmt}-offline.npy"), expected[name][2])
+
+
+def test_files_hold_no_torch_pickles(saved):
+    """The joblib files of sktl models store numpy arrays, not torch's tensor pickles."""
+    folder, _ = saved
+    for name in NAMES:
+        raw = (folder / f"{name}.model.joblib").read_bytes()
+        assert b"torch._utils" not in raw and b"_rebuild_tensor" not in raw, name
+
+
+def test_loaded_model_keeps_training_history_and_refits(saved):
+    folder, expected = saved
+    model, X, _ = expected["deep_mlp"]
+    again = load(folder / "deep_mlp.skops")
+    assert again.history_ == model.history_
+    assert [r["epoch"] for r in again.net_.history] == [r["epoch"] for r in model.net_.history]
+    y = np.column_stack([X[:, 0], X[:, 1]])
+    refit = again.fit(X, y)  # a loaded model is an ordinary estimator
+    assert refit.predict(X).shape == y.shape
+
+
+def test_loading_does_not_move_torch_rng(saved):
+    folder, _ = saved
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    load(folder / "cnn.skops")
+    joblib.load(folder / "cnn.model.joblib")
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+
+def test_untrusted_types_are_refused_with_their_names(saved):
+    folder, expected = saved
+    _, X, _ = expected["two_point"]
+    pipe = make_pipeline(TwoPointStatsTransformer(cutoff=4), DecisionTreeRegressor(random_state=0))
+    y = X.mean(axis=(1, 2))
+    pipe.fit(X, y)
+    buf = io.BytesIO()
+    dump(pipe, buf)
+    buf.seek(0)
+    with pytest.raises(UntrustedTypesError, match=r"sklearn\.tree\._tree\.Tree.*trusted="):
+        load(buf)
+    buf.seek(0)
+    again = load(buf, trusted=["sklearn.tree._tree.Tree"])
+    np.testing.assert_array_equal(again.predict(X), pipe.predict(X))
+
+
+class Custom(nn.Module):
+    """A user's own network: pickle can store it, a secure format cannot."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def test_custom_torch_module_cannot_be_saved_securely():
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    model = LayerActivationTransformer(Custom(), layer=1).fit(X)
+    with pytest.raises(TypeError, match=r"source.*Custom.*joblib"):
+        dump(model, io.BytesIO())
+    buf = io.BytesIO()
+    joblib.dump(model, buf)  # joblib (pickle) still works for trusted files
+    buf.seek(0)
+    np.testing.assert_array_equal(joblib.load(buf).transform(X), model.transform(X))
+
+
+def test_unknown_builder_is_a_clear_error():
+    from sktl._persistence import decode
+
+    with pytest.raises(ValueError, match="network builder 'nope'.*sktl version"):
+        decode({"__sktl_module__": "nope", "args": {"__sktl_tuple__": []}, "kwargs": {}})

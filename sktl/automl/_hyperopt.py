@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.linear_model import RidgeCV
+from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -91,9 +92,15 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     estimators_ : list of hpsklearn.HyperoptEstimator or RidgeCV
-        One fitted search per target column.
+        One fitted search per target column. Not saved with the model: hyperopt's search objects
+        hold functions that a secure format must not load (see ``models_``).
+    models_ : list of estimator
+        Per target, the best model refitted on all of ``X``: its preprocessing and learner as a
+        :class:`~sklearn.pipeline.Pipeline` (or the learner alone). ``predict`` uses these.
     best_models_ : list of dict
         The best learner and preprocessing found per target.
+    trial_losses_ : list of ndarray
+        Per target, the validation loss of every trial (NaN where a trial failed).
     fallback_used_ : list of bool
         Whether the ridge fallback replaced a failed search, per target.
     n_outputs_ : int
@@ -186,13 +193,23 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
         _component("preprocessing", self.preprocessing)
         seed = seed_from_random_state(self.random_state)
         self.estimators_, self.best_models_, self.fallback_used_ = [], [], []
+        self.models_, self.trial_losses_ = [], []
         for j in range(Y.shape[1]):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     search = self._search(X, Y[:, j], seed + j)
                 self.estimators_.append(search)
-                self.best_models_.append(search.best_model())
+                best = search.best_model()
+                self.best_models_.append(best)
+                steps = [*best["preprocs"], best["learner"]]
+                self.models_.append(make_pipeline(*steps) if len(steps) > 1 else steps[0])
+                self.trial_losses_.append(
+                    np.array(
+                        [t["result"].get("loss", np.nan) for t in search.trials.trials],
+                        dtype=float,
+                    )
+                )
                 self.fallback_used_.append(False)
             except Exception as exc:  # hyperopt.exceptions.AllTrialsFailed, RuntimeError, ...
                 if self.fallback == "raise":
@@ -208,6 +225,8 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
                 ridge = RidgeCV(alphas=np.logspace(-4, 4, 17)).fit(X, Y[:, j])
                 self.estimators_.append(ridge)
                 self.best_models_.append({"learner": ridge, "preprocs": (), "ex_preprocs": ()})
+                self.models_.append(ridge)
+                self.trial_losses_.append(np.full(self.max_evals, np.nan))
                 self.fallback_used_.append(True)
         return self
 
@@ -222,12 +241,15 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
-        check_is_fitted(self, "estimators_")
+        check_is_fitted(self, "models_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        preds = np.column_stack(
-            [np.asarray(est.predict(X), dtype=float) for est in self.estimators_]
-        )
+        preds = np.column_stack([np.asarray(m.predict(X), dtype=float) for m in self.models_])
         return preds[:, 0] if self.y_ndim_ == 1 else preds
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ returns __dict__
+        state.pop("estimators_", None)  # hyperopt objects: functions, not data (see models_)
+        return state
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -7,6 +7,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from .._persistence import register_builder, set_recipe
 from .._torch import torch_generator
 from ._preprocessing import IMAGENET, Preprocessing
 from ._registry import check_layer, get_backbone_spec, resolve_weights
@@ -150,4 +151,31 @@ def build_backbone(
     for p in body.parameters():
         p.requires_grad_(True)
     model = Backbone(spec.name, layer, wname, prep, body)
+    set_recipe(model, "backbone", (spec.name, layer, wname, prep))
     return model.eval()
+
+
+def backbone_architecture(name: str, layer: str, weights: str, preprocessing) -> Backbone:
+    """An uninitialised :class:`Backbone` of the given architecture, for loading stored weights.
+
+    Reads no weights file and downloads nothing; ``weights`` is only the recorded name.
+    """
+    spec = get_backbone_spec(name)
+    body, _ = _truncated_body(spec, check_layer(spec, layer))
+    return Backbone(spec.name, layer, weights, preprocessing, body.to_empty(device="cpu")).eval()
+
+
+def backbone_tail(name: str, layer: str, n_blocks: int, feature_shape) -> nn.Sequential:
+    """The last ``n_blocks`` taps of a backbone up to ``layer``, after an Unflatten (uninitialised).
+
+    The trainable tail of the multimodal family's image branch, rebuilt for loading.
+    """
+    spec = get_backbone_spec(name)
+    body, _ = _truncated_body(spec, check_layer(spec, layer))
+    blocks = list(body.to_empty(device="cpu").children())[-n_blocks:]
+    tail = nn.Sequential(nn.Unflatten(1, tuple(feature_shape)), *blocks)
+    return set_recipe(tail, "backbone_tail", (name, layer, n_blocks, tuple(feature_shape)))
+
+
+register_builder("backbone", backbone_architecture)
+register_builder("backbone_tail", backbone_tail)

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .._persistence import register_dataclass
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+@register_dataclass
 @dataclass(frozen=True)
 class Preprocessing:
     """How RGB pixels in [0, 1] become the network's input.

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._atomic import atomic_fit
+from .._persistence import PortableStateMixin
 from .._skorch import (
     TRAINING_CONSTRAINTS,
     build_regressor_net,
@@ -77,7 +78,7 @@ def _is_packed(X) -> bool:
         return False
 
 
-class BaseCNNRegressor(RegressorMixin, BaseEstimator):
+class BaseCNNRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     """Image input, target scaling and the skorch training loop; subclasses build the nets."""
 
     # -- pieces the subclasses provide ------------------------------------------------------

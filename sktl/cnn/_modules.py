@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._persistence import portable
+
 
 def dense_stack(n_in: int, units: Sequence[int], dropout: float) -> tuple[nn.Sequential, int]:
     """Linear -> ReLU -> Dropout blocks; returns the stack and its output width."""
@@ -20,6 +22,7 @@ def dense_stack(n_in: int, units: Sequence[int], dropout: float) -> tuple[nn.Seq
     return nn.Sequential(*layers), n_in
 
 
+@portable("small_cnn")
 class SmallCNN(nn.Module):
     """``n_blocks`` x [Conv -> BatchNorm -> ReLU -> MaxPool 2], global average pool, dense head.
 
@@ -70,6 +73,7 @@ class SmallCNN(nn.Module):
         return self.out(self.dense(self.drop(z)))
 
 
+@portable("regression_head")
 class RegressionHead(nn.Module):
     """Fixed standardisation of the backbone features, then dense layers to the targets.
 
@@ -99,6 +103,7 @@ class RegressionHead(nn.Module):
         return self.out(self.dense((z - self.mean) / self.scale))
 
 
+@portable("backbone_regressor")
 class BackboneRegressor(nn.Module):
     """A (truncated) backbone, its map pooled ("gap") or flattened, then a regression head.
 

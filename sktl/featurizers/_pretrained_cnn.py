@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from .._atomic import atomic_fit
+from .._persistence import PortableStateMixin
 from .._torch import resolve_device
 from .._validation import check_finite_output
 from ..backbones import get_backbone_spec
@@ -41,7 +42,7 @@ def _is_packed(X) -> bool:
 _AUTO_PROGRESS_BATCHES = 20
 
 
-class PretrainedCNNFeaturizer(TransformerMixin, BaseEstimator):
+class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimator):
     """Features of a pretrained CNN at a chosen layer, for images in a scikit-learn Pipeline.
 
     The backbone is cut at ``layer`` (only the layers up to it are built and run), fed with

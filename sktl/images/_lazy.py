@@ -30,9 +30,7 @@ def read_image(path) -> np.ndarray:
 
         with Image.open(path) as im:
             return np.asarray(im)
-    raise ValueError(
-        f"Cannot read {str(path)!r}: use .npy or one of {sorted(_PIL_SUFFIXES)}."
-    )
+    raise ValueError(f"Cannot read {str(path)!r}: use .npy or one of {sorted(_PIL_SUFFIXES)}.")
 
 
 class ImageFiles:

@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._atomic import atomic_fit
+from .._persistence import PortableStateMixin, set_recipe
 from .._skorch import (
     TRAINING_CONSTRAINTS,
     build_regressor_net,
@@ -48,7 +49,7 @@ IMAGE_CONSTRAINTS: dict = {
 }
 
 
-class BaseMultimodalRegressor(RegressorMixin, BaseEstimator):
+class BaseMultimodalRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     """Fit/predict of the DMTL-R family; subclasses choose the branches and their sizes.
 
     Subclasses set ``_uses_image`` / ``_uses_descriptors`` and implement ``_net_kwargs``.
@@ -122,6 +123,7 @@ class BaseMultimodalRegressor(RegressorMixin, BaseEstimator):
         tail = torch.nn.Sequential(
             torch.nn.Unflatten(1, feat.feature_shape_), *list(full.body.children())[-n_trainable:]
         )
+        set_recipe(tail, "backbone_tail", (spec.name, layer, n_trainable, feat.feature_shape_))
         return feat, tail.train()
 
     def _raw_image_input(self, images) -> np.ndarray:

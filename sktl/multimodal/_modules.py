@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .._persistence import portable
+
 
 def mlp(
     n_in: int, units: Sequence[int], dropout: float, *, dropout_first: float = 0.0
@@ -30,6 +32,7 @@ class GlobalPool(nn.Module):
         return x.mean(dim=(2, 3)) if x.ndim == 4 else x
 
 
+@portable("multimodal_net")
 class MultimodalNet(nn.Module):
     """Image branch + descriptor branch, concatenated, then dense layers to the targets.
 

@@ -15,11 +15,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._atomic import atomic_fit
+from .._persistence import PortableStateMixin
 from ..backbones import receptive_field
 from ._anneal import match_volume_fractions
 from ._decode import decode
 from ._encoding import encode, maximin_colours
-from ._gram import GramLoss, TapFeatures, target_grams
+from ._gram import GramLoss, tap_features, target_grams
 from ._optimise import optimise_adam, optimise_lbfgs
 
 MAX_PHASES = 5
@@ -105,7 +106,7 @@ def _torch_threads(n_threads):
         torch.set_num_threads(before)
 
 
-class MicrostructureReconstructor(BaseEstimator):
+class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     """Reconstruct statistically equivalent microstructures from labelled examples.
 
     The method of Li et al. (2018, Sci. Rep. 8:13461): phases are encoded as maximin Latin
@@ -234,7 +235,7 @@ class MicrostructureReconstructor(BaseEstimator):
         key = (tuple(self.layers_), str(self.weights))
         cached = getattr(self, "_feature_cache", None)
         if cached is None or cached[0] != key:
-            self._feature_cache = (key, TapFeatures(self.layers_, self.weights))
+            self._feature_cache = (key, tap_features(self.layers_, self.weights))
         return self._feature_cache[1]
 
     @atomic_fit
@@ -359,8 +360,3 @@ class MicrostructureReconstructor(BaseEstimator):
         if self.match_volume_fraction:
             labels = match_volume_fractions(labels, self.volume_fractions_, random_state=seed)
         return labels, history
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_feature_cache", None)  # VGG19 weights are rebuilt offline on demand
-        return state

@@ -6,29 +6,35 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._persistence import portable
 from ..backbones import build_backbone
 
 
+def tap_features(layers, weights="vgg19_normalised") -> TapFeatures:
+    """VGG19 with ``weights`` up to the deepest of ``layers`` (random weights are seeded: 0)."""
+    from ..backbones._registry import get_backbone_spec
+
+    order = [t for t, _ in get_backbone_spec("vgg19").segments]
+    unknown = [t for t in layers if t not in order or t.startswith("fc")]
+    if unknown:
+        raise ValueError(
+            f"Unknown VGG19 conv/pool taps {unknown}; choose among "
+            f"{[t for t in order if not t.startswith('fc')]}."
+        )
+    deepest = max(layers, key=order.index)
+    return TapFeatures(layers, build_backbone("vgg19", deepest, weights=weights, random_state=0))
+
+
+@portable("vgg19_taps")
 class TapFeatures(nn.Module):
     """VGG19 up to the deepest requested tap; returns the activations of every requested tap.
 
-    Input: an NCHW float tensor of RGB pixels in [0, 255].
+    Input: an NCHW float tensor of RGB pixels in [0, 255]. Build it with :func:`tap_features`.
     """
 
-    def __init__(self, layers, weights="vgg19_normalised"):
+    def __init__(self, layers, backbone: nn.Module):
         super().__init__()
-        from ..backbones._registry import get_backbone_spec
-
-        order = [t for t, _ in get_backbone_spec("vgg19").segments]
-        unknown = [t for t in layers if t not in order or t.startswith("fc")]
-        if unknown:
-            raise ValueError(
-                f"Unknown VGG19 conv/pool taps {unknown}; choose among "
-                f"{[t for t in order if not t.startswith('fc')]}."
-            )
         self.layers = list(layers)
-        deepest = max(self.layers, key=order.index)
-        backbone = build_backbone("vgg19", deepest, weights=weights)
         backbone.requires_grad_(False)
         self.preprocess = backbone.preprocess
         self.body = backbone.body

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from .._atomic import atomic_fit
+from .._persistence import PortableStateMixin
 from .._skorch import seeded
 from .._torch import as_float32, resolve_device
 from .._validation import check_finite_output, check_float32_range
@@ -54,7 +55,7 @@ def resolve_layer(names: list[str], layer) -> int:
     return layer - 1
 
 
-class LayerActivationTransformer(TransformerMixin, BaseEstimator):
+class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstimator):
     """Activations of one dense layer of a fitted network, as features (representation learning).
 
     The input goes through ``source`` up to its dense (``nn.Linear``) layer ``layer`` and that
@@ -73,7 +74,7 @@ class LayerActivationTransformer(TransformerMixin, BaseEstimator):
     source : DeepMLPRegressor, skorch net, torch module, str or path, default=None
         A fitted :class:`~sktl.transfer.DeepMLPRegressor` (or another sktl skorch regressor),
         a fitted skorch net, a torch module (e.g. ``nn.Sequential``), a ``FrozenEstimator`` of
-        one, or a joblib file of one.
+        one, or a joblib or ``.skops`` file of one.
     layer : int, str or None, default=None
         The dense layer: a 1-based index over the source's ``nn.Linear`` layers in order (for
         a DeepMLPRegressor, ``k`` is ``dense_k``; NN-17 has 1..17, 17 the output), or its name

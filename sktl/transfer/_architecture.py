@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .._persistence import portable
+
 _BLOCK = re.compile(r"^(\d+)(?:x(\d+))?(D?)$")
 
 
@@ -64,6 +66,7 @@ def parse_architecture(spec: str) -> tuple[list[Block], int]:
     return blocks, out.units
 
 
+@portable("mlp")
 def build_mlp(spec: str, n_in: int, n_out: int, dropout: float) -> nn.Sequential:
     """A flat ``nn.Sequential`` of the architecture: ``dense_k``, ``relu_k``, ``dropout_k``.
 
@@ -109,14 +112,20 @@ def dense_layers(module: nn.Module) -> list[tuple[str, nn.Linear]]:
 def as_module(source, what: str = "source") -> nn.Module:
     """The torch module of a fitted DeepMLPRegressor / sktl regressor, skorch net or module.
 
-    A ``FrozenEstimator`` is unwrapped, and a string or path is loaded with joblib first.
+    A ``FrozenEstimator`` is unwrapped, and a string or path is loaded first: a ``.skops`` file
+    with :func:`sktl.persistence.load`, anything else with joblib.
     """
     import os
 
     if isinstance(source, (str, os.PathLike)):
-        import joblib
+        if str(source).endswith(".skops"):
+            from ..persistence import load
 
-        source = joblib.load(source)
+            source = load(source)
+        else:
+            import joblib
+
+            source = joblib.load(source)
     if hasattr(source, "estimator") and type(source).__name__ == "FrozenEstimator":
         source = source.estimator
     if isinstance(source, nn.Module):
@@ -133,7 +142,7 @@ def as_module(source, what: str = "source") -> nn.Module:
         )
     raise TypeError(
         f"{what} must be a fitted DeepMLPRegressor (or another sktl skorch regressor), a "
-        f"fitted skorch net, a torch nn.Module, or a path to a joblib file of one; got "
+        f"fitted skorch net, a torch nn.Module, or a path to a joblib or .skops file of one; got "
         f"{type(source).__name__}."
     )
 

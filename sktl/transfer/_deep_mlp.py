@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._atomic import atomic_fit
+from .._persistence import PortableStateMixin
 from .._skorch import (
     TRAINING_CONSTRAINTS,
     build_regressor_net,
@@ -49,7 +50,7 @@ def clone_sharing(estimator, shared: str):
     return type(estimator)(**params, **{shared: kept})
 
 
-class DeepMLPRegressor(RegressorMixin, BaseEstimator):
+class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     """ElemNet's deep fully connected regressor (NN-17 by default), trained with skorch.
 
     The default architecture ``"1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1"`` is ElemNet's
@@ -78,7 +79,7 @@ class DeepMLPRegressor(RegressorMixin, BaseEstimator):
         Dropout rate of the "D" blocks (ElemNet's keep-probability 0.8).
     init_from : estimator, skorch net, torch module, path or None, default=None
         Transfer initialisation: a fitted source model (a DeepMLPRegressor, a skorch net, a
-        torch module, or a joblib file of one). The k-th dense layer of the source is copied
+        torch module, or a joblib or ``.skops`` file of one). The k-th dense layer of the source is copied
         into the k-th dense layer of this network wherever their shapes match; the others (the
         first layer when the input width differs, e.g. on layer activations) keep a fresh
         initialisation. Kept by reference by ``clone`` (see :func:`clone_sharing`).

@@ -166,9 +166,11 @@ def test_sklearn_api_checks():
 
 def test_joblib_round_trip(rng, tmp_path):
     m = _model(max_iter=3).fit(_blobs(rng, 32))
-    m.sample(1)  # builds the VGG19 cache, which must not be pickled
     path = tmp_path / "m.joblib"
     joblib.dump(m, path)
-    assert path.stat().st_size < 1_000_000
+    # the VGG19 taps travel with the model (numpy arrays, no torch pickle): sampling works
+    # where the weights package is missing, and the file is no bigger than those weights
+    n_weights = sum(p.numel() for p in m._features().parameters())
+    assert path.stat().st_size < 4 * n_weights + 200_000
     m2 = joblib.load(path)
     np.testing.assert_array_equal(m.sample(1, random_state=2), m2.sample(1, random_state=2))
