@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._atomic import atomic_fit
+from .._docstrings import fill_doc
 from .._persistence import PortableStateMixin
 from .._skorch import (
     TRAINING_CONSTRAINTS,
@@ -61,12 +62,7 @@ IMAGE_DOC = """
         Pixel values mapped to 0 and 1 ("auto": uint8 0..255, any other dtype 0..1)."""
 
 
-def fill_doc(cls):
-    """Substitute the shared parameter docs into a class docstring."""
-    cls.__doc__ = cls.__doc__.replace("    %(training)s", TRAINING_DOC.strip("\n")).replace(
-        "    %(image)s", IMAGE_DOC.strip("\n")
-    )
-    return cls
+fill_cnn_doc = fill_doc(training=TRAINING_DOC, image=IMAGE_DOC)
 
 
 def _is_packed(X) -> bool:

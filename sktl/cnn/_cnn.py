@@ -10,11 +10,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._skorch import quiet_predict, seeded
 from ..images import to_unit_tensor
-from ._base import CNN_CONSTRAINTS, RATE, UNITS, BaseCNNRegressor, fill_doc
+from ._base import CNN_CONSTRAINTS, RATE, UNITS, BaseCNNRegressor, fill_cnn_doc
 from ._modules import SmallCNN
 
 
-@fill_doc
+@fill_cnn_doc
 class CNNRegressor(BaseCNNRegressor):
     """A small convolutional network trained from scratch: images -> one or many targets.
 

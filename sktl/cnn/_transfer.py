@@ -13,13 +13,13 @@ from ..backbones import get_backbone_spec
 from ..backbones._registry import check_layer
 from ..featurizers import PretrainedCNNFeaturizer
 from ..images import resolve_size, to_unit_tensor
-from ._base import CNN_CONSTRAINTS, RATE, UNITS, BaseCNNRegressor, fill_doc
+from ._base import CNN_CONSTRAINTS, RATE, UNITS, BaseCNNRegressor, fill_cnn_doc
 from ._modules import BackboneRegressor, RegressionHead
 
 STRATEGIES = ("head-only", "fine-tune", "two-phase")
 
 
-@fill_doc
+@fill_cnn_doc
 class TransferCNNRegressor(BaseCNNRegressor):
     """An ImageNet CNN cut at a layer, with a dense regression head; frozen or fine-tuned.
 

@@ -6,6 +6,7 @@ import numbers
 
 from sklearn.utils._param_validation import Interval
 
+from .._docstrings import fill_doc
 from ._base import COMMON_CONSTRAINTS, IMAGE_CONSTRAINTS, BaseMultimodalRegressor
 
 _UNITS = [tuple, list]
@@ -63,11 +64,7 @@ _IMAGE_DOC = """
 """
 
 
-def _doc(cls):
-    cls.__doc__ = cls.__doc__.replace("    %(image)s", _IMAGE_DOC.strip("\n")).replace(
-        "    %(training)s", _TRAINING_DOC.strip("\n")
-    )
-    return cls
+_doc = fill_doc(image=_IMAGE_DOC, training=_TRAINING_DOC)
 
 
 @_doc
