@@ -6,13 +6,8 @@ described in :mod:`sktl.datasets._cahn_hilliard`.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 import numbers
 import os
-import warnings
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -21,7 +16,14 @@ import pandas as pd
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
+from ._cache import cache_dir, cache_key, read_arrays, write_arrays
 from ._cahn_hilliard import LandauCahnHilliard, free_energy, rfft_weights, solve, wavenumbers
+from ._spinodal_parameters import (
+    PARAMETER_NAMES,
+    PARAMETERS,
+    check_ranges,
+    draw_parameters,
+)
 
 # Bump when anything that changes the generated numbers changes (invalidates on-disk caches).
 DATA_VERSION = 1
@@ -36,56 +38,8 @@ _SOLVER = {"method": "sbdf2", "eps": 0.1, "min_dt_fraction": 0.002}
 _AUTO_PROGRESS = 200  # progress bar from this many 64x64-equivalent samples
 
 
-@dataclass(frozen=True)
-class _Parameter:
-    name: str
-    low: float
-    high: float
-    log: bool
-    doc: str
-
-
-#: Swept parameters, in drawing order (do not reorder: it would change every sample).
-PARAMETERS: tuple[_Parameter, ...] = (
-    _Parameter(
-        "mean_fraction",
-        0.35,
-        0.65,
-        False,
-        "position of the mean composition between the wells, (c_mean - a) / (b - a)",
-    ),
-    _Parameter("well_a", 0.0, 0.15, False, "composition a of the lower well of f"),
-    _Parameter("well_b", 0.85, 1.0, False, "composition b of the upper well of f"),
-    _Parameter("well_depth", 1.0, 3.0, True, "W, height scale of the double well (log-uniform)"),
-    _Parameter(
-        "temperature",
-        -0.3,
-        0.4,
-        False,
-        "tau, Landau reduced temperature; phases at c0 +- h sqrt(1 - tau), critical point 1",
-    ),
-    _Parameter("kappa", 1.0, 4.0, True, "gradient-energy coefficient (log-uniform)"),
-    _Parameter("mobility", 0.5, 2.0, True, "M, mobility (log-uniform)"),
-    _Parameter(
-        "noise_amplitude",
-        0.005,
-        0.05,
-        True,
-        "standard deviation of the initial composition fluctuations (log-uniform)",
-    ),
-    _Parameter(
-        "noise_correlation",
-        0.0,
-        3.0,
-        False,
-        "Gaussian correlation length of the initial fluctuations, pixels (0: white noise)",
-    ),
-    _Parameter("time", 20.0, 2000.0, True, "elapsed time after the quench (log-uniform)"),
-)
-_PARAMETER_NAMES = tuple(p.name for p in PARAMETERS)
-
 #: Descriptor columns: the swept parameters plus the mean composition they imply.
-FEATURE_NAMES: tuple[str, ...] = (*_PARAMETER_NAMES, "mean_composition")
+FEATURE_NAMES: tuple[str, ...] = (*PARAMETER_NAMES, "mean_composition")
 
 #: Target columns and their meaning (lengths in pixels, the grid spacing being 1).
 TARGETS: dict[str, str] = {
@@ -129,56 +83,6 @@ _R2_TABLE = """\
 # validation
 
 
-def _check_ranges(parameter_ranges) -> dict[str, tuple[float, float]]:
-    """Defaults updated with ``parameter_ranges``, validated."""
-    ranges = {p.name: (p.low, p.high) for p in PARAMETERS}
-    if parameter_ranges is None:
-        return ranges
-    if not hasattr(parameter_ranges, "items"):
-        raise ValueError(
-            "parameter_ranges must be a dict {name: (low, high)}; got "
-            f"{type(parameter_ranges).__name__}."
-        )
-    for name, value in parameter_ranges.items():
-        if name not in ranges:
-            raise ValueError(
-                f"Unknown parameter {name!r} in parameter_ranges; valid names are "
-                f"{list(_PARAMETER_NAMES)}."
-            )
-        if isinstance(value, numbers.Real):
-            value = (value, value)
-        try:
-            low, high = (float(v) for v in value)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"parameter_ranges[{name!r}] must be a number or a pair (low, high); got {value!r}."
-            ) from exc
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise ValueError(f"parameter_ranges[{name!r}] must be finite; got {value!r}.")
-        if low > high:
-            raise ValueError(
-                f"parameter_ranges[{name!r}] has low > high ({low} > {high}); give (low, high)."
-            )
-        ranges[name] = (low, high)
-    for p in PARAMETERS:
-        low, high = ranges[p.name]
-        if p.log and low <= 0:
-            raise ValueError(f"{p.name} must be positive; got the range ({low}, {high}).")
-    if ranges["noise_correlation"][0] < 0:
-        raise ValueError("noise_correlation must be >= 0.")
-    if ranges["temperature"][1] >= 1:
-        raise ValueError(
-            "temperature must stay below 1, the critical point where the miscibility gap "
-            f"closes; got the range {ranges['temperature']}."
-        )
-    if ranges["well_a"][1] >= ranges["well_b"][0]:
-        raise ValueError(
-            "Every well_a must be below every well_b: the well_a range "
-            f"{ranges['well_a']} overlaps or exceeds the well_b range {ranges['well_b']}."
-        )
-    return ranges
-
-
 def _check_random_state(random_state) -> tuple[int, bool]:
     """``(entropy, reproducible)``: the root seed and whether it was given as an int."""
     if random_state is None:
@@ -201,27 +105,6 @@ def _check_random_state(random_state) -> tuple[int, bool]:
 # sampling, simulation, targets
 
 
-def _draw_parameters(entropy: int, n_samples: int, ranges):
-    """Per-sample parameters (n, p) and each sample's random stream.
-
-    Sample ``i`` is drawn from its own stream ``SeedSequence(entropy).spawn(n)[i]`` (first its
-    parameters, then its initial noise), so it does not depend on ``n_samples``: the first rows
-    of a larger set equal a smaller one.
-    """
-    streams = np.random.SeedSequence(entropy).spawn(n_samples)
-    unit = np.stack([np.random.default_rng(s).random(len(PARAMETERS)) for s in streams])
-    params = np.empty_like(unit)
-    for j, p in enumerate(PARAMETERS):
-        low, high = ranges[p.name]
-        if low == high:
-            params[:, j] = low
-        elif p.log:
-            params[:, j] = np.exp(np.log(low) + unit[:, j] * (np.log(high) - np.log(low)))
-        else:
-            params[:, j] = low + unit[:, j] * (high - low)
-    return params, streams
-
-
 def _draw_noise(streams, size: int) -> np.ndarray:
     """Unit-variance white noise (n, size, size), drawn after the parameters of each stream."""
     noise = np.empty((len(streams), size, size))
@@ -233,7 +116,7 @@ def _draw_noise(streams, size: int) -> np.ndarray:
 
 
 def _column(params: np.ndarray, name: str) -> np.ndarray:
-    return params[:, _PARAMETER_NAMES.index(name)]
+    return params[:, PARAMETER_NAMES.index(name)]
 
 
 def _model(params: np.ndarray) -> LandauCahnHilliard:
@@ -349,18 +232,10 @@ def _simulate(params: np.ndarray, streams, size: int, progress: bool) -> tuple[n
 # caching and packaging
 
 
-def cache_dir(cache=True) -> Path | None:
-    """Directory of the on-disk cache: a given path, ``$SKTL_CACHE`` or ``~/.cache/sktl``."""
-    if cache is False or cache is None:
+def _cache_path(cache, n_samples: int, size: int, ranges, entropy: int) -> Path | None:
+    directory = cache_dir(cache, "spinodal")
+    if directory is None:
         return None
-    if cache is True:
-        root = os.environ.get("SKTL_CACHE") or Path.home() / ".cache" / "sktl"
-    else:
-        root = cache
-    return Path(root).expanduser() / "spinodal"
-
-
-def _cache_key(n_samples: int, size: int, ranges, entropy: int) -> str:
     spec = {
         "generator": "make_spinodal",
         "version": DATA_VERSION,
@@ -370,29 +245,7 @@ def _cache_key(n_samples: int, size: int, ranges, entropy: int) -> str:
         "random_state": entropy,
         "solver": _SOLVER,
     }
-    text = json.dumps(spec, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-def _read_cache(path: Path):
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return data["images"], data["descriptors"], data["targets"]
-    except FileNotFoundError:
-        return None
-    except Exception as exc:  # a corrupt or foreign file: regenerate and overwrite it
-        warnings.warn(f"Ignoring unreadable cache file {path} ({exc}).", stacklevel=3)
-        return None
-
-
-def _write_cache(path: Path, images, descriptors, targets) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, images=images, descriptors=descriptors, targets=targets)
-        os.replace(tmp, path)
-    except OSError as exc:
-        warnings.warn(f"Could not write the spinodal cache {path} ({exc}).", stacklevel=3)
+    return directory / f"{cache_key(spec)}.npz"
 
 
 def _descr(ranges) -> str:
@@ -517,7 +370,7 @@ def make_spinodal(
     if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 8:
         raise ValueError(f"size must be an integer >= 8 (pixels); got {size!r}.")
     n_samples, size = int(n_samples), int(size)
-    ranges = _check_ranges(parameter_ranges)
+    ranges = check_ranges(parameter_ranges)
     if ranges["noise_correlation"][1] > size:
         raise ValueError(
             f"noise_correlation must not exceed the image size ({size} px); got the range "
@@ -529,22 +382,17 @@ def make_spinodal(
     ):
         raise ValueError(f"cache must be True, False or a directory; got {cache!r}.")
 
-    directory = cache_dir(cache) if reproducible else None
-    path = None
-    cached = None
-    if directory is not None:
-        path = directory / f"{_cache_key(n_samples, size, ranges, entropy)}.npz"
-        cached = _read_cache(path)
+    path = _cache_path(cache, n_samples, size, ranges, entropy) if reproducible else None
+    cached = read_arrays(path, ("images", "descriptors", "targets"))
     if cached is not None:
-        images, descriptors, targets = cached
+        images, descriptors, targets = cached["images"], cached["descriptors"], cached["targets"]
     else:
-        params, streams = _draw_parameters(entropy, n_samples, ranges)
+        params, streams = draw_parameters(entropy, n_samples, ranges)
         if progress is None:
             progress = n_samples * size**2 >= _AUTO_PROGRESS * 64**2
         images, targets = _simulate(params, streams, size, bool(progress))
         descriptors = np.column_stack([params, _mean_composition(params)])
-        if path is not None:
-            _write_cache(path, images, descriptors, targets)
+        write_arrays(path, images=images, descriptors=descriptors, targets=targets)
     return _bunch(images, descriptors, targets, ranges, entropy, return_frame)
 
 

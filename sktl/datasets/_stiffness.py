@@ -7,17 +7,13 @@ construction); the stiffness comes from the FFT homogenisation solver muSpectre,
 
 from __future__ import annotations
 
-import hashlib
-import json
 import numbers
-import os
-import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
+from ._cache import cache_dir, cache_key, read_arrays, write_arrays
 from ._fft_homogenisation import (
     STIFFNESS_NAMES,
     homogenise,
@@ -103,22 +99,6 @@ _GENERATORS = {"blobs": blobs, "spheres": spheres, "voronoi": voronoi}
 
 # --------------------------------------------------------------------------------------------
 # caching
-
-
-def _cache_dir(cache) -> Path | None:
-    if cache is False or cache is None:
-        return None
-    root = (
-        (os.environ.get("SKTL_CACHE") or Path.home() / ".cache" / "sktl")
-        if cache is True
-        else cache
-    )
-    return Path(root).expanduser() / "stiffness"
-
-
-def _cache_key(**spec) -> str:
-    spec = {"generator_fn": "make_stiffness", "version": DATA_VERSION, **spec}
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:24]
 
 
 def _check_args(n_samples, size, generator, contrast, volume_fraction):
@@ -228,25 +208,22 @@ def make_stiffness(
         else:
             entropy = int(np.random.default_rng(random_state).integers(0, 2**63 - 1))
         cacheable = False
-    key = _cache_key(
-        n_samples=int(n_samples),
-        size=int(size),
-        generator=generator,
-        contrast=float(contrast),
-        volume_fraction=[lo, hi],
-        random_state=entropy,
-        tol=_TOL,
-    )
-    directory = _cache_dir(cache) if cacheable else None
-    path = None if directory is None else directory / f"{key}.npz"
-    if path is not None and path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as d:
-                images, targets = d["images"], d["targets"]
-                kinds, fractions = d["generator"], d["volume_fraction"]
-            return _bunch(images, targets, kinds, fractions, entropy)
-        except Exception as exc:  # corrupt or foreign file: regenerate
-            warnings.warn(f"Ignoring unreadable cache file {path} ({exc}).", stacklevel=2)
+    spec = {
+        "generator_fn": "make_stiffness",
+        "version": DATA_VERSION,
+        "n_samples": int(n_samples),
+        "size": int(size),
+        "generator": generator,
+        "contrast": float(contrast),
+        "volume_fraction": [lo, hi],
+        "random_state": entropy,
+        "tol": _TOL,
+    }
+    directory = cache_dir(cache, "stiffness") if cacheable else None
+    path = None if directory is None else directory / f"{cache_key(spec)}.npz"
+    d = read_arrays(path, ("images", "targets", "generator", "volume_fraction"))
+    if d is not None:
+        return _bunch(d["images"], d["targets"], d["generator"], d["volume_fraction"], entropy)
 
     images = np.empty((n_samples, size, size), dtype=np.float32)
     targets = np.empty((n_samples, len(STIFFNESS_NAMES)))
@@ -260,16 +237,7 @@ def make_stiffness(
         C = homogenise(img, (1.0, float(contrast)), (_POISSON, _POISSON), tol=_TOL)
         images[i], targets[i], kinds[i] = img, voigt_to_components(C), kind
     fractions = images.mean(axis=(1, 2)).astype(np.float64)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-            np.savez(
-                tmp, images=images, targets=targets, generator=kinds, volume_fraction=fractions
-            )
-            os.replace(tmp, path)
-        except OSError as exc:
-            warnings.warn(f"Could not write the stiffness cache {path} ({exc}).", stacklevel=2)
+    write_arrays(path, images=images, targets=targets, generator=kinds, volume_fraction=fractions)
     return _bunch(images, targets, kinds, fractions, entropy)
 
 

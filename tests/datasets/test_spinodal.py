@@ -156,7 +156,7 @@ def test_bad_inputs(kwargs, match):
 
 
 def _random_batch(n, size, seed, **ranges):
-    params, streams = spinodal._draw_parameters(seed, n, spinodal._check_ranges(ranges or None))
+    params, streams = spinodal.draw_parameters(seed, n, spinodal.check_ranges(ranges or None))
     model = spinodal._model(params)
     c0 = spinodal._initial_fields(params, spinodal._draw_noise(streams, size))
     return params, model, c0
