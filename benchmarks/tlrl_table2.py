@@ -186,6 +186,16 @@ def main(argv=None):
     p.add_argument("--layers", default=None, help="candidate layers k, e.g. 12,14,16")
     p.add_argument("--architecture", default=ELEMNET_ARCHITECTURE)
     p.add_argument("--patience", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=32, help="target fits (ElemNet: 32)")
+    p.add_argument("--lr", type=float, default=1e-4, help="target fits (ElemNet: 1e-4)")
+    p.add_argument(
+        "--source-batch-size",
+        type=int,
+        default=None,
+        help="source pre-training batch (default: --batch-size); 256 with --source-lr 1e-3 "
+        "is 2.5x faster per epoch on a CPU and reached a lower error on 50k OQMD rows",
+    )
+    p.add_argument("--source-lr", type=float, default=None, help="default: --lr")
     p.add_argument("--automl-evals", type=int, default=None)
     p.add_argument("--automl-regressor", default="any")
     p.add_argument("--throughput-samples", type=int, default=None)
@@ -213,12 +223,15 @@ def main(argv=None):
     print(json.dumps(info), flush=True)
 
     dl = dict(architecture=args.architecture, max_epochs=args.epochs, patience=args.patience,
-              random_state=0)  # fmt: skip
+              batch_size=args.batch_size, lr=args.lr, random_state=0)  # fmt: skip
+    source_kw = {**dl, "max_epochs": args.source_epochs,
+                 "batch_size": args.source_batch_size or args.batch_size,
+                 "lr": args.source_lr or args.lr}  # fmt: skip
     t = time.perf_counter()
     if args.source is not None and args.source.is_file():
         source = joblib.load(args.source)
     else:
-        source = DeepMLPRegressor(**{**dl, "max_epochs": args.source_epochs}).fit(Xs, ys)
+        source = DeepMLPRegressor(**source_kw).fit(Xs, ys)
         joblib.dump(source, args.out / "tlrl_source.joblib")
     src_time = time.perf_counter() - t
     info["source_fit_s"] = src_time
@@ -270,7 +283,9 @@ def markdown(result) -> str:
         f"{d['source_epochs_run']} source epochs (max {s['source_epochs']}); target train "
         f"{d['target_train_rows']} / test {d['target_test_rows']} rows; {s['folds']}-fold CV; "
         f"target max epochs {s['epochs']}; candidate layers {s['layers']}; architecture "
-        f"{s['architecture']}; total {d['total_s'] / 60:.1f} min.",
+        f"{s['architecture']}; Adam lr {s['lr']:g}, batch {s['batch_size']} (source: lr "
+        f"{s['source_lr'] or s['lr']:g}, batch {s['source_batch_size'] or s['batch_size']}); "
+        f"total {d['total_s'] / 60:.1f} min.",
         "",
         "| Configuration | layer k | CV MAE (mean +- std) | test MAE | published CV / test |",
         "|---|---|---|---|---|",
