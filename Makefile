@@ -27,7 +27,7 @@ demo: install
 	$(VENV)/bin/sktl demo --out $(OUT)
 
 test: install
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=10
 
 lint: install
 	$(VENV)/bin/ruff check .

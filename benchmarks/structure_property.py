@@ -325,6 +325,9 @@ def report(args, names, std, degenerate, results, timings, best_cnn, t_data, t_t
                 "degenerate": degenerate,
                 "summary": summary,
                 "best_cnn": {str(k): v for k, v in best_cnn.items()},
+                # per split, for paired comparisons (same split seeds in every run)
+                "runs": {name: {str(n): runs for n, runs in by_n.items()}
+                         for name, by_n in results.items()},  # fmt: skip
             },
             indent=1,
         )

@@ -1,0 +1,172 @@
+"""Merge runs of structure_property.py into one table, a plot and paired comparisons.
+
+The full benchmark takes hours on a CPU, so it is usually split by model across processes or
+machines (``--models``). Runs with the same data settings (size, test set, epochs, split seeds)
+use identical training sets per (n_train, split), so their models can be compared split by
+split: the paired difference of mean R2 and its 95% t-interval say whether a gap is real.
+
+    python benchmarks/structure_property_merge.py bench-out/sp_cnn bench-out/sp_transfer \\
+        --out bench-out/sp_merged --compare "VGG19 pool3 gap two-phase" "CNN (grid)"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+_SAME = ("size", "n_test", "epochs")  # settings every merged run must share
+_LOG_LINE = re.compile(r"n=(\d+) split=(\d+) (.+): mean R2 (-?[\d.]+) rel MAE")
+
+
+def ci95(values):
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float(values.mean()), float("nan")
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return float(values.mean()), float(half)
+
+
+def per_split_mean_r2(folder: Path, result: dict) -> dict:
+    """{model: {n: {split: mean R2}}} from results.json's runs, else from the run's log."""
+    out: dict = {}
+    if "runs" in result:
+        for name, by_n in result["runs"].items():
+            for n, runs in by_n.items():
+                out.setdefault(name, {})[int(n)] = {
+                    i: float(np.mean(r["r2"])) for i, r in enumerate(runs)
+                }
+        return out
+    logs = [folder.with_suffix(".log"), folder.parent / f"{folder.name.split('_')[0]}.log"]
+    for log in logs:
+        if log.is_file():
+            for n, split, name, r2 in _LOG_LINE.findall(log.read_text()):
+                out.setdefault(name, {}).setdefault(int(n), {})[int(split)] = float(r2)
+            break
+    return out
+
+
+def load_runs(folders):
+    summary, splits, args0, best_cnn = {}, {}, None, {}
+    for folder in folders:
+        result = json.loads((folder / "results.json").read_text())
+        args = result["args"]
+        if args0 is None:
+            args0 = args
+        else:
+            differ = [k for k in _SAME if args.get(k) != args0.get(k)]
+            if differ:
+                raise SystemExit(f"{folder}: settings {differ} differ from the first run's")
+        for name, by_n in result["summary"].items():
+            summary.setdefault(name, {}).update({int(n): v for n, v in by_n.items()})
+        for name, by_n in per_split_mean_r2(folder, result).items():
+            splits.setdefault(name, {}).update(by_n)
+        best_cnn.update(result.get("best_cnn", {}))
+    return args0, summary, splits, best_cnn
+
+
+def paired(splits, a, b, n):
+    """Mean and 95% CI of (a - b) over the splits both ran at n_train = n."""
+    sa, sb = splits.get(a, {}).get(n, {}), splits.get(b, {}).get(n, {})
+    common = sorted(set(sa) & set(sb))
+    if len(common) < 2:
+        return None
+    diff = [sa[i] - sb[i] for i in common]
+    m, h = ci95(diff)
+    return m, h, len(common)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("folders", nargs="+", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--compare", nargs=2, action="append", default=[], metavar=("A", "B"))
+    args = p.parse_args(argv)
+    run_args, summary, splits, best_cnn = load_runs(args.folders)
+    ns = sorted({n for by_n in summary.values() for n in by_n})
+    comps = list(next(iter(summary.values()))[ns[0]]["r2"]) if summary else []
+    lines = [
+        f"# Structure -> stiffness, merged ({run_args['size']}px, test n={run_args['n_test']}, "
+        f"{run_args['epochs']} epochs; runs: {', '.join(str(f) for f in args.folders)})",
+        "",
+    ]
+    for n in ns:
+        lines += [
+            f"## n_train = {n}",
+            "",
+            "| model | splits | mean R2 | mean rel. MAE | "
+            + " | ".join(f"R2 {c}" for c in comps)
+            + " |",
+            "|---" * (len(comps) + 4) + "|",
+        ]
+        rows = [
+            (by_n[n]["mean_r2"][0], name, by_n[n]) for name, by_n in summary.items() if n in by_n
+        ]
+        for _, name, s in sorted(rows, reverse=True):
+            k = len(splits.get(name, {}).get(n, {})) or "?"
+            cells = " | ".join(f"{s['r2'][c][0]:.3f} ± {s['r2'][c][1]:.3f}" for c in comps)
+            lines.append(
+                f"| {name} | {k} | {s['mean_r2'][0]:.3f} ± {s['mean_r2'][1]:.3f} | "
+                f"{s['mean_rel_mae'][0]:.3f} ± {s['mean_rel_mae'][1]:.3f} | {cells} |"
+            )
+        lines.append("")
+    if args.compare:
+        lines += ["## Paired differences of mean R2 (same training sets)", ""]
+        lines += [
+            "| A - B | n_train | splits | difference (95% CI) | verdict |",
+            "|---|---|---|---|---|",
+        ]
+        for a, b in args.compare:
+            for n in ns:
+                r = paired(splits, a, b, n)
+                if r is None:
+                    continue
+                m, h, k = r
+                verdict = (
+                    "A better"
+                    if m - h > 0
+                    else ("B better" if m + h < 0 else "no clear difference")
+                )
+                lines.append(f"| {a} - {b} | {n} | {k} | {m:+.3f} ± {h:.3f} | {verdict} |")
+        lines.append("")
+    if best_cnn:
+        lines.append("CNN grid winners: " + "; ".join(f"n={k}: {v}" for k, v in best_cnn.items()))
+    args.out.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(lines) + "\n"
+    (args.out / "table.md").write_text(text)
+    print(text)
+    _plot(summary, ns, args.out / "r2_vs_n.png")
+
+
+def _plot(summary, ns, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, by_n in sorted(summary.items()):
+        xs = [n for n in ns if n in by_n]
+        if len(xs) < 1 or name.startswith("Dummy"):
+            continue
+        ys = [by_n[n]["mean_r2"][0] for n in xs]
+        es = [0 if np.isnan(by_n[n]["mean_r2"][1]) else by_n[n]["mean_r2"][1] for n in xs]
+        ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=name)
+    ax.set_xscale("log")
+    ax.set_xticks(ns, [str(n) for n in ns])
+    ax.set_xlabel("training samples")
+    ax.set_ylabel("mean R2 over C11..C66 (95% CI)")
+    ax.set_title("Structure -> stiffness, test n fixed")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    main()
