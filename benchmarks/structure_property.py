@@ -166,6 +166,12 @@ def main(argv=None):
         default=None,
         help="CNN grid: full (the issue's 24), medium (lr 1e-3 only: 12), small (filters 8/16) or none",
     )
+    parser.add_argument(
+        "--cnn-fixed",
+        default=None,
+        help='CNN settings used instead of a grid search, as JSON, e.g. \'{"filters": 32, '
+        '"kernel_size": 5, "dropout": 0.0, "lr": 0.001}\' (the winner of an earlier grid)',
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (shared machine)")
     args = parser.parse_args(argv)
     q = args.quick
@@ -211,6 +217,8 @@ def main(argv=None):
     if args.models:
         factories = {k: v for k, v in factories.items() if any(m in k for m in args.models)}
     results, histories, timings, best_cnn = {}, {}, {}, {}
+    if args.cnn_fixed:
+        best_cnn = {n: json.loads(args.cnn_fixed) for n in args.n_train}
     for n in args.n_train:
         for split in range(args.splits):
             idx = np.random.default_rng(split).permutation(n_pool)[:n]
@@ -312,7 +320,8 @@ def report(args, names, std, degenerate, results, timings, best_cnn, t_data, t_t
             )
         lines.append("")
     if best_cnn:
-        lines.append("CNN grid winners: " + "; ".join(f"n={k}: {v}" for k, v in best_cnn.items()))
+        label = "CNN settings (fixed, --cnn-fixed)" if args.cnn_fixed else "CNN grid winners"
+        lines.append(f"{label}: " + "; ".join(f"n={k}: {v}" for k, v in best_cnn.items()))
     lines.append(f"Data generation (or cache load): {t_data:.0f} s; total {t_total:.0f} s.")
     text = "\n".join(lines)
     print(text)
@@ -326,8 +335,10 @@ def report(args, names, std, degenerate, results, timings, best_cnn, t_data, t_t
                 "summary": summary,
                 "best_cnn": {str(k): v for k, v in best_cnn.items()},
                 # per split, for paired comparisons (same split seeds in every run)
-                "runs": {name: {str(n): runs for n, runs in by_n.items()}
-                         for name, by_n in results.items()},  # fmt: skip
+                "runs": {
+                    name: {str(n): runs for n, runs in by_n.items()}
+                    for name, by_n in results.items()
+                },  # fmt: skip
             },
             indent=1,
         )

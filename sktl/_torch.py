@@ -45,3 +45,47 @@ def torch_generator(random_state, device: torch.device | str = "cpu") -> torch.G
 def as_float32(X) -> np.ndarray:
     """Cast an array to a C-contiguous float32 numpy array (torch refuses float64 silently)."""
     return np.ascontiguousarray(X, dtype=np.float32)
+
+
+def recalibrate_batchnorm(module: torch.nn.Module, inputs, batch_size: int, device="cpu") -> int:
+    """Recompute the running statistics of the batch-norm layers that train, over ``inputs``.
+
+    While training, each batch-norm layer keeps a moving average (momentum 0.1) of batch
+    statistics. After the last epoch it mostly reflects the last few batches, taken while the
+    weights were still moving, and can be far from the statistics of the final network: on one
+    split of the stiffness benchmark a CNN with a training loss as low as on the others scored
+    test R2 0.44 instead of 0.89 because of it. One pass over the training inputs with a
+    cumulative average of the batch statistics (dropout off, no gradients) gives the final
+    network's own statistics.
+    Layers kept in eval mode while training (frozen backbones) are left alone.
+
+    Returns the number of layers recalibrated.
+    """
+    module.train()
+    layers = [
+        m
+        for m in module.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.training
+        and m.track_running_stats
+    ]  # fmt: skip
+    module.eval()
+    if not layers or len(inputs) < 2:
+        return 0
+    momenta = [m.momentum for m in layers]
+    for m in layers:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the pass
+        m.train()
+    # batch boundaries; a last batch of one sample joins the previous one (1x1 maps need 2)
+    stops = list(range(batch_size, len(inputs), batch_size)) + [len(inputs)]
+    if len(stops) > 1 and stops[-1] - stops[-2] == 1:
+        stops.pop(-2)
+    with torch.no_grad():
+        start = 0
+        for stop in stops:
+            module(torch.as_tensor(inputs[start:stop]).to(device))
+            start = stop
+    for m, momentum in zip(layers, momenta, strict=True):
+        m.momentum = momentum
+        m.eval()
+    return len(layers)

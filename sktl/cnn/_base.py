@@ -22,7 +22,7 @@ from .._skorch import (
     to_original_units,
     was_interrupted,
 )
-from .._torch import seed_from_random_state
+from .._torch import recalibrate_batchnorm, seed_from_random_state
 from ..featurizers._image_shape import resolve_image_shape
 from ..images import check_images, resolve_intensity_range
 
@@ -129,7 +129,9 @@ class BaseCNNRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
             # a last batch of one sample breaks batch norm on 1x1 maps
             iterator_train__drop_last=n > self.batch_size and n % self.batch_size == 1,
         )
-        net.fit(np.ascontiguousarray(inputs, dtype=np.float32), Yt)
+        inputs = np.ascontiguousarray(inputs, dtype=np.float32)
+        net.fit(inputs, Yt)
+        recalibrate_batchnorm(net.module_, inputs, self.batch_size, net.device)
         records = history_records(net)
         offset = len(self.history_)
         for r in records:
