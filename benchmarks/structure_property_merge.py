@@ -94,10 +94,19 @@ def main(argv=None):
         f"{run_args['epochs']} epochs; runs: {', '.join(str(f) for f in args.folders)})",
         "",
     ]
+    n_pool = run_args.get("n_pool") or max(500, *ns)
     for n in ns:
         lines += [
             f"## n_train = {n}",
             "",
+            *(
+                [
+                    f"All splits train on the whole {n}-sample pool: intervals are over seeds.",
+                    "",
+                ]
+                if n >= n_pool
+                else []
+            ),
             "| model | splits | mean R2 | mean rel. MAE | "
             + " | ".join(f"R2 {c}" for c in comps)
             + " |",
@@ -134,7 +143,7 @@ def main(argv=None):
                 lines.append(f"| {a} - {b} | {n} | {k} | {m:+.3f} ± {h:.3f} | {verdict} |")
         lines.append("")
     if best_cnn:
-        lines.append("CNN grid winners: " + "; ".join(f"n={k}: {v}" for k, v in best_cnn.items()))
+        lines.append("CNN settings: " + "; ".join(f"n={k}: {v}" for k, v in best_cnn.items()))
     args.out.mkdir(parents=True, exist_ok=True)
     text = "\n".join(lines) + "\n"
     (args.out / "table.md").write_text(text)
@@ -160,6 +169,7 @@ def _plot(summary, ns, path):
         ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=name)
     ax.set_xscale("log")
     ax.set_xticks(ns, [str(n) for n in ns])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("training samples")
     ax.set_ylabel("mean R2 over C11..C66 (95% CI)")
     ax.set_title("Structure -> stiffness, test n fixed")
