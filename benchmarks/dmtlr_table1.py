@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
+from _stats import ci95  # benchmarks/_stats.py (the script folder is on sys.path)
 from sklearn.dummy import DummyRegressor
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit
@@ -50,14 +50,6 @@ BACKBONES = {
     ),
     "EffNet-Lite0 global pool (ImageNet)": dict(backbone="efficientnet_lite0", weights="imagenet"),
 }
-
-
-def ci95(values):
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return float(values.mean()), float("nan")
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(values.mean()), float(half)
 
 
 def evaluate(make_model, X, Y, splits, single_target: bool, desc_only: bool = False):

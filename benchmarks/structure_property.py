@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import stats
+from _stats import ci95  # benchmarks/_stats.py (the script folder is on sys.path)
 from sklearn.decomposition import PCA
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import LinearRegression
@@ -64,14 +64,6 @@ TRANSFER = {
     "EffNet-Lite0": dict(backbone="efficientnet_lite0", weights="imagenet"),
 }
 DEGENERATE_RATIO = 1e-3  # test std below this fraction of the largest component's: flagged
-
-
-def ci95(values):
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return float(values.mean()), float("nan")
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(values.mean()), float(half)
 
 
 def models(args):

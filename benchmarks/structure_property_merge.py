@@ -17,18 +17,10 @@ import re
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
+from _stats import ci95  # benchmarks/_stats.py (the script folder is on sys.path)
 
 _SAME = ("size", "n_test", "epochs")  # settings every merged run must share
 _LOG_LINE = re.compile(r"n=(\d+) split=(\d+) (.+): mean R2 (-?[\d.]+) rel MAE")
-
-
-def ci95(values):
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return float(values.mean()), float("nan")
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(values.mean()), float(half)
 
 
 def per_split_mean_r2(folder: Path, result: dict) -> dict:
