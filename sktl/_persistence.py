@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -372,3 +373,7 @@ class PortableStateMixin:
 
     def __setstate__(self, state):
         super().__setstate__({k: decode(v) for k, v in state.items()})
+        # a file written before a parameter existed: it takes its default
+        for name, p in inspect.signature(type(self).__init__).parameters.items():
+            if p.default is not inspect.Parameter.empty and name not in self.__dict__:
+                setattr(self, name, p.default)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import skops.io as sio
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import make_pipeline
 from sklearn.tree import DecisionTreeRegressor
 from torch import nn
@@ -137,6 +137,7 @@ def _cases():
         ("image", ImageRegressor(**VGG, layer="pool2", units=(8,), cache=False, **tiny), X_mm, y),
         ("descriptor", DescriptorRegressor(units=(8,), **tiny), X_mm, y),
         ("deep_mlp", DeepMLPRegressor("16x2D-8x1-1", **tiny), desc, Y2),
+        ("deep_mlp_mc", DeepMLPRegressor("16x2D-8x1-1", mc_dropout=4, **tiny), desc, y),
         ("activations", LayerActivationTransformer(src, layer=2), desc, None),
         ("activations_plain", LayerActivationTransformer(plain, layer="fc1"), desc, None),
         ("cnn", CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), **tiny), binary, Y2),
@@ -269,6 +270,17 @@ def test_loaded_model_keeps_training_history_and_refits(saved):
     y = np.column_stack([X[:, 0], X[:, 1]])
     refit = again.fit(X, y)  # a loaded model is an ordinary estimator
     assert refit.predict(X).shape == y.shape
+
+
+def test_file_from_before_a_new_parameter_loads_with_its_default(saved):
+    _, expected = saved
+    model, X, out = expected["deep_mlp"]
+    state = model.__getstate__()
+    del state["mc_dropout"]  # as written by sktl before mc_dropout existed
+    old = type(model).__new__(type(model))
+    old.__setstate__(state)
+    assert old.mc_dropout == 0 and clone(old).mc_dropout == 0
+    np.testing.assert_array_equal(old.predict(X), out)
 
 
 def test_loading_does_not_move_torch_rng(saved):

@@ -74,7 +74,9 @@ def match_volume_fractions(
         idx = np.flatnonzero(cand)
         d_e = (near_a.ravel()[idx] - near_b.ravel()[idx]).astype(np.float64)
         w = np.exp(-(d_e - d_e.min()) / max(t, 1e-3))
-        n_flip = int(min(len(idx), max(1, np.ceil(step_fraction * n_move))))
+        # cold steps underflow the weights of high-energy candidates to 0: never ask for more
+        # flips than there are candidates with a weight (those at the minimum have weight 1)
+        n_flip = int(min(np.count_nonzero(w), max(1, np.ceil(step_fraction * n_move))))
         pick = rng.choice(idx, size=n_flip, replace=False, p=w / w.sum())
         labels.ravel()[pick] = b
         t *= cooling

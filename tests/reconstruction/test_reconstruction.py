@@ -69,6 +69,15 @@ def test_annealing_matches_counts_with_the_fewest_flips(rng):
     assert (out != labels).sum() == mismatch
 
 
+def test_annealing_survives_underflowing_weights():
+    # a cold start: Boltzmann weights of all but the lowest-energy candidates underflow to 0,
+    # fewer than the step wants to flip (this crashed rng.choice on a 256 px composite)
+    labels = np.zeros((64, 64), dtype=int)
+    labels[20:30, 20:30] = 1
+    out = match_volume_fractions(labels, [0.5, 0.5], random_state=0, temperature=1e-6)
+    np.testing.assert_array_equal(np.bincount(out.ravel()), [2048, 2048])
+
+
 def test_fit_learns_statistics(fitted):
     img, m = fitted
     np.testing.assert_array_equal(m.phases_, [2, 7])

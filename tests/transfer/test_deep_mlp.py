@@ -61,6 +61,35 @@ def test_dropout_is_inverted_and_off_at_predict(data):
         torch.testing.assert_close(mean, block(Xt), atol=0.1, rtol=0.1)
 
 
+def test_mc_dropout_averages_seeded_dropout_passes(data):
+    X, y = data
+    m = DeepMLPRegressor(architecture="64x2D-1", dropout=0.5, max_epochs=2, random_state=0)
+    m.fit(X, y)
+    eval_mode = m.predict(X)
+    state = torch.random.get_rng_state()
+    m.set_params(mc_dropout=200)
+    mc = m.predict(X)
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert not m.net_.module_.training
+    np.testing.assert_array_equal(mc, m.predict(X))  # seeded: reproducible
+    assert not np.array_equal(mc, m.set_params(mc_dropout=1).predict(X))
+    # the mean of the passes, recomputed by hand with the same seed
+    module = m.net_.module_
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(m._predict_seed)
+        module.dropout_2.train()
+        hand = np.mean(
+            [module(torch.as_tensor(X, dtype=torch.float32)).numpy() for _ in range(200)], 0
+        )
+        module.eval()
+    np.testing.assert_allclose(mc, hand.ravel(), rtol=1e-5, atol=1e-6)
+    # a one-hidden-block net has no variance shift: 200 passes average to the eval output
+    np.testing.assert_allclose(mc, eval_mode, atol=0.1 * np.abs(eval_mode).max())
+    # without dropout layers mc_dropout changes nothing
+    plain = DeepMLPRegressor(architecture="64x2-1", max_epochs=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(plain.predict(X), plain.set_params(mc_dropout=5).predict(X))
+
+
 def test_reproducible_and_global_rng_untouched(data):
     X, y = data
     state = torch.random.get_rng_state()

@@ -31,12 +31,16 @@ def test_quick_benchmark_runs(tmp_path):
             "--automl-evals", "1",
             "--automl-regressor", "ridge",
             "--throughput-samples", "64",
+            "--mc-dropout", "3",
         ]
     )  # fmt: skip
     table = {row["config"]: row for row in result["table"]}
     assert list(table) == bench.CONFIGS
     assert all(row["test_mae"] > 0 and row["cv_mae"] > 0 for row in table.values())
     assert table["RL:DL(Dense)"]["layer"] in (3, 5)
+    assert table["SC:ML"]["test_mae_dropout_off"] is None
+    off = table["TL:Fine-tune"]["test_mae_dropout_off"]
+    assert off > 0 and off != table["TL:Fine-tune"]["test_mae"]  # two prediction modes
     assert result["data"]["source_rows_in_jarvis_test_removed"] > 0
     assert result["throughput"]["ratio"] > 0
     saved = json.loads((tmp_path / "tlrl_table2.json").read_text())
