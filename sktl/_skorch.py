@@ -192,5 +192,5 @@ def to_original_units(pred, y_scaler, y_ndim: int) -> np.ndarray:
 
 def history_records(net) -> list[dict]:
     """The net's history as plain dicts (epoch, train_loss, valid_loss, dur): picklable, plottable."""
-    keys = ("epoch", "train_loss", "valid_loss", "dur")
+    keys = ("epoch", "train_loss", "valid_loss", "valid_loss_dropout_off", "dur")
     return [{k: epoch[k] for k in keys if k in epoch} for epoch in net.history]

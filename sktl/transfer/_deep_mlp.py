@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback
 
 from .._atomic import atomic_fit
 from .._persistence import PortableStateMixin
@@ -35,6 +36,63 @@ def _writable_float32(X) -> np.ndarray:
     """float32 C-contiguous and writable (torch warns on read-only arrays, e.g. memmaps)."""
     X = as_float32(X)
     return X if X.flags.writeable else X.copy()
+
+
+def mc_dropout_forward(module, X, passes: int, seed: int, chunk: int = 4096):
+    """Mean output of ``passes`` forward passes with only the dropout layers on (None if none).
+
+    Seeded with ``seed`` inside a forked RNG; the module is left in eval mode.
+    """
+    drops = [m for m in module.modules() if isinstance(m, torch.nn.Dropout) and m.p > 0]
+    if not drops:
+        return None
+    device = next(module.parameters()).device
+    X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+    total = 0.0
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(seed)
+        module.eval()
+        for d in drops:
+            d.train()
+        try:
+            for _ in range(passes):
+                total = total + np.concatenate(
+                    [
+                        module(X[i : i + chunk].to(device)).cpu().numpy()
+                        for i in range(0, len(X), chunk)
+                    ]
+                )
+        finally:
+            module.eval()
+    return total / passes
+
+
+class MCDropoutValidLoss(Callback):
+    """Re-score the validation rows with the mean of seeded dropout passes each epoch.
+
+    Placed before EarlyStopping, it replaces ``valid_loss`` (the dropout-off score is kept as
+    ``valid_loss_dropout_off``), so early stopping and the restored weights follow the
+    prediction mode that ``predict`` uses.
+    """
+
+    def __init__(self, passes: int, seed: int):
+        self.passes = passes
+        self.seed = seed
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        if dataset_valid is None:
+            return
+        ds, idx = dataset_valid, slice(None)
+        if isinstance(ds, torch.utils.data.Subset):
+            ds, idx = ds.dataset, np.asarray(ds.indices)
+        pred = mc_dropout_forward(net.module_, ds.X[idx], self.passes, self.seed)
+        if pred is None:
+            return
+        y = torch.as_tensor(np.asarray(ds.y[idx], dtype=np.float32))
+        with torch.no_grad():
+            loss = float(net.criterion_(torch.from_numpy(pred).to(y.dtype), y))
+        net.history.record("valid_loss_dropout_off", net.history[-1, "valid_loss"])
+        net.history.record("valid_loss", loss)
 
 
 def clone_sharing(estimator, shared: str):
@@ -113,8 +171,9 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         dropout); 0 predicts once with dropout off. The passes are seeded by
         ``random_state``, so predictions are reproducible for the same ``X``, but a row's
         prediction depends slightly on its position in ``X`` (its dropout masks do), and
-        ``predict`` costs ``mc_dropout`` forward passes. Early stopping still scores the
-        validation rows with dropout off. No effect without dropout layers.
+        ``predict`` costs ``mc_dropout`` forward passes. Early stopping scores the validation
+        rows the same way (``history_`` keeps ``valid_loss`` in that mode). No effect without
+        dropout layers.
     device : str, default="cpu"
     verbose : int, default=0
     random_state : int, RandomState instance or None, default=None
@@ -289,6 +348,11 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
                 validation_fraction=self.validation_fraction,
                 device=self.device,
                 verbose=self.verbose,
+                callbacks=(
+                    [("mc_valid_loss", MCDropoutValidLoss(self.mc_dropout, seed))]
+                    if self.mc_dropout
+                    else []
+                ),
             )
             net.fit(_writable_float32(X), Yt)
         self.net_ = net
@@ -316,29 +380,12 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         pred = self._mc_predict(X) if self.mc_dropout else quiet_predict(self.net_, X)
         return to_original_units(pred, self.y_scaler_, self.y_ndim_)
 
-    def _mc_predict(self, X, chunk=4096):
+    def _mc_predict(self, X):
         """Mean of ``mc_dropout`` seeded forward passes with the dropout layers on."""
-        module = self.net_.module_
-        drops = [m for m in module.modules() if isinstance(m, torch.nn.Dropout) and m.p > 0]
-        if not drops:
-            return quiet_predict(self.net_, X)
-        device = next(module.parameters()).device
-        total = 0.0
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
-            torch.manual_seed(getattr(self, "_predict_seed", 0))
-            for d in drops:
-                d.train()
-            try:
-                for _ in range(self.mc_dropout):
-                    total = total + np.concatenate(
-                        [
-                            module(torch.from_numpy(X[i : i + chunk]).to(device)).cpu().numpy()
-                            for i in range(0, len(X), chunk)
-                        ]
-                    )
-            finally:
-                module.eval()
-        return total / self.mc_dropout
+        pred = mc_dropout_forward(
+            self.net_.module_, X, self.mc_dropout, getattr(self, "_predict_seed", 0)
+        )
+        return quiet_predict(self.net_, X) if pred is None else pred
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -90,6 +90,26 @@ def test_mc_dropout_averages_seeded_dropout_passes(data):
     np.testing.assert_array_equal(plain.predict(X), plain.set_params(mc_dropout=5).predict(X))
 
 
+def test_mc_dropout_early_stopping_scores_the_same_way(data):
+    X, y = data
+    kw = dict(architecture="64x2D-32x2D-1", dropout=0.5, max_epochs=4, random_state=0)
+    m = DeepMLPRegressor(**kw, mc_dropout=8).fit(X, y)
+    off = DeepMLPRegressor(**kw).fit(X, y)
+    for a, b in zip(m.history_, off.history_, strict=True):
+        # same training (the re-scoring draws from a forked RNG), different validation score
+        assert a["train_loss"] == b["train_loss"]
+        assert a["valid_loss_dropout_off"] == b["valid_loss"]
+        assert a["valid_loss"] != b["valid_loss"]
+    # the validation rows (skorch's seeded split) scored by hand in predict's mode
+    from sklearn.model_selection import ShuffleSplit
+
+    from sktl._torch import seed_from_random_state
+
+    _, va = next(ShuffleSplit(test_size=0.1, random_state=seed_from_random_state(0)).split(X))
+    expected = np.mean(np.abs(m.predict(X[va]) - y[va]))  # the best epoch's weights
+    assert min(h["valid_loss"] for h in m.history_) == pytest.approx(expected, rel=1e-4)
+
+
 def test_reproducible_and_global_rng_untouched(data):
     X, y = data
     state = torch.random.get_rng_state()
