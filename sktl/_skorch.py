@@ -191,6 +191,9 @@ def to_original_units(pred, y_scaler, y_ndim: int) -> np.ndarray:
 
 
 def history_records(net) -> list[dict]:
-    """The net's history as plain dicts (epoch, train_loss, valid_loss, dur): picklable, plottable."""
+    """The net's history as plain dicts (epoch, losses, dur): picklable, plottable.
+
+    ``valid_loss_dropout_off`` is there when ``MCDropoutValidLoss`` re-scored ``valid_loss``.
+    """
     keys = ("epoch", "train_loss", "valid_loss", "valid_loss_dropout_off", "dur")
     return [{k: epoch[k] for k in keys if k in epoch} for epoch in net.history]

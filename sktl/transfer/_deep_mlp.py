@@ -377,15 +377,13 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype="numeric", ensure_all_finite=True)
         check_float32_range(X, "X")
         X = _writable_float32(X)
-        pred = self._mc_predict(X) if self.mc_dropout else quiet_predict(self.net_, X)
+        pred = None
+        if self.mc_dropout:  # None when the network has no dropout layer
+            seed = getattr(self, "_predict_seed", 0)  # files from before mc_dropout
+            pred = mc_dropout_forward(self.net_.module_, X, self.mc_dropout, seed)
+        if pred is None:
+            pred = quiet_predict(self.net_, X)
         return to_original_units(pred, self.y_scaler_, self.y_ndim_)
-
-    def _mc_predict(self, X):
-        """Mean of ``mc_dropout`` seeded forward passes with the dropout layers on."""
-        pred = mc_dropout_forward(
-            self.net_.module_, X, self.mc_dropout, getattr(self, "_predict_seed", 0)
-        )
-        return quiet_predict(self.net_, X) if pred is None else pred
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
