@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import numbers
 import os
 import warnings
@@ -31,6 +32,24 @@ def _fmin_seed(seed: int):
             del os.environ["HYPEROPT_FMIN_SEED"]
         else:
             os.environ["HYPEROPT_FMIN_SEED"] = old
+
+
+def _use_standard_processes() -> None:
+    """Let hyperopt-sklearn start its per-trial processes inside joblib's loky workers.
+
+    hpsklearn runs every trial in a ``multiprocessing.Process``. In a loky worker (e.g.
+    ``cross_val_score(..., n_jobs=2)``) the default start method is "loky", whose process
+    launcher needs attributes that a plain ``Process`` lacks ("'Process' object has no
+    attribute 'env'"), so every trial failed. There hpsklearn's module gets the platform's
+    standard start method instead; elsewhere nothing changes.
+    """
+    standard = multiprocessing.get_all_start_methods()
+    if multiprocessing.get_start_method(allow_none=True) in (None, *standard):
+        return
+    import hpsklearn.estimator.estimator as hp_estimator
+
+    context = multiprocessing.get_context(standard[0])
+    hp_estimator.Process, hp_estimator.Pipe = context.Process, context.Pipe
 
 
 def _component(kind: str, name: str):
@@ -144,6 +163,7 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
         import hyperopt
         from hpsklearn import HyperoptEstimator
 
+        _use_standard_processes()
         search = HyperoptEstimator(
             regressor=_component("regressor", self.regressor),
             preprocessing=_component("preprocessing", self.preprocessing),

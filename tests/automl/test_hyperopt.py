@@ -61,6 +61,13 @@ def test_composes_with_cross_val_score_and_clone(linear_data):
     assert cross_val_score(clone(fast()), X, y, cv=2).mean() > 0.9
 
 
+def test_search_runs_inside_loky_workers(linear_data):
+    # hpsklearn starts a Process per trial; in loky workers that used to fail every trial
+    X, y = linear_data
+    scores = cross_val_score(fast(fallback="raise"), X, y, cv=2, n_jobs=2)
+    assert scores.min() > 0.9
+
+
 def test_bad_component_name(linear_data):
     X, y = linear_data
     with pytest.raises(ValueError, match="not an hpsklearn component"):
