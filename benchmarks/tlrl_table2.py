@@ -212,12 +212,32 @@ def main(argv=None):
         "is 2.5x faster per epoch on a CPU and reached a lower error on 50k OQMD rows",
     )
     p.add_argument("--source-lr", type=float, default=None, help="default: --lr")
+    p.add_argument(
+        "--source-lr-decay",
+        type=float,
+        default=0.0,
+        help="Keras-style time decay of the source's lr per batch, lr / (1 + d * step)",
+    )
+    p.add_argument(
+        "--source-dropout", type=float, default=0.2, help="source dropout rate (ElemNet: 0.2)"
+    )
+    p.add_argument(
+        "--source-mc-dropout",
+        type=int,
+        default=0,
+        help="source early stopping scores the mean of N dropout passes (0: dropout off)",
+    )
+    p.add_argument("--source-patience", type=int, default=None, help="default: --patience")
+    p.add_argument(
+        "--source-only", action="store_true", help="stop after training and saving the source"
+    )
     p.add_argument("--automl-evals", type=int, default=None)
     p.add_argument("--automl-regressor", default="any")
     p.add_argument("--throughput-samples", type=int, default=None)
     p.add_argument("--configs", default=",".join(CONFIGS))
     p.add_argument("--source", type=Path, default=None, help="reuse a joblib source model")
     p.add_argument("--threads", type=int, default=1, help="torch threads (1: robust when shared)")
+    p.add_argument("--dropout", type=float, default=0.2, help="target networks' dropout rate")
     p.add_argument(
         "--mc-dropout",
         type=int,
@@ -250,10 +270,12 @@ def main(argv=None):
 
     dl = dict(architecture=args.architecture, max_epochs=args.epochs, patience=args.patience,
               batch_size=args.batch_size, lr=args.lr, random_state=0,
-              mc_dropout=args.mc_dropout)  # fmt: skip
-    source_kw = {**dl, "mc_dropout": 0, "max_epochs": args.source_epochs,
+              mc_dropout=args.mc_dropout, dropout=args.dropout)  # fmt: skip
+    source_kw = {**dl, "mc_dropout": args.source_mc_dropout, "max_epochs": args.source_epochs,
                  "batch_size": args.source_batch_size or args.batch_size,
-                 "lr": args.source_lr or args.lr}  # fmt: skip
+                 "lr": args.source_lr or args.lr, "lr_decay": args.source_lr_decay,
+                 "dropout": args.source_dropout,
+                 "patience": args.source_patience or args.patience, "verbose": 1}  # fmt: skip
     t = time.perf_counter()
     if args.source is not None and args.source.is_file():
         source = joblib.load(args.source)
@@ -265,6 +287,10 @@ def main(argv=None):
     info["source_epochs_run"] = len(source.history_)
     info["source_valid_mae"] = source.history_[-1].get("valid_loss")
     print(f"source: {len(Xs)} rows, {len(source.history_)} epochs, {src_time:.0f} s", flush=True)
+    if args.source_only:
+        summary = {"data": info, "history": source.history_}
+        (args.out / "tlrl_source.json").write_text(json.dumps(summary))
+        return {"data": info}
 
     tp = throughput(Xs, ys, args.architecture, args.throughput_samples, repeats=3 if q else 5)
     print(f"throughput: {tp}", flush=True)

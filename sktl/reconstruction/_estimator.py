@@ -19,6 +19,7 @@ from .._persistence import PortableStateMixin
 from ..backbones import receptive_field
 from ._anneal import match_volume_fractions
 from ._decode import decode
+from ._descriptor_loss import LinealPathLoss, S2Loss, target_curves, weighted_objective
 from ._encoding import encode, maximin_colours
 from ._gram import GramLoss, tap_features, target_grams
 from ._optimise import optimise_adam, optimise_lbfgs
@@ -31,6 +32,8 @@ CONV_TAPS = [
     for tap in [*(f"conv{b}_{i}" for i in range(1, n + 1)), f"pool{b}"]
 ]
 DEFAULT_LAYERS = ("conv1_1", "pool1", "pool2", "pool3", "pool4")
+# share of max_iter spent on the Gram loss plus descriptor terms, after a Gram-only start
+DESCRIPTOR_SHARE = 0.8
 
 
 def _as_label_images(X, n_phases):
@@ -134,6 +137,15 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         Adam step size in pixel units (ignored by L-BFGS-B).
     match_volume_fraction : bool, default=True
         Anneal decoded samples to the examples' volume fractions.
+    s2_weight : float, default=0.0
+        Weight of a two-point-correlation term added to the Gram loss (0: the paper's
+        method). The term compares the non-periodic S2(r) of soft phase indicators of the
+        pixels with the examples' S2 up to half the sample size. Every term is divided by
+        its value at the random start, so 1.0 weighs it like the Gram loss there. It reaches
+        correlations beyond the receptive field of the deepest tap (see the user guide).
+    lineal_path_weight : float, default=0.0
+        Weight of the same kind of term for the lineal-path function L(r) (segments along x
+        and y), which the Gram loss does not constrain: long straight runs of one phase.
     weights : str or path, default="vgg19_normalised"
         VGG19 weight source (see :func:`sktl.backbones.build_backbone`).
     n_phases : int, optional
@@ -160,13 +172,18 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         Encoded RGB colour of each phase in [0, 255].
     target_grams_ : dict of str to ndarray
         Gram matrix per tap, averaged over the examples.
+    target_s2_, target_lineal_path_ : ndarray of shape (n_phases, n_r)
+        Non-periodic S2(r) and L(r) of each phase (index order of ``phases_``), r = 0 ..
+        ``min(H, W) // 2`` of the smallest example, averaged over the examples.
     layer_weights_ : dict of str to float
     min_size_ : int
         Smallest image side the layers allow.
     image_shape_ : tuple of int
         Shape of the first example: the default sample shape.
     loss_history_ : list of ndarray
-        Loss per iteration of each sample drawn by the last :meth:`sample` call.
+        Loss per iteration of each sample drawn by the last :meth:`sample` call (with a
+        descriptor weight > 0, of the combined objective, each term divided by its start
+        value).
     sample_times_ : list of float
         Seconds per sample of the last :meth:`sample` call.
     """
@@ -179,6 +196,8 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "match_volume_fraction": ["boolean"],
+        "s2_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "lineal_path_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "weights": [str, os.PathLike, None],
         "n_phases": [Interval(numbers.Integral, 2, MAX_PHASES, closed="both"), None],
         "random_state": ["random_state"],
@@ -195,6 +214,8 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         tol=1e-7,
         learning_rate=2.0,
         match_volume_fraction=True,
+        s2_weight=0.0,
+        lineal_path_weight=0.0,
         weights="vgg19_normalised",
         n_phases=None,
         random_state=None,
@@ -208,6 +229,8 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.tol = tol
         self.learning_rate = learning_rate
         self.match_volume_fraction = match_volume_fraction
+        self.s2_weight = s2_weight
+        self.lineal_path_weight = lineal_path_weight
         self.weights = weights
         self.n_phases = n_phases
         self.random_state = random_state
@@ -282,6 +305,8 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self._seed = int(rng.randint(0, 2**31 - 1))
         model = self._features()
         self.target_grams_ = target_grams(model, [encode(img, self.colours_) for img in idx])
+        self.target_s2_ = target_curves(idx, self.n_phases_, "s2")
+        self.target_lineal_path_ = target_curves(idx, self.n_phases_, "lineal_path")
         return self
 
     def _sample_shape(self, shape):
@@ -336,11 +361,39 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             self.sample_times_.append(time.perf_counter() - t0)
         return out
 
+    def _descriptor_terms(self, shape):
+        """[(weight, loss term)] of the descriptor terms in use (empty for the paper's loss)."""
+        if self.s2_weight == 0 and self.lineal_path_weight == 0:
+            return []
+        if not hasattr(self, "target_s2_"):
+            raise ValueError(
+                "This model was fitted before s2_weight and lineal_path_weight existed and has "
+                "no target curves: fit it again to use them."
+            )
+        return [
+            (self.s2_weight, S2Loss(self.colours_, self.target_s2_, shape)),
+            (
+                self.lineal_path_weight,
+                LinealPathLoss(self.colours_, self.target_lineal_path_, shape),
+            ),
+        ]
+
+    def _optimise(self, loss, x, n_iter, callback):
+        if self.optimizer == "lbfgs":
+            return optimise_lbfgs(loss, x, n_iter, self.tol, callback)
+        return optimise_adam(loss, x, n_iter, self.tol, self.learning_rate, callback)
+
     def _one_sample(self, loss, shape, seed, i, n):
         from tqdm.auto import tqdm
 
         rng = np.random.RandomState(seed)
-        x0 = rng.uniform(0.0, 255.0, size=(1, 3, *shape)).astype(np.float32)
+        x = rng.uniform(0.0, 255.0, size=(1, 3, *shape)).astype(np.float32)
+        terms = self._descriptor_terms(shape)
+        # Descriptor terms join once the Gram loss alone has shaped the image: from random
+        # pixels, a strong S2 term first drives them to in-between colours that decode badly.
+        n_gram = self.max_iter - int(DESCRIPTOR_SHARE * self.max_iter) if terms else self.max_iter
+        stages = [(loss, n_gram), (None, self.max_iter - n_gram)]
+        histories = []
         with tqdm(
             total=self.max_iter, desc=f"sample {i + 1}/{n}", disable=not self.progress, leave=False
         ) as bar:
@@ -350,13 +403,14 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
                 bar.set_postfix(loss=f"{value:.3g}", refresh=False)
 
             with torch.inference_mode(False):
-                if self.optimizer == "lbfgs":
-                    x, history = optimise_lbfgs(loss, x0, self.max_iter, self.tol, _cb)
-                else:
-                    x, history = optimise_adam(
-                        loss, x0, self.max_iter, self.tol, self.learning_rate, _cb
-                    )
+                for stage_loss, n_iter in stages:
+                    if n_iter == 0:
+                        continue
+                    if stage_loss is None:
+                        stage_loss = weighted_objective(loss, terms, x)
+                    x, history = self._optimise(stage_loss, x, n_iter, _cb)
+                    histories.append(history)
         labels = decode(x[0].transpose(1, 2, 0), self.colours_, random_state=seed)
         if self.match_volume_fraction:
             labels = match_volume_fractions(labels, self.volume_fractions_, random_state=seed)
-        return labels, history
+        return labels, np.concatenate(histories)

@@ -48,3 +48,40 @@ def test_quick_benchmark_runs(tmp_path):
     md = (tmp_path / "tlrl_table2.md").read_text()
     assert "TL+RL:DL(Dense)" in md and "Throughput" in md
     assert (tmp_path / "tlrl_source.joblib").is_file()
+
+
+@pytest.mark.skipif(
+    not (DATA / "jarvis_deltae").is_dir(),
+    reason=f"JARVIS data not found under {DATA}; set SKTL_DATA",
+)
+def test_layer_scan_runs(tmp_path, monkeypatch):
+    import joblib
+    import numpy as np
+
+    from sktl.transfer import DeepMLPRegressor
+
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("scan", REPO / "benchmarks/tlrl_layer_scan.py")
+    scan = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scan)
+    rng = np.random.default_rng(0)
+    X = rng.dirichlet(np.ones(86), size=60)
+    source = DeepMLPRegressor("16x2D-8x1-1", max_epochs=2, random_state=0).fit(X, X[:, 0])
+    joblib.dump(source, tmp_path / "source.joblib")
+    result = scan.main(
+        [
+            "--source", str(tmp_path / "source.joblib"),
+            "--out", str(tmp_path),
+            "--configs", "SC:DL,TL+RL:DL(Dense)",
+            "--layers", "1,3",
+            "--target-limit", "50",
+            "--epochs", "2",
+            "--mc-dropout", "2",
+        ]
+    )  # fmt: skip
+    got = [(r["config"], r["layer"]) for r in result["results"]]
+    assert got == [("SC:DL", None), ("TL+RL:DL(Dense)", 1), ("TL+RL:DL(Dense)", 3)]
+    assert all(r["holdout_mae"] > 0 for r in result["results"])
+    assert result["rows_fit"] == 40 and result["rows_holdout"] == 10
+    assert "| TL+RL:DL(Dense) |" in (tmp_path / "layer_scan.md").read_text()
+    assert (tmp_path / "layer_scan.png").stat().st_size > 0
