@@ -20,9 +20,10 @@ import time
 from pathlib import Path
 
 import joblib
+import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
-from tlrl_table2 import candidates, load, mae  # benchmarks/ is on sys.path as a script
+from tlrl_table2 import candidates, data_dir, jarvis, mae  # benchmarks/ is on sys.path as a script
 
 DEFAULT_CONFIGS = "SC:DL,TL:Fine-tune,RL:DL(Dense),TL+RL:DL(Dense),TL+RL:DL(ReLU)"
 
@@ -54,8 +55,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     source = joblib.load(args.source)
-    data = argparse.Namespace(source_limit=1, target_limit=args.target_limit, test_limit=1)
-    _, (X, y), _, _ = load(data)  # the JARVIS test set is not used
+    (X, y), _, _ = jarvis(data_dir())  # the JARVIS test set is not used
+    if args.target_limit and args.target_limit < len(X):
+        idx = np.sort(np.random.default_rng(0).choice(len(X), args.target_limit, replace=False))
+        X, y = X[idx], y[idx]
     X, Xv, y, yv = train_test_split(X, y, test_size=args.holdout, random_state=0)
     dl = dict(architecture=args.architecture or source.architecture, max_epochs=args.epochs,
               patience=args.patience, batch_size=args.batch_size, lr=args.lr, random_state=0,

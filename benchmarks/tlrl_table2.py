@@ -79,22 +79,27 @@ def keys(X: np.ndarray) -> np.ndarray:
     return np.array([r.tobytes() for r in np.round(X, 6)])
 
 
+def jarvis(root):
+    """JARVIS train and test (fractions, targets) of the formulas that parse, and the others' counts."""
+    out, unparsed = [], {}
+    for part, name in (("train", "training"), ("test", "test")):
+        df = pd.read_csv(root / "jarvis_deltae" / f"deltae_{name}_set.csv")
+        X, ok = fractions(df["pretty_comp"].to_numpy())
+        out.append((X[ok], df["formation_energy_peratom"].to_numpy()[ok]))
+        unparsed[part] = int((~ok).sum())
+    return out[0], out[1], unparsed
+
+
 def load(args):
     root = data_dir()
     src = pd.concat([pd.read_csv(root / "oqmd" / f"{s}.csv") for s in ("train", "val")])
     n_raw = len(src)
     src = src[src["target"].abs() <= 10]
     info = {"source_rows_raw": n_raw, "source_dropped_abs_gt_10": n_raw - len(src)}
-    tr = pd.read_csv(root / "jarvis_deltae" / "deltae_training_set.csv")
-    te = pd.read_csv(root / "jarvis_deltae" / "deltae_test_set.csv")
-    Xtr, ok_tr = fractions(tr["pretty_comp"].to_numpy())
-    Xte, ok_te = fractions(te["pretty_comp"].to_numpy())
+    (Xtr, ytr), (Xte, yte), unparsed = jarvis(root)
     Xs, ok_s = fractions(src["formula"].to_numpy())
-    info["unparsed_rows"] = {"source": int((~ok_s).sum()), "train": int((~ok_tr).sum()),
-                             "test": int((~ok_te).sum())}  # fmt: skip
+    info["unparsed_rows"] = {"source": int((~ok_s).sum()), **unparsed}
     Xs, ys = Xs[ok_s], src["target"].to_numpy()[ok_s]
-    Xtr, ytr = Xtr[ok_tr], tr["formation_energy_peratom"].to_numpy()[ok_tr]
-    Xte, yte = Xte[ok_te], te["formation_energy_peratom"].to_numpy()[ok_te]
     # overlap, on the full JARVIS split whatever subsets are used below
     k_s, k_tr, k_te = keys(Xs), set(keys(Xtr)), set(keys(Xte))
     in_test = np.array([k in k_te for k in k_s])
