@@ -30,6 +30,17 @@ def add_parser(sub) -> None:
         "whose receptive field fits the input and the samples",
     )
     p.add_argument("--n-phases", type=int, default=None, help="quantise grey images into N phases")
+    p.add_argument(
+        "--s2-weight", type=float, default=0.0, help="S2 term of the loss (default 0: the paper's)"
+    )
+    p.add_argument(
+        "--lineal-path-weight", type=float, default=0.0, help="lineal-path term of the loss"
+    )
+    p.add_argument(
+        "--no-anneal",
+        action="store_true",
+        help="keep the decoded volume fractions (no annealing to the input's)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -138,6 +149,9 @@ def run(args) -> int:
         layers=layers,
         max_iter=args.max_iter,
         n_phases=args.n_phases,
+        s2_weight=args.s2_weight,
+        lineal_path_weight=args.lineal_path_weight,
+        match_volume_fraction=not args.no_anneal,
         random_state=args.seed,
         progress=not args.quiet,
     )
@@ -160,6 +174,9 @@ def run(args) -> int:
         "sample_shape": list(shape),
         "n_samples": args.n,
         "layers": list(layers),
+        "s2_weight": args.s2_weight,
+        "lineal_path_weight": args.lineal_path_weight,
+        "annealed": not args.no_anneal,
         "phases": model.phases_.tolist(),
         "volume_fractions_input": model.volume_fractions_.tolist(),
         "volume_fractions_samples": [

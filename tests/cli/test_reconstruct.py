@@ -38,6 +38,17 @@ def test_reconstruct_end_to_end(tmp_path, capsys):
         assert (out / name).stat().st_size > 0
 
 
+def test_reconstruct_with_descriptor_terms(tmp_path):
+    _input(tmp_path, 40)
+    out = tmp_path / "out"
+    args = ["reconstruct", str(tmp_path / "in.npy"), "--n", "1", "--out", str(out), "--quiet"]
+    extra = ["--max-iter", "5", "--s2-weight", "10", "--lineal-path-weight", "3", "--no-anneal"]
+    assert main([*args, *extra]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert (report["s2_weight"], report["lineal_path_weight"], report["annealed"]) == (10, 3, False)
+    assert np.load(out / "samples.npy").shape == (1, 40, 40)
+
+
 def test_reconstruct_reads_grey_png(tmp_path):
     img = _input(tmp_path, 32)
     Image.fromarray(img * 255).save(tmp_path / "in.png")
