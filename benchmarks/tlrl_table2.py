@@ -203,7 +203,13 @@ def main(argv=None):
     p.add_argument("--source-limit", type=int, default=None, help="random source rows used")
     p.add_argument("--target-limit", type=int, default=None, help="random JARVIS train rows")
     p.add_argument("--test-limit", type=int, default=None, help="random JARVIS test rows")
-    p.add_argument("--folds", type=int, default=None)
+    p.add_argument(
+        "--folds",
+        type=int,
+        default=None,
+        help="k of the k-fold CV (default 10); 0: no CV, one fit per configuration and its test "
+        "MAE (the layer chosen beforehand, e.g. by tlrl_layer_scan.py: give one --layers)",
+    )
     p.add_argument("--layers", default=None, help="candidate layers k, e.g. 12,14,16")
     p.add_argument("--architecture", default=ELEMNET_ARCHITECTURE)
     p.add_argument("--patience", type=int, default=10)
@@ -260,7 +266,7 @@ def main(argv=None):
     args.source_limit = args.source_limit if args.source_limit is not None else (2000 if q else 0)
     args.target_limit = args.target_limit if args.target_limit is not None else (240 if q else 0)
     args.test_limit = args.test_limit if args.test_limit is not None else (240 if q else 0)
-    args.folds = args.folds or (3 if q else 10)
+    args.folds = args.folds if args.folds is not None else (3 if q else 10)
     args.automl_evals = args.automl_evals or (3 if q else 30)
     args.throughput_samples = args.throughput_samples or (640 if q else 6400)
     n_hidden = sum(b.repeat for b in parse_architecture(args.architecture)[0])
@@ -300,7 +306,7 @@ def main(argv=None):
     tp = throughput(Xs, ys, args.architecture, args.throughput_samples, repeats=3 if q else 5)
     print(f"throughput: {tp}", flush=True)
 
-    cv = KFold(args.folds, shuffle=True, random_state=0)
+    cv = KFold(args.folds, shuffle=True, random_state=0) if args.folds else None
     rows = []
     for name in [c for c in args.configs.split(",") if c]:
         t = time.perf_counter()
@@ -311,19 +317,24 @@ def main(argv=None):
         else:
             cands = candidates(name, source, layers, dl)
         per_k = []
+        if cv is None and len(cands) > 1:
+            raise SystemExit(f"--folds 0 needs a single candidate layer for {name}: one --layers")
         for k, est in cands:
+            if cv is None:
+                per_k.append({"layer": k, "cv_mae": None, "cv_std": None})
+                continue
             s = -cross_val_score(
                 est, Xtr, ytr, cv=cv, scoring="neg_mean_absolute_error", n_jobs=args.jobs
             )
             per_k.append({"layer": k, "cv_mae": float(s.mean()), "cv_std": float(s.std())})
             print(f"  {name} k={k}: CV MAE {s.mean():.4f} +- {s.std():.4f}", flush=True)
-        best = min(range(len(cands)), key=lambda i: per_k[i]["cv_mae"])
+        best = min(range(len(cands)), key=lambda i: per_k[i]["cv_mae"] or 0.0)
         est = cands[best][1].fit(Xtr, ytr)
         row = {"config": name, **per_k[best], "test_mae": mae(est.predict(Xte), yte),
                "test_mae_dropout_off": dropout_off_mae(est, Xte, yte),
                "per_layer": per_k, "seconds": time.perf_counter() - t}  # fmt: skip
         rows.append(row)
-        print(f"{name}: k={row['layer']} CV {row['cv_mae']:.4f} test {row['test_mae']:.4f} "
+        print(f"{name}: k={row['layer']} CV {_fmt(row['cv_mae'])} test {row['test_mae']:.4f} "
               f"({row['seconds']:.0f} s)", flush=True)  # fmt: skip
     info["total_s"] = time.perf_counter() - t0
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
@@ -341,12 +352,13 @@ def _fmt(x):
 
 def markdown(result) -> str:
     s, d, tp = result["settings"], result["data"], result["throughput"]
+    cv = f"{s['folds']}-fold CV" if s["folds"] else "no CV (the layer given)"
     lines = [
         "# TL+RL, Gupta et al. (2021) Table II: OQMD -> JARVIS formation energy (eV/atom)",
         "",
         f"Mode: {'quick' if s['quick'] else 'full/custom'}; source rows {d['source_rows_used']}, "
         f"{d['source_epochs_run']} source epochs (max {s['source_epochs']}); target train "
-        f"{d['target_train_rows']} / test {d['target_test_rows']} rows; {s['folds']}-fold CV; "
+        f"{d['target_train_rows']} / test {d['target_test_rows']} rows; {cv}; "
         f"target max epochs {s['epochs']}; candidate layers {s['layers']}; architecture "
         f"{s['architecture']}; Adam lr {s['lr']:g}, batch {s['batch_size']} (source: lr "
         f"{s['source_lr'] or s['lr']:g}, batch {s['source_batch_size'] or s['batch_size']}); "
@@ -363,7 +375,7 @@ def markdown(result) -> str:
         pub = PUBLISHED.get(r["config"])
         lines.append(
             f"| {r['config']} | {r['layer'] if r['layer'] is not None else '-'} | "
-            f"{r['cv_mae']:.4f} +- {r['cv_std']:.4f} | {r['test_mae']:.4f} | "
+            f"{_fmt(r['cv_mae'])} +- {_fmt(r['cv_std'])} | {r['test_mae']:.4f} | "
             f"{f'{pub[0]} / {pub[1]}' if pub else '-'} | "
             f"{_fmt(r.get('test_mae_dropout_off'))} |"
         )

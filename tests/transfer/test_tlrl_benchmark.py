@@ -49,6 +49,24 @@ def test_quick_benchmark_runs(tmp_path):
     assert "TL+RL:DL(Dense)" in md and "Throughput" in md
     assert (tmp_path / "tlrl_source.joblib").is_file()
 
+    # --folds 0: no CV, one fit per configuration with the layer given, reusing the source
+    single = bench.main(
+        [
+            "--out", str(tmp_path / "no-cv"),
+            "--source", str(tmp_path / "tlrl_source.joblib"),
+            "--architecture", "32x2D-16x2-8x1-1",
+            "--source-limit", "400", "--target-limit", "90", "--test-limit", "40",
+            "--folds", "0", "--layers", "3", "--epochs", "2",
+            "--configs", "SC:DL,TL+RL:DL(Dense)",
+            "--throughput-samples", "64", "--mc-dropout", "3",
+        ]
+    )  # fmt: skip
+    assert [(r["config"], r["layer"], r["cv_mae"]) for r in single["table"]] == [
+        ("SC:DL", None, None),
+        ("TL+RL:DL(Dense)", 3, None),
+    ]
+    assert "no CV" in (tmp_path / "no-cv" / "tlrl_table2.md").read_text()
+
 
 @pytest.mark.skipif(
     not (DATA / "jarvis_deltae").is_dir(),
