@@ -42,7 +42,11 @@ def soft_indicators(x: torch.Tensor, colours: torch.Tensor, temperature: float) 
 
 
 class _CurveLoss(nn.Module):
-    """``sum_k sum_r (C_k(r) - T_k(r))^2 / sum_k sum_r T_k(r)^2`` for a curve C of soft indicators."""
+    """Mean over phases k of ``sum_r (C_k(r) - T_k(r))^2 / sum_r T_k(r)^2``, C of soft indicators.
+
+    Each phase's error is relative to its own curve, as the error rate is: with one norm for
+    all phases, a minority phase (S2 values ~ its small volume fraction) would hardly count.
+    """
 
     def __init__(self, colours, targets, shape):
         super().__init__()
@@ -56,13 +60,13 @@ class _CurveLoss(nn.Module):
         self.register_buffer("colours", colours)
         t = torch.as_tensor(targets[:, : self.r_max + 1], dtype=torch.float32)
         self.register_buffer("targets", t)
-        self.register_buffer("norm", (t**2).sum())
+        self.register_buffer("norm", (t**2).sum(1).clamp_min(1e-12))
 
     def curves(self, x: torch.Tensor) -> torch.Tensor:  # (n_phases, r_max + 1)
         return self._curves(soft_indicators(x, self.colours, self.temperature))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return ((self.curves(x) - self.targets) ** 2).sum() / self.norm
+        return (((self.curves(x) - self.targets) ** 2).sum(1) / self.norm).mean()
 
 
 class LinealPathLoss(_CurveLoss):
