@@ -18,6 +18,11 @@ loop (same module, batch size, optimiser and data).
     nice python benchmarks/tlrl_table2.py --out bench-out --epochs 20           # the full run
     nice python benchmarks/tlrl_table2.py --out bench-out --source-limit 50000 \\
         --target-limit 3000 --folds 3 --epochs 10 --layers 12,14,16            # a medium run
+
+A source trained once (``--source-only``; e.g. ``--source-dropout 0 --source-lr-decay 5e-4``)
+is reused with ``--source FILE``; ``--folds 0`` skips the CV and fits each configuration once
+with a layer chosen beforehand (``tlrl_layer_scan.py`` compares layers on a holdout of the
+JARVIS training set).
 """
 
 from __future__ import annotations
