@@ -140,9 +140,11 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     s2_weight : float, default=0.0
         Weight of a two-point-correlation term added to the Gram loss (0: the paper's
         method). The term compares the non-periodic S2(r) of soft phase indicators of the
-        pixels with the examples' S2 up to half the sample size. Every term is divided by
-        its value at the random start, so 1.0 weighs it like the Gram loss there. It reaches
-        correlations beyond the receptive field of the deepest tap (see the user guide).
+        pixels with the examples' S2 up to half the sample size. The terms join after the
+        first 20 % of ``max_iter`` (Gram loss alone); every term, the Gram loss included, is
+        then divided by its value at that point, so 1.0 weighs a term like the Gram loss
+        there. It reaches correlations beyond the receptive field of the deepest tap (see
+        the user guide). With the terms, ``match_volume_fraction=False`` is recommended.
     lineal_path_weight : float, default=0.0
         Weight of the same kind of term for the lineal-path function L(r) (segments along x
         and y), which the Gram loss does not constrain: long straight runs of one phase.
@@ -370,13 +372,11 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
                 "This model was fitted before s2_weight and lineal_path_weight existed and has "
                 "no target curves: fit it again to use them."
             )
-        return [
-            (self.s2_weight, S2Loss(self.colours_, self.target_s2_, shape)),
-            (
-                self.lineal_path_weight,
-                LinealPathLoss(self.colours_, self.target_lineal_path_, shape),
-            ),
+        terms = [
+            (self.s2_weight, S2Loss, self.target_s2_),
+            (self.lineal_path_weight, LinealPathLoss, self.target_lineal_path_),
         ]
+        return [(w, term(self.colours_, t, shape)) for w, term, t in terms if w > 0]
 
     def _optimise(self, loss, x, n_iter, callback):
         if self.optimizer == "lbfgs":
