@@ -249,7 +249,8 @@ def markdown(results, args):
         f"{args.n_samples} samples per case, max_iter={args.max_iter}, L-BFGS-B, loss: Gram"
         + (f" + {args.s2_weight:g} x S2" if args.s2_weight else "")
         + (f" + {args.lineal_path_weight:g} x L" if args.lineal_path_weight else "")
-        + " (each term divided by its start value), centre crops, "
+        + " (each term divided by its value where the terms join, after the first 20 % of the "
+        "iterations on the Gram loss alone), centre crops, "
         "non-periodic descriptors; errors in % (mean ± std over samples); VF error = max over "
         "phases of |VF_sample - VF_original| before annealing (after annealing it is 0).",
         "",

@@ -136,13 +136,13 @@ class S2Loss(_CurveLoss):
 def weighted_objective(gram_loss, terms, x0: np.ndarray):
     """``gram / gram(x0) + sum_i w_i * term_i / term_i(x0)`` for ``terms`` = [(w_i, term_i)].
 
-    Dividing by the values at the random start makes the weights relative: 1.0 weighs a term
-    like the Gram loss there.
+    ``x0`` is the image where the terms join (after the Gram-only start). Dividing by the
+    values there makes the weights relative: 1.0 weighs a term like the Gram loss at ``x0``.
     """
     x = torch.from_numpy(np.ascontiguousarray(x0, np.float32))
     with torch.no_grad():
         scaled = [(1.0 / max(float(gram_loss(x)), 1e-30), gram_loss)]
-        scaled += [(w / max(float(t(x)), 1e-30), t) for w, t in terms if w > 0]
+        scaled += [(w / max(float(t(x)), 1e-30), t) for w, t in terms]
 
     def loss(x: torch.Tensor) -> torch.Tensor:
         return sum(c * t(x) for c, t in scaled)

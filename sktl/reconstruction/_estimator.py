@@ -184,8 +184,8 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         Shape of the first example: the default sample shape.
     loss_history_ : list of ndarray
         Loss per iteration of each sample drawn by the last :meth:`sample` call (with a
-        descriptor weight > 0, of the combined objective, each term divided by its start
-        value).
+        descriptor weight > 0, the Gram-only start followed by the combined objective, each
+        term divided by its value where the terms join).
     sample_times_ : list of float
         Seconds per sample of the last :meth:`sample` call.
     """
