@@ -100,11 +100,20 @@ def _as_label_images(X, n_phases):
 
 @contextlib.contextmanager
 def _torch_threads(n_threads):
+    """Torch intra-op threads and the BLAS / OpenMP pools of numpy and scipy set to n_threads.
+
+    scipy's L-BFGS-B and the K-means decoding run on OpenBLAS, whose idle threads spin: two
+    reconstructions side by side, each with one torch thread but unlimited BLAS pools, took
+    3x longer per sample than one alone (128 px, 2 cores).
+    """
+    from threadpoolctl import threadpool_limits
+
     before = torch.get_num_threads()
-    n = (os.cpu_count() or 1) if n_threads < 1 else n_threads
-    torch.set_num_threads(max(1, int(n)))
+    n = max(1, int((os.cpu_count() or 1) if n_threads < 1 else n_threads))
+    torch.set_num_threads(n)
     try:
-        yield
+        with threadpool_limits(limits=n):
+            yield
     finally:
         torch.set_num_threads(before)
 
@@ -158,9 +167,12 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     progress : bool, default=True
         Show a tqdm progress bar per sample.
     n_threads : int, default=1
-        Torch intra-op threads while fitting and sampling (restored afterwards); -1 for all
-        cores. One image's convolutions gain little from more threads, and when the cores are
-        shared, oversubscribed threads slow each iteration down by an order of magnitude.
+        Torch intra-op threads, and threads of numpy's and scipy's BLAS, while fitting and
+        sampling (restored afterwards); -1 for all cores. One image's convolutions gain
+        nothing from more threads (a 128 px sample took 95 s with 2 threads against 60 s
+        with 1 on an idle 2-core machine), and when the cores are shared, oversubscribed
+        threads slow each iteration down by an order of magnitude: to use several cores,
+        draw samples in separate processes.
 
     Attributes
     ----------

@@ -183,3 +183,21 @@ def test_joblib_round_trip(rng, tmp_path):
     assert path.stat().st_size < 4 * n_weights + 200_000
     m2 = joblib.load(path)
     np.testing.assert_array_equal(m.sample(1, random_state=2), m2.sample(1, random_state=2))
+
+
+def test_threads_limit_torch_and_blas_pools_and_are_restored():
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sktl.reconstruction._estimator import _torch_threads
+
+    # start from two threads everywhere, whatever the machine and the session fixture set
+    with threadpool_limits(limits=2):
+        torch.set_num_threads(2)
+        before = [p["num_threads"] for p in threadpool_info()]
+        with _torch_threads(1):
+            assert torch.get_num_threads() == 1
+            assert all(p["num_threads"] == 1 for p in threadpool_info())
+        assert torch.get_num_threads() == 2
+        assert [p["num_threads"] for p in threadpool_info()] == before
+    torch.set_num_threads(1)
