@@ -99,7 +99,7 @@ def _as_label_images(X, n_phases):
 
 
 @contextlib.contextmanager
-def _torch_threads(n_threads):
+def _thread_limits(n_threads):
     """Torch intra-op threads and the BLAS / OpenMP pools of numpy and scipy set to n_threads.
 
     scipy's L-BFGS-B and the K-means decoding run on OpenBLAS, whose idle threads spin: two
@@ -169,10 +169,10 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     n_threads : int, default=1
         Torch intra-op threads, and threads of numpy's and scipy's BLAS, while fitting and
         sampling (restored afterwards); -1 for all cores. One image's convolutions gain
-        nothing from more threads (a 128 px sample took 95 s with 2 threads against 60 s
-        with 1 on an idle 2-core machine), and when the cores are shared, oversubscribed
-        threads slow each iteration down by an order of magnitude: to use several cores,
-        draw samples in separate processes.
+        nothing from more threads (a 128 px sample of 450 iterations took 70-73 s with 2
+        threads on an idle 2-core machine, 52-54 s with 1), and when the cores are shared,
+        oversubscribed threads slow each iteration down by an order of magnitude: to use
+        several cores, draw samples in separate processes.
 
     Attributes
     ----------
@@ -291,7 +291,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        with _torch_threads(self.n_threads):
+        with _thread_limits(self.n_threads):
             return self._fit(X)
 
     def _fit(self, X):
@@ -359,7 +359,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         if random_state is None:
             random_state = self._seed if self.random_state is None else self.random_state
         rng = check_random_state(random_state)
-        with _torch_threads(self.n_threads):
+        with _thread_limits(self.n_threads):
             return self._sample(n_samples, shape, rng)
 
     def _sample(self, n_samples, shape, rng):

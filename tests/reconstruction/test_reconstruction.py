@@ -189,13 +189,13 @@ def test_threads_limit_torch_and_blas_pools_and_are_restored():
     import torch
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from sktl.reconstruction._estimator import _torch_threads
+    from sktl.reconstruction._estimator import _thread_limits
 
     # start from two threads everywhere, whatever the machine and the session fixture set
     with threadpool_limits(limits=2):
         torch.set_num_threads(2)
         before = [p["num_threads"] for p in threadpool_info()]
-        with _torch_threads(1):
+        with _thread_limits(1):
             assert torch.get_num_threads() == 1
             assert all(p["num_threads"] == 1 for p in threadpool_info())
         assert torch.get_num_threads() == 2
