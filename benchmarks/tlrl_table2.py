@@ -42,7 +42,12 @@ from sklearn.pipeline import make_pipeline
 
 from sktl.automl import HyperoptRegressor
 from sktl.composition import ElementFractionTransformer
-from sktl.transfer import ELEMNET_ARCHITECTURE, DeepMLPRegressor, LayerActivationTransformer
+from sktl.transfer import (
+    ELEMNET_ARCHITECTURE,
+    DeepMLPRegressor,
+    LayerActivationTransformer,
+    TLRLRegressor,
+)
 from sktl.transfer._architecture import build_mlp, parse_architecture
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,6 +64,7 @@ CONFIGS = [
     "RL:DL(Dense)",
     "TL+RL:DL(ReLU)",
     "TL+RL:DL(Dense)",
+    "TL+RL:DL(Dense) bridged",
 ]
 
 
@@ -158,21 +164,33 @@ def throughput(X, y, arch, n, seed=0, repeats=5):
 
 
 def candidates(name, source, layers, dl):
-    """(k, estimator on fractions) of one configuration."""
+    """(k, estimator on fractions) of one configuration.
+
+    The paper's TL+RL rows start the target's first layer at random; the rows marked
+    "bridged" start it from the least-squares bridge (``TLRLRegressor``'s default).
+    """
     if name == "SC:DL":
         return [(None, DeepMLPRegressor(**dl))]
     if name == "TL:Fine-tune":
         return [(None, DeepMLPRegressor(**dl, init_from=source, freeze="none"))]
     if name == "RL:Freezing":
         return [(k, DeepMLPRegressor(**dl, init_from=source, freeze=k)) for k in layers]
+    if name not in CONFIGS:
+        raise SystemExit(f"unknown configuration {name!r}; known: {', '.join(CONFIGS)}")
     act = "relu" if "ReLU" in name else "dense"
-    init = source if name.startswith("TL+RL") else None
+    if name.startswith("TL+RL"):
+        bridge = "least_squares" if name.endswith("bridged") else "random"
+        return [
+            (k, TLRLRegressor(source, layer=k, activation=act, bridge=bridge,
+                              regressor=DeepMLPRegressor(**dl)))  # fmt: skip
+            for k in layers
+        ]
     return [
         (
             k,
             make_pipeline(
                 LayerActivationTransformer(source, layer=k, activation=act),
-                DeepMLPRegressor(**dl, init_from=init),
+                DeepMLPRegressor(**dl),
             ),
         )  # fmt: skip
         for k in layers
@@ -183,20 +201,31 @@ def mae(a, b):
     return float(np.mean(np.abs(np.asarray(a) - np.asarray(b))))
 
 
+def _final(est):
+    """The DeepMLPRegressor that predicts, and the parameter prefix that reaches it."""
+    if hasattr(est, "steps"):
+        return est.steps[-1][1], f"{est.steps[-1][0]}__"
+    if isinstance(est, TLRLRegressor):
+        return est.regressor_, None
+    return est, ""
+
+
 def dropout_off_mae(est, X, y):
     """Test MAE of a fitted configuration predicted with dropout off (``mc_dropout=0``)."""
-    last = est.steps[-1][1] if hasattr(est, "steps") else est
+    last, prefix = _final(est)
     if not isinstance(last, DeepMLPRegressor):
         return None
     n = last.mc_dropout
+    if prefix is None:  # a fitted TLRLRegressor: switch its fitted regressor
+        try:
+            last.mc_dropout = 0
+            return mae(est.predict(X), y)
+        finally:
+            last.mc_dropout = n
     try:
-        return mae(est.set_params(**{_param(est, "mc_dropout"): 0}).predict(X), y)
+        return mae(est.set_params(**{f"{prefix}mc_dropout": 0}).predict(X), y)
     finally:
-        est.set_params(**{_param(est, "mc_dropout"): n})
-
-
-def _param(est, name):
-    return f"{est.steps[-1][0]}__{name}" if hasattr(est, "steps") else name
+        est.set_params(**{f"{prefix}mc_dropout": n})
 
 
 def main(argv=None):

@@ -9,7 +9,7 @@ from .composition import ElementFractionTransformer
 from .featurizers import PretrainedCNNFeaturizer
 from .multimodal import DescriptorRegressor, ImageRegressor, MultimodalRegressor, multimodal_input
 from .reconstruction import MicrostructureReconstructor
-from .transfer import DeepMLPRegressor, LayerActivationTransformer
+from .transfer import DeepMLPRegressor, LayerActivationTransformer, TLRLRegressor
 
 __all__ = [
     "CNNRegressor",
@@ -22,6 +22,7 @@ __all__ = [
     "MicrostructureReconstructor",
     "MultimodalRegressor",
     "PretrainedCNNFeaturizer",
+    "TLRLRegressor",
     "TransferCNNRegressor",
     "TwoPointStatsTransformer",
     "__version__",

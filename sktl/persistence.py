@@ -38,6 +38,7 @@ TRUSTED_TYPES: list[str] = [
     "sktl.reconstruction._estimator.MicrostructureReconstructor",
     "sktl.transfer._activations.LayerActivationTransformer",
     "sktl.transfer._deep_mlp.DeepMLPRegressor",
+    "sktl.transfer._tlrl.TLRLRegressor",
 ]
 
 

@@ -35,6 +35,7 @@ from sktl import (
     MicrostructureReconstructor,
     MultimodalRegressor,
     PretrainedCNNFeaturizer,
+    TLRLRegressor,
     TransferCNNRegressor,
     TwoPointStatsTransformer,
     multimodal_input,
@@ -140,6 +141,12 @@ def _cases():
         ("deep_mlp_mc", DeepMLPRegressor("16x2D-8x1-1", mc_dropout=4, **tiny), desc, y),
         ("activations", LayerActivationTransformer(src, layer=2), desc, None),
         ("activations_plain", LayerActivationTransformer(plain, layer="fc1"), desc, None),
+        (
+            "tlrl",
+            TLRLRegressor(src, layer=2, regressor=DeepMLPRegressor("16x2D-8x1-1", **tiny)),
+            desc,
+            y,
+        ),
         ("cnn", CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), **tiny), binary, Y2),
         (
             "transfer_head",

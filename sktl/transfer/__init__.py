@@ -3,10 +3,12 @@
 from ._activations import LayerActivationTransformer
 from ._architecture import parse_architecture
 from ._deep_mlp import ELEMNET_ARCHITECTURE, DeepMLPRegressor
+from ._tlrl import TLRLRegressor
 
 __all__ = [
     "ELEMNET_ARCHITECTURE",
     "DeepMLPRegressor",
     "LayerActivationTransformer",
+    "TLRLRegressor",
     "parse_architecture",
 ]
