@@ -39,8 +39,9 @@ def test_quick_benchmark_runs(tmp_path):
     assert all(row["test_mae"] > 0 and row["cv_mae"] > 0 for row in table.values())
     assert table["RL:DL(Dense)"]["layer"] in (3, 5)
     assert table["SC:ML"]["test_mae_dropout_off"] is None
-    off = table["TL:Fine-tune"]["test_mae_dropout_off"]
-    assert off > 0 and off != table["TL:Fine-tune"]["test_mae"]  # two prediction modes
+    for name in ("TL:Fine-tune", "TL+RL:DL(Dense) bridged"):  # two prediction modes
+        off = table[name]["test_mae_dropout_off"]
+        assert off > 0 and off != table[name]["test_mae"]
     assert result["data"]["source_rows_in_jarvis_test_removed"] > 0
     assert result["throughput"]["ratio"] > 0
     saved = json.loads((tmp_path / "tlrl_table2.json").read_text())
@@ -90,7 +91,7 @@ def test_layer_scan_runs(tmp_path, monkeypatch):
         [
             "--source", str(tmp_path / "source.joblib"),
             "--out", str(tmp_path),
-            "--configs", "SC:DL,TL+RL:DL(Dense)",
+            "--configs", "SC:DL,TL+RL:DL(Dense) bridged",
             "--layers", "1,3",
             "--target-limit", "50",
             "--epochs", "2",
@@ -98,8 +99,9 @@ def test_layer_scan_runs(tmp_path, monkeypatch):
         ]
     )  # fmt: skip
     got = [(r["config"], r["layer"]) for r in result["results"]]
-    assert got == [("SC:DL", None), ("TL+RL:DL(Dense)", 1), ("TL+RL:DL(Dense)", 3)]
+    bridged = "TL+RL:DL(Dense) bridged"
+    assert got == [("SC:DL", None), (bridged, 1), (bridged, 3)]
     assert all(r["holdout_mae"] > 0 for r in result["results"])
     assert result["rows_fit"] == 40 and result["rows_holdout"] == 10
-    assert "| TL+RL:DL(Dense) |" in (tmp_path / "layer_scan.md").read_text()
+    assert f"| {bridged} |" in (tmp_path / "layer_scan.md").read_text()
     assert (tmp_path / "layer_scan.png").stat().st_size > 0
