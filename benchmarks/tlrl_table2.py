@@ -37,6 +37,8 @@ import joblib
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import clone
+from sklearn.ensemble import VotingRegressor
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
@@ -197,6 +199,15 @@ def candidates(name, source, layers, dl):
     ]
 
 
+def seed_ensemble(est, seeds: int):
+    """``est`` itself for one seed, else the mean of ``seeds`` copies seeded 0..seeds-1."""
+    if seeds <= 1:
+        return est
+    keys = [k for k in est.get_params() if k == "random_state" or k.endswith("__random_state")]
+    members = [(f"seed{i}", clone(est).set_params(**dict.fromkeys(keys, i))) for i in range(seeds)]
+    return VotingRegressor(members)
+
+
 def mae(a, b):
     return float(np.mean(np.abs(np.asarray(a) - np.asarray(b))))
 
@@ -293,6 +304,12 @@ def main(argv=None):
     p.add_argument(
         "--jobs", type=int, default=1, help="CV folds fitted in parallel (1 thread each)"
     )
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="each network configuration is the mean of this many fits seeded 0..N-1",
+    )
     args = p.parse_args(argv)
     q = args.quick
     args.epochs = args.epochs or (2 if q else 20)
@@ -349,7 +366,8 @@ def main(argv=None):
                                               max_evals=args.automl_evals, cv=3,
                                               random_state=0))]  # fmt: skip
         else:
-            cands = candidates(name, source, layers, dl)
+            cands = [(k, seed_ensemble(e, args.seeds))
+                     for k, e in candidates(name, source, layers, dl)]  # fmt: skip
         per_k = []
         if cv is None and len(cands) > 1:
             raise SystemExit(f"--folds 0 needs a single candidate layer for {name}: one --layers")
@@ -399,7 +417,9 @@ def markdown(result) -> str:
         f"total {d['total_s'] / 60:.1f} min.",
         "",
         f"Predictions: mean of {s.get('mc_dropout', 0)} dropout passes (`mc_dropout`); the "
-        "last column predicts with dropout off.",
+        "last column predicts with dropout off."
+        + (f" Each network row is the mean of {s['seeds']} fits (seeds 0..{s['seeds'] - 1})."
+           if s.get("seeds", 1) > 1 else ""),  # fmt: skip
         "",
         "| Configuration | layer k | CV MAE (mean +- std) | test MAE | published CV / test "
         "| test MAE, dropout off |",

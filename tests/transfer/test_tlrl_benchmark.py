@@ -59,14 +59,18 @@ def test_quick_benchmark_runs(tmp_path):
             "--source-limit", "400", "--target-limit", "90", "--test-limit", "40",
             "--folds", "0", "--layers", "3", "--epochs", "2",
             "--configs", "SC:DL,TL+RL:DL(Dense)",
-            "--throughput-samples", "64", "--mc-dropout", "3",
+            "--throughput-samples", "64", "--mc-dropout", "3", "--seeds", "2",
         ]
     )  # fmt: skip
     assert [(r["config"], r["layer"], r["cv_mae"]) for r in single["table"]] == [
         ("SC:DL", None, None),
         ("TL+RL:DL(Dense)", 3, None),
     ]
-    assert "no CV" in (tmp_path / "no-cv" / "tlrl_table2.md").read_text()
+    md = (tmp_path / "no-cv" / "tlrl_table2.md").read_text()
+    assert "no CV" in md and "mean of 2 fits" in md
+    ensemble = bench.seed_ensemble(bench.candidates("TL+RL:DL(Dense) bridged", None, [3], {})[0][1], 3)
+    seeds = [m.get_params()["regressor__random_state"] for _, m in ensemble.estimators]
+    assert seeds == [0, 1, 2]
 
 
 @pytest.mark.skipif(
