@@ -49,6 +49,7 @@ def main(argv=None):
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr-decay", type=float, default=0.0, help="lr / (1 + d * step)")
     p.add_argument("--dropout", type=float, default=0.2, help="target networks' dropout rate")
     p.add_argument("--mc-dropout", type=int, default=16)
     p.add_argument("--jobs", type=int, default=1)
@@ -61,7 +62,8 @@ def main(argv=None):
         X, y = X[idx], y[idx]
     X, Xv, y, yv = train_test_split(X, y, test_size=args.holdout, random_state=0)
     dl = dict(architecture=args.architecture or source.architecture, max_epochs=args.epochs,
-              patience=args.patience, batch_size=args.batch_size, lr=args.lr, random_state=0,
+              patience=args.patience, batch_size=args.batch_size, lr=args.lr,
+              lr_decay=args.lr_decay, random_state=0,
               mc_dropout=args.mc_dropout, dropout=args.dropout)  # fmt: skip
     layers = [int(k) for k in args.layers.split(",")]
     jobs = [(name, k, est) for name in args.configs.split(",") if name

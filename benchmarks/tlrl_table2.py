@@ -261,6 +261,9 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=32, help="target fits (ElemNet: 32)")
     p.add_argument("--lr", type=float, default=1e-4, help="target fits (ElemNet: 1e-4)")
     p.add_argument(
+        "--lr-decay", type=float, default=0.0, help="target fits: lr / (1 + d * step)"
+    )
+    p.add_argument(
         "--source-batch-size",
         type=int,
         default=None,
@@ -331,7 +334,7 @@ def main(argv=None):
     print(json.dumps(info), flush=True)
 
     dl = dict(architecture=args.architecture, max_epochs=args.epochs, patience=args.patience,
-              batch_size=args.batch_size, lr=args.lr, random_state=0,
+              batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay, random_state=0,
               mc_dropout=args.mc_dropout, dropout=args.dropout)  # fmt: skip
     source_kw = {**dl, "mc_dropout": args.source_mc_dropout, "max_epochs": args.source_epochs,
                  "batch_size": args.source_batch_size or args.batch_size,
