@@ -212,7 +212,7 @@ def mae(a, b):
     return float(np.mean(np.abs(np.asarray(a) - np.asarray(b))))
 
 
-def _final(est):
+def final_network(est):
     """The DeepMLPRegressor that predicts, and the parameter prefix that reaches it."""
     if hasattr(est, "steps"):
         return est.steps[-1][1], f"{est.steps[-1][0]}__"
@@ -221,9 +221,16 @@ def _final(est):
     return est, ""
 
 
+def epochs_run(est):
+    """Epochs each trained network of a fitted configuration ran (None for AutoML)."""
+    members = est.estimators_ if isinstance(est, VotingRegressor) else [est]
+    nets = [final_network(m)[0] for m in members]
+    return [len(n.history_) for n in nets] if all(hasattr(n, "history_") for n in nets) else None
+
+
 def dropout_off_mae(est, X, y):
     """Test MAE of a fitted configuration predicted with dropout off (``mc_dropout=0``)."""
-    last, prefix = _final(est)
+    last, prefix = final_network(est)
     if not isinstance(last, DeepMLPRegressor):
         return None
     n = last.mc_dropout
@@ -386,6 +393,7 @@ def main(argv=None):
         best = min(range(len(cands)), key=lambda i: per_k[i]["cv_mae"] or 0.0)
         est = cands[best][1].fit(Xtr, ytr)
         row = {"config": name, **per_k[best], "test_mae": mae(est.predict(Xte), yte),
+               "epochs_run": epochs_run(est),
                "test_mae_dropout_off": dropout_off_mae(est, Xte, yte),
                "per_layer": per_k, "seconds": time.perf_counter() - t}  # fmt: skip
         rows.append(row)
