@@ -394,6 +394,8 @@ def main(argv=None):
         est = cands[best][1].fit(Xtr, ytr)
         row = {"config": name, **per_k[best], "test_mae": mae(est.predict(Xte), yte),
                "epochs_run": epochs_run(est),
+               "member_test_mae": ([mae(m.predict(Xte), yte) for m in est.estimators_]
+                                   if isinstance(est, VotingRegressor) else None),
                "test_mae_dropout_off": dropout_off_mae(est, Xte, yte),
                "per_layer": per_k, "seconds": time.perf_counter() - t}  # fmt: skip
         rows.append(row)
@@ -440,7 +442,10 @@ def markdown(result) -> str:
         pub = PUBLISHED.get(r["config"])
         lines.append(
             f"| {r['config']} | {r['layer'] if r['layer'] is not None else '-'} | "
-            f"{_fmt(r['cv_mae'])} +- {_fmt(r['cv_std'])} | {r['test_mae']:.4f} | "
+            f"{_fmt(r['cv_mae'])} +- {_fmt(r['cv_std'])} | {r['test_mae']:.4f}"
+            + (" (single fits: " + " / ".join(f"{m:.4f}" for m in r["member_test_mae"]) + ")"
+               if r.get("member_test_mae") else "")  # fmt: skip
+            + " | "
             f"{f'{pub[0]} / {pub[1]}' if pub else '-'} | "
             f"{_fmt(r.get('test_mae_dropout_off'))} |"
         )

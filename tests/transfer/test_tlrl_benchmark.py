@@ -67,7 +67,8 @@ def test_quick_benchmark_runs(tmp_path):
         ("TL+RL:DL(Dense)", 3, None),
     ]
     md = (tmp_path / "no-cv" / "tlrl_table2.md").read_text()
-    assert "no CV" in md and "mean of 2 fits" in md
+    assert "no CV" in md and "mean of 2 fits" in md and "single fits: " in md
+    assert all(len(r["member_test_mae"]) == 2 for r in single["table"])
     ensemble = bench.seed_ensemble(bench.candidates("TL+RL:DL(Dense) bridged", None, [3], {})[0][1], 3)
     seeds = [m.get_params()["regressor__random_state"] for _, m in ensemble.estimators]
     assert seeds == [0, 1, 2]
