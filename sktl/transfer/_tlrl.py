@@ -63,9 +63,10 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     see inputs unlike anything they were trained on. ``bridge="least_squares"`` (the default)
     starts it instead from the ridge regression of the source's own first-layer outputs
     (before the ReLU) on the layer-k activations, fitted on the training rows: the target
-    network then starts close to the source's function and training adapts it. On OQMD ->
-    JARVIS this is what lets TL+RL beat fine-tuning (see the user guide).
-    ``bridge="random"`` is the paper's initialisation.
+    network then starts close to the source's function and training adapts it (the user guide
+    gives the OQMD -> JARVIS figures). The bridge is exact for the first layer before its
+    ReLU and loses accuracy with depth (``bridge_score_``). ``bridge="random"`` is the
+    paper's initialisation.
 
     Parameters
     ----------
