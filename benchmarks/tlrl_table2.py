@@ -422,10 +422,13 @@ def markdown(result) -> str:
         "# TL+RL, Gupta et al. (2021) Table II: OQMD -> JARVIS formation energy (eV/atom)",
         "",
         f"Mode: {'quick' if s['quick'] else 'full/custom'}; source rows {d['source_rows_used']}, "
-        f"{d['source_epochs_run']} source epochs (max {s['source_epochs']}); target train "
+        f"{d['source_epochs_run']} source epochs "
+        + (f"(loaded from {s['source']})" if s.get("source") else f"(max {s['source_epochs']})")
+        + "; target train "
         f"{d['target_train_rows']} / test {d['target_test_rows']} rows; {cv}; "
         f"target max epochs {s['epochs']}; candidate layers {s['layers']}; architecture "
-        f"{s['architecture']}; Adam lr {s['lr']:g}, batch {s['batch_size']} (source: lr "
+        f"{s['architecture']}; Adam lr {s['lr']:g} (decay {s.get('lr_decay', 0):g} per batch), "
+        f"batch {s['batch_size']} (source: lr "
         f"{s['source_lr'] or s['lr']:g}, batch {s['source_batch_size'] or s['batch_size']}); "
         f"total {d['total_s'] / 60:.1f} min.",
         "",
