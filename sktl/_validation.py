@@ -28,3 +28,11 @@ def check_finite_output(out: np.ndarray, what: str) -> np.ndarray:
             "intensity_range) that float32 overflows. Check their scale."
         )
     return out
+
+
+def require_y(estimator, y) -> None:
+    """Error for ``fit(X)`` / ``fit(X, None)`` on a regressor (scikit-learn's wording)."""
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
+        )

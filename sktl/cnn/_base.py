@@ -23,6 +23,7 @@ from .._skorch import (
     was_interrupted,
 )
 from .._torch import recalibrate_batchnorm, seed_from_random_state
+from .._validation import require_y
 from ..featurizers._image_shape import resolve_image_shape
 from ..images import check_images, resolve_intensity_range
 
@@ -158,10 +159,7 @@ class BaseCNNRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         -------
         self
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
+        require_y(self, y)
         images = self._check_images(X, reset=True)
         n = len(images)
         Y = check_targets(y, n)

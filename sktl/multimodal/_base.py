@@ -27,6 +27,7 @@ from .._skorch import (
     was_interrupted,
 )
 from .._torch import seed_from_random_state
+from .._validation import require_y
 from ..backbones import build_backbone, get_backbone_spec
 from ..backbones._registry import check_layer
 from ..featurizers import PretrainedCNNFeaturizer
@@ -167,10 +168,7 @@ class BaseMultimodalRegressor(PortableStateMixin, RegressorMixin, BaseEstimator)
         -------
         self
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
+        require_y(self, y)
         images, feats = self._split(X, reset=True)
         n = len(feats)
         Y = check_targets(y, n)

@@ -26,7 +26,7 @@ from .._skorch import (
     was_interrupted,
 )
 from .._torch import as_float32, seed_from_random_state
-from .._validation import check_float32_range
+from .._validation import check_float32_range, require_y
 from ._architecture import as_module, build_mlp, copy_matching, dense_layers, parse_architecture
 
 ELEMNET_ARCHITECTURE = "1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1"
@@ -314,10 +314,7 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         -------
         self
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
+        require_y(self, y)
         X = validate_data(self, X, reset=True, dtype="numeric", ensure_all_finite=True)
         Y = check_targets(y, len(X))
         check_float32_range(X, "X")

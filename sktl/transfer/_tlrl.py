@@ -17,6 +17,7 @@ from torch import nn
 from .._atomic import atomic_fit
 from .._persistence import PortableStateMixin
 from .._skorch import check_targets
+from .._validation import require_y
 from ._activations import LayerActivationTransformer
 from ._architecture import dense_layers, parse_architecture
 from ._deep_mlp import DeepMLPRegressor, clone_sharing
@@ -188,10 +189,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         -------
         self
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
+        require_y(self, y)
         X = validate_data(self, X, reset=True, dtype="numeric", ensure_all_finite=True)
         check_targets(y, len(X))
         reg = self._template()

@@ -24,6 +24,7 @@ from sktl import (
     MicrostructureReconstructor,
     MultimodalRegressor,
     PretrainedCNNFeaturizer,
+    TLRLRegressor,
     TransferCNNRegressor,
     TwoPointStatsTransformer,
     multimodal_input,
@@ -67,6 +68,15 @@ ARRAY_ESTIMATORS = {
         ),
         DESC,
         None,
+    ),
+    "TLRLRegressor": (
+        TLRLRegressor(
+            nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 1)),
+            layer=2,
+            regressor=DeepMLPRegressor("8x1-4x1-1", max_epochs=2, random_state=0),
+        ),
+        DESC,
+        Y,
     ),
     "CNNRegressor": (
         CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), max_epochs=2, random_state=0),
