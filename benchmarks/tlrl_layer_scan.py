@@ -38,7 +38,7 @@ def _score(name, k, est, X, y, Xv, yv):
     torch.set_num_threads(1)
     t = time.perf_counter()
     est.fit(X, y)
-    net = final_network(est)[0]
+    net = final_network(est)
     return {"config": name, "layer": k, "holdout_mae": mae(est.predict(Xv), yv),
             "epochs_run": len(net.history_), "seconds": time.perf_counter() - t,
             "bridge_r2": getattr(est, "bridge_score_", None)}  # fmt: skip

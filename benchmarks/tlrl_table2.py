@@ -213,37 +213,32 @@ def mae(a, b):
 
 
 def final_network(est):
-    """The DeepMLPRegressor that predicts, and the parameter prefix that reaches it."""
+    """The fitted estimator that predicts: a Pipeline's last step, a TLRLRegressor's network."""
     if hasattr(est, "steps"):
-        return est.steps[-1][1], f"{est.steps[-1][0]}__"
+        return est.steps[-1][1]
     if isinstance(est, TLRLRegressor):
-        return est.regressor_, None
-    return est, ""
+        return est.regressor_
+    return est
 
 
 def epochs_run(est):
     """Epochs each trained network of a fitted configuration ran (None for AutoML)."""
     members = est.estimators_ if isinstance(est, VotingRegressor) else [est]
-    nets = [final_network(m)[0] for m in members]
+    nets = [final_network(m) for m in members]
     return [len(n.history_) for n in nets] if all(hasattr(n, "history_") for n in nets) else None
 
 
 def dropout_off_mae(est, X, y):
     """Test MAE of a fitted configuration predicted with dropout off (``mc_dropout=0``)."""
-    last, prefix = final_network(est)
+    last = final_network(est)
     if not isinstance(last, DeepMLPRegressor):
         return None
     n = last.mc_dropout
-    if prefix is None:  # a fitted TLRLRegressor: switch its fitted regressor
-        try:
-            last.mc_dropout = 0
-            return mae(est.predict(X), y)
-        finally:
-            last.mc_dropout = n
-    try:
-        return mae(est.set_params(**{f"{prefix}mc_dropout": 0}).predict(X), y)
+    try:  # the fitted network itself, so a Pipeline or TLRLRegressor around it follows
+        last.mc_dropout = 0
+        return mae(est.predict(X), y)
     finally:
-        est.set_params(**{f"{prefix}mc_dropout": n})
+        last.mc_dropout = n
 
 
 def main(argv=None):
