@@ -1,11 +1,13 @@
 """scikit-learn's common estimator checks over every public estimator of sktl.
 
 Each instance uses tiny settings (random weights, shallow taps). Checks that cannot pass are
-listed per class with the reason; they are still run and must fail (strict xfail).
+listed per class with the reason; they are still run and must fail (strict xfail). Checks
+whose outcome depends on the CPU are run too and are expected failures only where they fail.
 """
 
 from __future__ import annotations
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from torch import nn
 
@@ -130,11 +132,19 @@ EXPECTED_FAILURES: dict[str, dict[str, str]] = {
             "as for LayerActivationTransformer: source is an nn.Module, whose deep copy hashes "
             "differently; fit never mutates source (tested in tests/transfer/test_tlrl.py)"
         ),
+    },
+}
+
+# Checks whose outcome depends on the CPU: they run everywhere, pass where they pass, and
+# count as expected failures (non-strict) where they fail for the reason given.
+MACHINE_DEPENDENT = {
+    "TLRLRegressor": {
         "check_methods_subset_invariance": (
-            "two float32 networks in a row (source up to layer k, then the regressor): torch "
-            "picks different matmul kernels for 1 row and for 20, and the one-ulp differences "
-            "of the activations come out at up to 3.6e-7 in predict, above the check's atol of "
-            "1e-7; each network alone passes"
+            "two float32 networks in a row (source up to layer k, then the regressor): on "
+            "some CPUs torch picks different matmul kernels for 1 row and for 20, and the "
+            "one-ulp differences (up to 3.6e-7) exceed the check's atol of 1e-7; on others "
+            "the outputs are bit-identical. tests/transfer/test_tlrl.py asserts subset "
+            "invariance at float32 precision on every machine"
         ),
     },
 }
@@ -146,4 +156,12 @@ def _expected_failed_checks(estimator):
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
-    check(estimator)
+    name = getattr(check, "func", check).__name__
+    reason = MACHINE_DEPENDENT.get(type(estimator).__name__, {}).get(name)
+    if reason is None:
+        check(estimator)
+        return
+    try:
+        check(estimator)
+    except AssertionError:
+        pytest.xfail(reason)

@@ -99,6 +99,16 @@ def test_reproducible_and_source_untouched(target_data, source_model):
         assert torch.equal(v, before[k])
 
 
+def test_predictions_do_not_depend_on_the_batch(target_data, source_model):
+    # float32 networks may differ by an ulp between a 1-row and a 20-row batch on some CPUs
+    # (see MACHINE_DEPENDENT in tests/test_common.py); beyond float32 precision they must agree
+    X, y = target_data
+    model = TLRLRegressor(source_model, layer=2, regressor=DeepMLPRegressor(**FAST, max_epochs=2))
+    full = model.fit(X, y).predict(X[:20])
+    rows = np.concatenate([model.predict(X[i : i + 1]) for i in range(20)])
+    np.testing.assert_allclose(rows, full, rtol=1e-5, atol=1e-6)
+
+
 def test_regressor_keeps_the_source_and_clone_shares_it(target_data, source_model):
     X, y = target_data
     model = TLRLRegressor(source_model, layer=2, regressor=DeepMLPRegressor(**FAST, max_epochs=1))
