@@ -208,6 +208,12 @@ def seed_ensemble(est, seeds: int):
     return VotingRegressor(members)
 
 
+def with_max_epochs(est, n: int):
+    """A clone of ``est`` whose networks train for at most ``n`` epochs (CV fits)."""
+    keys = [k for k in est.get_params() if k == "max_epochs" or k.endswith("__max_epochs")]
+    return clone(est).set_params(**dict.fromkeys(keys, n))
+
+
 def mae(a, b):
     return float(np.mean(np.abs(np.asarray(a) - np.asarray(b))))
 
@@ -259,6 +265,13 @@ def main(argv=None):
     )
     p.add_argument("--layers", default=None, help="candidate layers k, e.g. 12,14,16")
     p.add_argument("--architecture", default=ELEMNET_ARCHITECTURE)
+    p.add_argument(
+        "--cv-epochs",
+        type=int,
+        default=None,
+        help="max epochs of the CV fits that choose the layer (default: --epochs); the test fit "
+        "of the chosen candidate trains for up to --epochs",
+    )
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=32, help="target fits (ElemNet: 32)")
     p.add_argument("--lr", type=float, default=1e-4, help="target fits (ElemNet: 1e-4)")
@@ -294,6 +307,9 @@ def main(argv=None):
     )
     p.add_argument("--automl-evals", type=int, default=None)
     p.add_argument("--automl-regressor", default="any")
+    p.add_argument(
+        "--automl-timeout", type=float, default=None, help="seconds per AutoML trial (none: no cap)"
+    )
     p.add_argument("--throughput-samples", type=int, default=None)
     p.add_argument("--configs", default=",".join(CONFIGS))
     p.add_argument("--source", type=Path, default=None, help="reuse a joblib source model")
@@ -319,6 +335,7 @@ def main(argv=None):
     q = args.quick
     args.epochs = args.epochs or (2 if q else 20)
     args.source_epochs = args.source_epochs or args.epochs
+    args.cv_epochs = args.cv_epochs or args.epochs
     args.source_limit = args.source_limit if args.source_limit is not None else (2000 if q else 0)
     args.target_limit = args.target_limit if args.target_limit is not None else (240 if q else 0)
     args.test_limit = args.test_limit if args.test_limit is not None else (240 if q else 0)
@@ -369,6 +386,7 @@ def main(argv=None):
         if name == "SC:ML":
             cands = [(None, HyperoptRegressor(regressor=args.automl_regressor,
                                               max_evals=args.automl_evals, cv=3,
+                                              trial_timeout=args.automl_timeout,
                                               random_state=0))]  # fmt: skip
         else:
             cands = [(k, seed_ensemble(e, args.seeds))
@@ -381,8 +399,9 @@ def main(argv=None):
                 per_k.append({"layer": k, "cv_mae": None, "cv_std": None})
                 continue
             s = -cross_val_score(
-                est, Xtr, ytr, cv=cv, scoring="neg_mean_absolute_error", n_jobs=args.jobs
-            )
+                with_max_epochs(est, args.cv_epochs), Xtr, ytr, cv=cv,
+                scoring="neg_mean_absolute_error", n_jobs=args.jobs,
+            )  # fmt: skip
             per_k.append({"layer": k, "cv_mae": float(s.mean()), "cv_std": float(s.std())})
             print(f"  {name} k={k}: CV MAE {s.mean():.4f} +- {s.std():.4f}", flush=True)
         best = min(range(len(cands)), key=lambda i: per_k[i]["cv_mae"] or 0.0)
@@ -396,13 +415,19 @@ def main(argv=None):
         rows.append(row)
         print(f"{name}: k={row['layer']} CV {_fmt(row['cv_mae'])} test {row['test_mae']:.4f} "
               f"({row['seconds']:.0f} s)", flush=True)  # fmt: skip
-    info["total_s"] = time.perf_counter() - t0
+        # written after every configuration, so a long run that stops keeps what it measured
+        result = write(args, layers, info, tp, rows, time.perf_counter() - t0)
+    print(markdown(result))
+    return result
+
+
+def write(args, layers, info, tp, rows, total_s):
+    info["total_s"] = total_s
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     settings["layers"] = layers
     result = {"settings": settings, "data": info, "throughput": tp, "table": rows}
     (args.out / "tlrl_table2.json").write_text(json.dumps(result, indent=2))
     (args.out / "tlrl_table2.md").write_text(markdown(result))
-    print(markdown(result))
     return result
 
 
@@ -421,7 +446,10 @@ def markdown(result) -> str:
         + (f"(loaded from {s['source']})" if s.get("source") else f"(max {s['source_epochs']})")
         + "; target train "
         f"{d['target_train_rows']} / test {d['target_test_rows']} rows; {cv}; "
-        f"target max epochs {s['epochs']}; candidate layers {s['layers']}; architecture "
+        f"target max epochs {s['epochs']}"
+        + (f" (CV fits: {s['cv_epochs']})" if s["folds"] and s.get("cv_epochs") != s["epochs"]
+           else "")  # fmt: skip
+        + f"; candidate layers {s['layers']}; architecture "
         f"{s['architecture']}; Adam lr {s['lr']:g} (decay {s.get('lr_decay', 0):g} per batch), "
         f"batch {s['batch_size']} (source: lr "
         f"{s['source_lr'] or s['lr']:g}, batch {s['source_batch_size'] or s['batch_size']}); "

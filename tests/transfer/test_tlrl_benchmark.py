@@ -28,6 +28,7 @@ def test_quick_benchmark_runs(tmp_path):
             "--target-limit", "90",
             "--test-limit", "40",
             "--folds", "2",
+            "--cv-epochs", "1",
             "--automl-evals", "1",
             "--automl-regressor", "ridge",
             "--throughput-samples", "64",
@@ -47,7 +48,7 @@ def test_quick_benchmark_runs(tmp_path):
     saved = json.loads((tmp_path / "tlrl_table2.json").read_text())
     assert saved["table"][0]["config"] == "SC:ML"
     md = (tmp_path / "tlrl_table2.md").read_text()
-    assert "TL+RL:DL(Dense)" in md and "Throughput" in md
+    assert "TL+RL:DL(Dense)" in md and "Throughput" in md and "(CV fits: 1)" in md
     assert (tmp_path / "tlrl_source.joblib").is_file()
 
     # --folds 0: no CV, one fit per configuration with the layer given, reusing the source
@@ -72,6 +73,13 @@ def test_quick_benchmark_runs(tmp_path):
     ensemble = bench.seed_ensemble(bench.candidates("TL+RL:DL(Dense) bridged", None, [3], {})[0][1], 3)
     seeds = [m.get_params()["regressor__random_state"] for _, m in ensemble.estimators]
     assert seeds == [0, 1, 2]
+    # --cv-epochs caps every network of a candidate, whatever wraps it
+    for name in ("RL:DL(Dense)", "TL+RL:DL(Dense) bridged", "SC:DL"):
+        est = bench.seed_ensemble(bench.candidates(name, None, [3], {"max_epochs": 9})[0][1], 2)
+        capped = bench.with_max_epochs(est, 4).get_params()
+        caps = [v for k, v in capped.items() if k.endswith("max_epochs")]
+        assert caps and set(caps) == {4}, name
+        assert est.get_params()[next(k for k in capped if k.endswith("max_epochs"))] == 9
 
 
 @pytest.mark.skipif(
