@@ -199,13 +199,16 @@ def candidates(name, source, layers, dl):
     ]
 
 
-def seed_ensemble(est, seeds: int):
-    """``est`` itself for one seed, else the mean of ``seeds`` copies seeded 0..seeds-1."""
+def seed_ensemble(est, seeds: int, n_jobs: int = 1):
+    """``est`` itself for one seed, else the mean of ``seeds`` copies seeded 0..seeds-1.
+
+    The copies are fitted ``n_jobs`` at a time (loky workers, one thread each).
+    """
     if seeds <= 1:
         return est
     keys = [k for k in est.get_params() if k == "random_state" or k.endswith("__random_state")]
     members = [(f"seed{i}", clone(est).set_params(**dict.fromkeys(keys, i))) for i in range(seeds)]
-    return VotingRegressor(members)
+    return VotingRegressor(members, n_jobs=n_jobs)
 
 
 def with_max_epochs(est, n: int):
@@ -323,7 +326,10 @@ def main(argv=None):
         "with dropout off is reported too",
     )
     p.add_argument(
-        "--jobs", type=int, default=1, help="CV folds fitted in parallel (1 thread each)"
+        "--jobs",
+        type=int,
+        default=1,
+        help="CV folds fitted in parallel, or with --folds 0 the --seeds fits (1 thread each)",
     )
     p.add_argument(
         "--seeds",
@@ -389,7 +395,7 @@ def main(argv=None):
                                               trial_timeout=args.automl_timeout,
                                               random_state=0))]  # fmt: skip
         else:
-            cands = [(k, seed_ensemble(e, args.seeds))
+            cands = [(k, seed_ensemble(e, args.seeds, 1 if cv else args.jobs))
                      for k, e in candidates(name, source, layers, dl)]  # fmt: skip
         per_k = []
         if cv is None and len(cands) > 1:

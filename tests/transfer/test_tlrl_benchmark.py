@@ -60,7 +60,7 @@ def test_quick_benchmark_runs(tmp_path):
             "--source-limit", "400", "--target-limit", "90", "--test-limit", "40",
             "--folds", "0", "--layers", "3", "--epochs", "2",
             "--configs", "SC:DL,TL+RL:DL(Dense)",
-            "--throughput-samples", "64", "--mc-dropout", "3", "--seeds", "2",
+            "--throughput-samples", "64", "--mc-dropout", "3", "--seeds", "2", "--jobs", "2",
         ]
     )  # fmt: skip
     assert [(r["config"], r["layer"], r["cv_mae"]) for r in single["table"]] == [
