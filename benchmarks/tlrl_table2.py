@@ -206,15 +206,19 @@ def seed_ensemble(est, seeds: int, n_jobs: int = 1):
     """
     if seeds <= 1:
         return est
-    keys = [k for k in est.get_params() if k == "random_state" or k.endswith("__random_state")]
-    members = [(f"seed{i}", clone(est).set_params(**dict.fromkeys(keys, i))) for i in range(seeds)]
+    members = [(f"seed{i}", set_everywhere(est, "random_state", i)) for i in range(seeds)]
     return VotingRegressor(members, n_jobs=n_jobs)
 
 
 def with_max_epochs(est, n: int):
     """A clone of ``est`` whose networks train for at most ``n`` epochs (CV fits)."""
-    keys = [k for k in est.get_params() if k == "max_epochs" or k.endswith("__max_epochs")]
-    return clone(est).set_params(**dict.fromkeys(keys, n))
+    return set_everywhere(est, "max_epochs", n)
+
+
+def set_everywhere(est, param: str, value):
+    """A clone of ``est`` with ``param`` set to ``value`` in itself and every nested estimator."""
+    keys = [k for k in est.get_params() if k == param or k.endswith(f"__{param}")]
+    return clone(est).set_params(**dict.fromkeys(keys, value))
 
 
 def mae(a, b):
@@ -387,6 +391,7 @@ def main(argv=None):
 
     cv = KFold(args.folds, shuffle=True, random_state=0) if args.folds else None
     rows = []
+    result = write(args, layers, info, tp, rows, time.perf_counter() - t0)
     for name in [c for c in args.configs.split(",") if c]:
         t = time.perf_counter()
         if name == "SC:ML":
