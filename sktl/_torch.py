@@ -43,8 +43,12 @@ def torch_generator(random_state, device: torch.device | str = "cpu") -> torch.G
 
 
 def as_float32(X) -> np.ndarray:
-    """Cast an array to a C-contiguous float32 numpy array (torch refuses float64 silently)."""
-    return np.ascontiguousarray(X, dtype=np.float32)
+    """Cast an array to a C-contiguous, writable float32 numpy array.
+
+    torch refuses float64 silently, and ``torch.from_numpy`` warns on read-only arrays (a
+    memory-mapped input, say): those are copied.
+    """
+    return np.require(X, dtype=np.float32, requirements=["C", "W", "E"])
 
 
 def recalibrate_batchnorm(module: torch.nn.Module, inputs, batch_size: int, device="cpu") -> int:

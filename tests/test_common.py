@@ -154,7 +154,14 @@ def _expected_failed_checks(estimator):
     return EXPECTED_FAILURES.get(type(estimator).__name__, {})
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+def _listed(mark):
+    """The same parametrisation with its cases in a list: scikit-learn passes pytest a generator,
+    which pytest deprecates (PytestRemovedIn10Warning)."""
+    names, cases = mark.args
+    return pytest.mark.parametrize(names, list(cases), **mark.kwargs)
+
+
+@_listed(parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks))
 def test_sklearn_compatible(estimator, check):
     name = getattr(check, "func", check).__name__
     reason = MACHINE_DEPENDENT.get(type(estimator).__name__, {}).get(name)

@@ -68,6 +68,11 @@ def _as_label_images(X, n_phases):
     integral = all(img.dtype.kind in "biu" for img in images) or np.all(values == np.round(values))
     if integral and values.min() < 0:
         raise ValueError(f"Phase labels must be non-negative integers; found {values.min():g}.")
+    if integral and values.max() > np.iinfo(np.int32).max:
+        raise ValueError(
+            f"Phase labels must be small non-negative integers (0, 1, 2, ...); found "
+            f"{values.max():g}. Relabel the phases, or pass n_phases to quantise a grey image."
+        )
     if n_phases is not None and len(values) > n_phases and any(i.dtype.kind == "f" for i in images):
         # a grey-level float image: quantise it into n_phases levels
         from sklearn.cluster import KMeans

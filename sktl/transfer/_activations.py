@@ -188,7 +188,7 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
         check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype="numeric", ensure_all_finite=True)
         check_float32_range(X, "X")
-        X = as_float32(X) if X.flags.writeable else as_float32(X).copy()
+        X = as_float32(X)
         target = dict(self.module_.named_modules())[self.layer_name_]
         device = resolve_device(self.device)
         captured = []

@@ -148,6 +148,8 @@ def test_bad_inputs(rng):
         _model().fit(np.stack([img] * 3, axis=-1))
     with pytest.raises(ValueError, match="non-negative"):
         _model().fit(img - 1)
+    with pytest.raises(ValueError, match="small non-negative integers.*1e\\+300"):
+        _model().fit(np.where(img == img.max(), 1e300, img.astype(float)))
     with pytest.raises(ValueError, match="single phase"):
         _model().fit(np.ones((32, 32), int))
     with pytest.raises(ValueError, match="Unknown VGG19"):
