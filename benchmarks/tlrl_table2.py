@@ -225,6 +225,17 @@ def mae(a, b):
     return float(np.mean(np.abs(np.asarray(a) - np.asarray(b))))
 
 
+def member_maes(est, X, y):
+    """For a seed ensemble, the test MAE of each member and of the mean of its first 1..N
+    members (how much each added seed still helps); nothing for a single fit."""
+    if not isinstance(est, VotingRegressor):
+        return {"member_test_mae": None, "ensemble_curve": None}
+    preds = np.stack([np.ravel(m.predict(X)) for m in est.estimators_])
+    running = np.cumsum(preds, axis=0) / np.arange(1, len(preds) + 1)[:, None]
+    return {"member_test_mae": [mae(p, y) for p in preds],
+            "ensemble_curve": [mae(p, y) for p in running]}  # fmt: skip
+
+
 def final_network(est):
     """The fitted estimator that predicts: a Pipeline's last step, a TLRLRegressor's network."""
     if hasattr(est, "steps"):
@@ -419,8 +430,7 @@ def main(argv=None):
         est = cands[best][1].fit(Xtr, ytr)
         row = {"config": name, **per_k[best], "test_mae": mae(est.predict(Xte), yte),
                "epochs_run": epochs_run(est),
-               "member_test_mae": ([mae(m.predict(Xte), yte) for m in est.estimators_]
-                                   if isinstance(est, VotingRegressor) else None),
+               **member_maes(est, Xte, yte),
                "test_mae_dropout_off": dropout_off_mae(est, Xte, yte),
                "per_layer": per_k, "seconds": time.perf_counter() - t}  # fmt: skip
         rows.append(row)
@@ -486,6 +496,10 @@ def markdown(result) -> str:
             f"{f'{pub[0]} / {pub[1]}' if pub else '-'} | "
             f"{_fmt(r.get('test_mae_dropout_off'))} |"
         )
+    for r in result["table"]:
+        if r.get("ensemble_curve"):
+            lines += ["", f"{r['config']}: test MAE of the mean of the first 1, 2, ... members: "
+                      + " / ".join(f"{m:.4f}" for m in r["ensemble_curve"])]  # fmt: skip
     lines += [
         "",
         f"Overlap: {d['source_rows_in_jarvis_test_removed']} source rows whose composition is in "

@@ -70,6 +70,10 @@ def test_quick_benchmark_runs(tmp_path):
     md = (tmp_path / "no-cv" / "tlrl_table2.md").read_text()
     assert "no CV" in md and "mean of 2 fits" in md and "single fits: " in md
     assert all(len(r["member_test_mae"]) == 2 for r in single["table"])
+    for r in single["table"]:
+        # the mean of the first member is that member; the mean of all is the ensemble
+        assert r["ensemble_curve"] == pytest.approx([r["member_test_mae"][0], r["test_mae"]])
+    assert "mean of the first 1, 2, ... members" in md
     ensemble = bench.seed_ensemble(bench.candidates("TL+RL:DL(Dense) bridged", None, [3], {})[0][1], 3)
     seeds = [m.get_params()["regressor__random_state"] for _, m in ensemble.estimators]
     assert seeds == [0, 1, 2]
