@@ -489,7 +489,8 @@ def markdown(result) -> str:
         pub = PUBLISHED.get(r["config"])
         lines.append(
             f"| {r['config']} | {r['layer'] if r['layer'] is not None else '-'} | "
-            f"{_fmt(r['cv_mae'])} +- {_fmt(r['cv_std'])} | {r['test_mae']:.4f}"
+            + ("-" if r["cv_mae"] is None else f"{r['cv_mae']:.4f} +- {r['cv_std']:.4f}")
+            + f" | {r['test_mae']:.4f}"
             + (" (single fits: " + " / ".join(f"{m:.4f}" for m in r["member_test_mae"]) + ")"
                if r.get("member_test_mae") else "")  # fmt: skip
             + " | "
