@@ -32,12 +32,6 @@ from ._architecture import as_module, build_mlp, copy_matching, dense_layers, pa
 ELEMNET_ARCHITECTURE = "1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1"
 
 
-def _writable_float32(X) -> np.ndarray:
-    """float32 C-contiguous and writable (torch warns on read-only arrays, e.g. memmaps)."""
-    X = as_float32(X)
-    return X if X.flags.writeable else X.copy()
-
-
 def mc_dropout_forward(module, X, passes: int, seed: int, chunk: int = 4096):
     """Mean output of ``passes`` forward passes with only the dropout layers on (None if none).
 
@@ -351,7 +345,7 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
                     else []
                 ),
             )
-            net.fit(_writable_float32(X), Yt)
+            net.fit(as_float32(X), Yt)
         self.net_ = net
         self._predict_seed = seed
         self.history_ = history_records(net)
@@ -373,7 +367,7 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         X = validate_data(self, X, reset=False, dtype="numeric", ensure_all_finite=True)
         check_float32_range(X, "X")
-        X = _writable_float32(X)
+        X = as_float32(X)
         pred = None
         if self.mc_dropout:  # None when the network has no dropout layer
             seed = getattr(self, "_predict_seed", 0)  # files from before mc_dropout
