@@ -34,7 +34,7 @@ from sktl import (
     multimodal_input,
 )
 from sktl.datasets import load_spinodal, make_spinodal
-from sktl.featurizers._cache import get_cache
+from sktl.featurizers import get_cache
 
 # Mid-level taps: on 64 px fields they beat the global-pool ("penultimate") features the paper
 # used; the last row keeps the paper's choice as a reference.

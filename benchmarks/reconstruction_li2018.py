@@ -23,7 +23,9 @@ Each sktl run uses ``--n-threads`` torch and BLAS threads (1 by default: faster 
 image here); run materials as separate processes to use more cores.
 
 Writes ``results.json``, ``results.md`` and per-case panels and curve plots into ``--out``.
-Data: ``$SKTL_DATA`` or ``<repo>/../shared/data``.
+Data: the Li et al. images embedded in sktl (``sktl.datasets.load_li2018``) and the PyMKS image
+from ``sktl.datasets.fetch_pymks`` (``$SKTL_DATA``, else ``<repo>/../shared/data``, else
+downloaded once into ``~/sktl_data``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from sktl.backbones import receptive_field
+from sktl.datasets import fetch_pymks, load_li2018
 from sktl.descriptors import phase_curves, phase_error_rates
 from sktl.reconstruction import MicrostructureReconstructor, match_volume_fractions
 
@@ -49,16 +52,21 @@ PUBLISHED = {
     "copolymer": {"s2": {1: 0.78}, "lineal_path": {1: 6.38}},
     "composite": {"s2": {0: 0.77, 1: 2.25, 2: 3.67}},
 }
-MATERIALS = {
-    "carbonate": "li2018/carbonate_resized.npy",
-    "copolymer": "li2018/copolymer_resized.npy",
-    "composite": "li2018/composite_resized.npy",
-    "pymks": "pymks/pymks_ms_256x256_1.npy",
-}
+MATERIALS = ("carbonate", "copolymer", "composite", "pymks")
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("SKTL_DATA", REPO.parent / "shared" / "data")) / "microstructures"
+def data_home():
+    """The fetchers' data folder: ``$SKTL_DATA``, else ``<repo>/../shared/data`` when it exists,
+    else sktl's default (``~/sktl_data``, the missing files downloaded once)."""
+    shared = REPO.parent / "shared" / "data"
+    return os.environ.get("SKTL_DATA") or (shared if shared.is_dir() else None)
+
+
+def original(material):
+    """The 256 px original: Li et al.'s images are embedded in sktl, PyMKS's is fetched."""
+    if material == "pymks":
+        return fetch_pymks(256, data_home=data_home()).image
+    return load_li2018(material, size=256).image
 
 
 def centre_crop(img, size):
@@ -96,8 +104,7 @@ def run_case(
         s2_weight=s2_weight,
         lineal_path_weight=lineal_path_weight,
         random_state=seed,
-        progress=False,
-        n_threads=n_threads,
+                n_threads=n_threads,
     )
     model.fit(img)
     raw = model.sample(n_samples)
@@ -145,10 +152,10 @@ def naive_gatys(img, layers, max_iter, seed):
     """
     import torch
 
-    from sktl.backbones import build_backbone
-    from sktl.reconstruction._decode import decode
-    from sktl.reconstruction._encoding import encode, maximin_colours
-    from sktl.reconstruction._gram import gram
+    from sktl.backbones import build_backbone, gram
+    from sktl.reconstruction import decode_phases as decode
+    from sktl.reconstruction import encode_phases as encode
+    from sktl.reconstruction import maximin_colours
 
     phases = np.unique(img)
     idx = np.searchsorted(phases, img)
@@ -228,8 +235,7 @@ def run_baseline(img, layers, max_iter, n_samples, seed, variants, ladder, n_thr
                     lineal_path_weight=lp_w,
                     match_volume_fraction=not (s2_w or lp_w),
                     random_state=seed + i,
-                    progress=False,
-                    n_threads=n_threads,
+                                        n_threads=n_threads,
                 ).fit(img)
                 t0 = time.perf_counter()
                 labels = model.sample(1)[0]
@@ -424,7 +430,8 @@ def main(argv=None):
     args.command = "python benchmarks/reconstruction_li2018.py " + " ".join(argv)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    originals = {m: np.load(data_dir() / f) for m, f in MATERIALS.items()}
+    used = {*args.materials, args.pruning_material, args.baseline_material}
+    originals = {m: original(m) for m in MATERIALS if m in used}
     results = {"cases": [], "pruning": [], "baseline": None, "published": PUBLISHED}
     terms = (args.s2_weight, args.lineal_path_weight)
 

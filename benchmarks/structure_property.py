@@ -43,8 +43,9 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
-from sktl.cnn import CNNRegressor, TransferCNNRegressor, TwoPointStatsTransformer
+from sktl.cnn import CNNRegressor, TransferCNNRegressor
 from sktl.datasets import make_stiffness
+from sktl.descriptors import TwoPointStatsTransformer
 
 CNN_GRID = {
     "filters": [8, 16, 32],
@@ -63,6 +64,20 @@ TRANSFER = {
     "VGG19": dict(backbone="vgg19", weights="vgg19_normalised"),
     "EffNet-Lite0": dict(backbone="efficientnet_lite0", weights="imagenet"),
 }
+# the CLI's --head / --strategies labels (kept for comparable result names) as parameters
+POOLING = {"gap": "avg", "flatten": "flatten"}
+
+
+def strategy_params(strategy, args) -> dict:
+    """What a training strategy of the tables means in TransferCNNRegressor's parameters."""
+    if strategy == "head-only":
+        return dict(freeze="all", max_epochs=args.epochs)
+    if strategy == "fine-tune":
+        return dict(freeze="none", max_epochs=args.epochs)
+    # two-phase: the head alone for --epochs, then everything for --fine-tune-epochs
+    return dict(freeze="none", head_epochs=args.epochs, max_epochs=args.fine_tune_epochs)
+
+
 DEGENERATE_RATIO = 1e-3  # test std below this fraction of the largest component's: flagged
 
 
@@ -71,7 +86,6 @@ def models(args):
     common = dict(
         lr=args.transfer_lr,
         fine_tune_lr_factor=args.fine_tune_lr_factor,
-        max_epochs=args.epochs,
         batch_size=32,
         cache=True,
         head_units=tuple(args.head_units),
@@ -93,16 +107,15 @@ def models(args):
         "CNN (grid)": None,  # special-cased: tuned on the first split
     }
     for head in args.head:
-        kw = {**common, "head": head}
+        kw = {**common, "pooling": POOLING[head]}
         for strategy in args.strategies:
             for cut in args.cuts:
                 out[f"VGG19 {cut} {head} {strategy}"] = (
                     lambda s, n, cut=cut, strategy=strategy, kw=kw: TransferCNNRegressor(
                         **TRANSFER["VGG19"],
-                        cut_at=cut,
-                        strategy=strategy,
+                        layer=cut,
+                        **strategy_params(strategy, args),
                         random_state=s,
-                        fine_tune_epochs=args.fine_tune_epochs,
                         **kw,
                     )
                 )
@@ -110,10 +123,9 @@ def models(args):
                 out[f"EffNet-Lite0 stage5 {head} {strategy}"] = (
                     lambda s, n, strategy=strategy, kw=kw: TransferCNNRegressor(
                         **TRANSFER["EffNet-Lite0"],
-                        cut_at="stage5",
-                        strategy=strategy,
+                        layer="stage5",
+                        **strategy_params(strategy, args),
                         random_state=s,
-                        fine_tune_epochs=args.fine_tune_epochs,
                         **kw,
                     )
                 )

@@ -25,7 +25,7 @@ import torch
 from sklearn.model_selection import train_test_split
 from tlrl_table2 import (  # benchmarks/ is on sys.path as a script
     candidates,
-    data_dir,
+    data_home,
     final_network,
     jarvis,
     mae,
@@ -64,7 +64,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     source = joblib.load(args.source)
-    (X, y), _, _ = jarvis(data_dir())  # the JARVIS test set is not used
+    (X, y), _, _ = jarvis(data_home())  # the JARVIS test set is not used
     if args.target_limit and args.target_limit < len(X):
         idx = np.sort(np.random.default_rng(0).choice(len(X), args.target_limit, replace=False))
         X, y = X[idx], y[idx]

@@ -44,13 +44,15 @@ from sklearn.pipeline import make_pipeline
 
 from sktl.automl import HyperoptRegressor
 from sktl.composition import ElementFractionTransformer
+from sktl.datasets import fetch_jarvis_deltae, fetch_oqmd
 from sktl.transfer import (
     ELEMNET_ARCHITECTURE,
     DeepMLPRegressor,
     LayerActivationTransformer,
     TLRLRegressor,
+    build_mlp,
+    parse_architecture,
 )
-from sktl.transfer._architecture import build_mlp, parse_architecture
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLISHED = {  # Gupta et al. 2021, Table II (eV/atom): CV MAE, test MAE
@@ -70,8 +72,11 @@ CONFIGS = [
 ]
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("SKTL_DATA", REPO.parent / "shared" / "data")) / "composition"
+def data_home():
+    """The fetchers' data folder: ``$SKTL_DATA``, else ``<repo>/../shared/data`` when it exists,
+    else sktl's default (``~/sktl_data``, the missing files downloaded once)."""
+    shared = REPO.parent / "shared" / "data"
+    return os.environ.get("SKTL_DATA") or (shared if shared.is_dir() else None)
 
 
 def fractions(formulas) -> tuple[np.ndarray, np.ndarray]:
@@ -92,24 +97,26 @@ def keys(X: np.ndarray) -> np.ndarray:
     return np.array([r.tobytes() for r in np.round(X, 6)])
 
 
-def jarvis(root):
+def jarvis(home):
     """JARVIS train and test (fractions, targets) of the formulas that parse, and the others' counts."""
+    data = fetch_jarvis_deltae(data_home=home)
     out, unparsed = [], {}
-    for part, name in (("train", "training"), ("test", "test")):
-        df = pd.read_csv(root / "jarvis_deltae" / f"deltae_{name}_set.csv")
-        X, ok = fractions(df["pretty_comp"].to_numpy())
-        out.append((X[ok], df["formation_energy_peratom"].to_numpy()[ok]))
+    for part in ("train", "test"):
+        df = data[part]
+        X, ok = fractions(df["formula"].to_numpy())
+        out.append((X[ok], df["target"].to_numpy()[ok]))
         unparsed[part] = int((~ok).sum())
     return out[0], out[1], unparsed
 
 
 def load(args):
-    root = data_dir()
-    src = pd.concat([pd.read_csv(root / "oqmd" / f"{s}.csv") for s in ("train", "val")])
+    home = data_home()
+    oqmd = fetch_oqmd(data_home=home)
+    src = pd.concat([oqmd.train, oqmd.val])
     n_raw = len(src)
     src = src[src["target"].abs() <= 10]
     info = {"source_rows_raw": n_raw, "source_dropped_abs_gt_10": n_raw - len(src)}
-    (Xtr, ytr), (Xte, yte), unparsed = jarvis(root)
+    (Xtr, ytr), (Xte, yte), unparsed = jarvis(home)
     Xs, ok_s = fractions(src["formula"].to_numpy())
     info["unparsed_rows"] = {"source": int((~ok_s).sum()), **unparsed}
     Xs, ys = Xs[ok_s], src["target"].to_numpy()[ok_s]
@@ -145,7 +152,7 @@ def throughput(X, y, arch, n, seed=0, repeats=5):
     ours, plain = [], []
     for _ in range(repeats):  # alternate, so load from other processes hits both alike
         t = time.perf_counter()
-        DeepMLPRegressor(arch, max_epochs=1, early_stopping=False, random_state=seed).fit(X, y)
+        DeepMLPRegressor(architecture=arch, max_epochs=1, early_stopping=False, random_state=seed).fit(X, y)
         ours.append(len(X) / (time.perf_counter() - t))
         t = time.perf_counter()  # both timings include building the network
         torch.manual_seed(seed)
@@ -183,7 +190,7 @@ def candidates(name, source, layers, dl):
     if name.startswith("TL+RL"):
         bridge = "least_squares" if name.endswith("bridged") else "random"
         return [
-            (k, TLRLRegressor(source, layer=k, activation=act, bridge=bridge,
+            (k, TLRLRegressor(source=source, layer=k, activation=act, bridge=bridge,
                               regressor=DeepMLPRegressor(**dl)))  # fmt: skip
             for k in layers
         ]
@@ -191,7 +198,7 @@ def candidates(name, source, layers, dl):
         (
             k,
             make_pipeline(
-                LayerActivationTransformer(source, layer=k, activation=act),
+                LayerActivationTransformer(source=source, layer=k, activation=act),
                 DeepMLPRegressor(**dl),
             ),
         )  # fmt: skip

@@ -12,7 +12,11 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("SKTL_DATA", str(ROOT.parent / "shared" / "data"))
+# The examples fetch OQMD / JARVIS with sktl.datasets.fetch_*: from the reference data beside
+# the repository when it is there (no download), else from $SKTL_DATA or ~/sktl_data.
+_SHARED_DATA = ROOT.parent / "shared" / "data"
+if _SHARED_DATA.is_dir():
+    os.environ.setdefault("SKTL_DATA", str(_SHARED_DATA))
 
 import sktl  # noqa: E402
 
@@ -47,6 +51,8 @@ autodoc_default_options = {
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
@@ -56,6 +62,8 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "matplotlib_animations": False,
     "within_subsection_order": "FileNameSortKey",
+    # sktl's figures are plain matplotlib Figures (no pyplot): see docs/_ext/figure_scraper.py
+    "image_scrapers": ("figure_scraper",),
 }
 
 html_theme = "pydata_sphinx_theme"

@@ -7,10 +7,9 @@ normalised VGG19 (offline ImageNet weights) at two depths, and let ``GridSearchC
 layer for a ridge regression of each tile's volume fraction. Random weights are the control.
 
 Run: ``python examples/plot_featurizer_gridsearch.py`` (writes ``out/featurizer_parity.png``).
-The data folder is ``$SKTL_DATA`` or ``../shared/data`` beside the repository.
+The images are embedded in sktl (:func:`sktl.datasets.load_li2018`; CC BY 4.0, Li et al. 2018).
 """
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -23,14 +22,12 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from sktl import PretrainedCNNFeaturizer
+from sktl.datasets import load_li2018
 
-here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-data = Path(os.environ.get("SKTL_DATA", here.parent.parent / "shared" / "data"))
-li2018 = data / "microstructures" / "li2018"
+li2018 = load_li2018(["carbonate", "copolymer"], size=256)
 
 tiles = []
-for name in ("carbonate_resized.npy", "copolymer_resized.npy"):
-    image = np.load(li2018 / name)
+for image in li2018.images.values():
     for i in range(0, 193, 32):
         for j in range(0, 193, 32):
             tiles.append(image[i : i + 64, j : j + 64])
@@ -46,7 +43,11 @@ for weights in ("vgg19_normalised", None):
             (
                 "cnn",
                 PretrainedCNNFeaturizer(
-                    "vgg19", "pool3", weights=weights, intensity_range=(0, 1), random_state=0
+                    backbone="vgg19",
+                    layer="pool3",
+                    weights=weights,
+                    intensity_range=(0, 1),
+                    random_state=0,
                 ),
             ),
             ("ridge", RidgeCV(alphas=np.logspace(-3, 3, 13))),

@@ -10,25 +10,23 @@ the lineal-path function L(r) of the reconstructions are then compared to the or
 with the paper's error rate, for the paper's loss and for sktl's optional descriptor terms.
 
 Run: ``python examples/plot_reconstruction_li2018.py`` (about a minute on two cores; writes
-``out/reconstruction_li2018.png``). Data: ``$SKTL_DATA`` or ``<repo>/../shared/data``.
+``out/reconstruction_li2018.png``). The image is embedded in sktl
+(:func:`sktl.datasets.load_li2018`; CC BY 4.0, Li et al. 2018).
 """
 
-import os
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import numpy as np
 
+from sktl.datasets import load_li2018
 from sktl.descriptors import error_rate, lineal_path, two_point_correlation
 from sktl.reconstruction import MicrostructureReconstructor
 
-# sphinx-gallery runs examples without __file__, from the examples folder
-here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-root = Path(os.environ.get("SKTL_DATA", here.parent.parent / "shared" / "data"))
-original = np.load(root / "microstructures" / "li2018" / "carbonate_resized.npy")[:64, :64]
+# a 64 px corner of the 256 px image: its features keep their size in pixels
+original = load_li2018("carbonate", size=256).image[:64, :64]
 
 # %%
 # Fit and sample, once with the paper's loss (Gram matrices only) and once with sktl's
@@ -40,11 +38,11 @@ original = np.load(root / "microstructures" / "li2018" / "carbonate_resized.npy"
 variants = {
     "Gram (paper)": MicrostructureReconstructor(
         layers=("conv1_1", "pool1", "pool2", "pool3"), max_iter=100, random_state=0,
-        progress=False,
+        verbose=0,
     ),
     "Gram + S2 + L": MicrostructureReconstructor(
         layers=("conv1_1", "pool1", "pool2"), max_iter=200, s2_weight=1000,
-        lineal_path_weight=30, match_volume_fraction=False, random_state=0, progress=False,
+        lineal_path_weight=30, match_volume_fraction=False, random_state=0, verbose=0,
     ),
 }  # fmt: skip
 samples = {}

@@ -9,8 +9,8 @@ from :func:`sktl.datasets.make_stiffness`. Three models predict all six componen
 * the PyMKS-style baseline: two-point statistics -> PCA -> quadratic -> linear regression;
 * a small CNN trained from scratch (:class:`sktl.cnn.CNNRegressor`);
 * the normalised VGG19 cut at pool3 (Li et al. 2018's cut), backbone frozen, with a global
-  average pooling + dense head (:class:`sktl.cnn.TransferCNNRegressor`; ``head="flatten"`` is
-  Li et al.'s head, which overfits more at this sample size).
+  average pooling + dense head (:class:`sktl.cnn.TransferCNNRegressor`;
+  ``pooling="flatten"`` is Li et al.'s head, which overfits more at this sample size).
 
 Run: ``python examples/plot_structure_property.py`` (about a minute on a laptop CPU; needs
 ``pip install muspectre``; writes ``out/structure_property_parity.png`` and
@@ -28,8 +28,9 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
-from sktl.cnn import CNNRegressor, TransferCNNRegressor, TwoPointStatsTransformer
+from sktl.cnn import CNNRegressor, TransferCNNRegressor
 from sktl.datasets import make_stiffness
+from sktl.descriptors import TwoPointStatsTransformer
 from sktl.plotting import plot_loss_curves, plot_parity
 
 data = make_stiffness(160, size=32, generator="mixed", random_state=0)
@@ -39,11 +40,19 @@ print("test std per component:", dict(zip(data.target_names, y_test.std(axis=0).
 
 models = {
     "2-point + PCA": make_pipeline(
-        TwoPointStatsTransformer(cutoff=8), PCA(8), PolynomialFeatures(2), LinearRegression()
+        TwoPointStatsTransformer(cutoff=8),
+        PCA(n_components=8),
+        PolynomialFeatures(degree=2),
+        LinearRegression(),
     ),
     "CNN": CNNRegressor(filters=8, max_epochs=30, random_state=0),
     "VGG19 pool3 head-only": TransferCNNRegressor(
-        cut_at="pool3", head="gap", head_units=(256, 128), max_epochs=30, random_state=0
+        layer="pool3",
+        pooling="avg",
+        freeze="all",
+        head_units=(256, 128),
+        max_epochs=30,
+        random_state=0,
     ),
 }
 predictions, histories = {}, {}
@@ -56,5 +65,7 @@ for name, model in models.items():
 
 out = Path("out")
 out.mkdir(exist_ok=True)
-plot_parity(y_test, predictions, data.target_names).savefig(out / "structure_property_parity.png")
-plot_loss_curves(histories).savefig(out / "structure_property_loss.png")
+parity = plot_parity(y_test, predictions, data.target_names)
+parity.savefig(out / "structure_property_parity.png")
+losses = plot_loss_curves(histories)
+losses.savefig(out / "structure_property_loss.png")

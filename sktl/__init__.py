@@ -4,8 +4,9 @@ from . import descriptors, persistence
 from ._version import __version__
 from .automl import HyperoptRegressor
 from .backbones import available_backbones, build_backbone, list_layers
-from .cnn import CNNRegressor, TransferCNNRegressor, TwoPointStatsTransformer
+from .cnn import CNNRegressor, TransferCNNRegressor
 from .composition import ElementFractionTransformer
+from .descriptors import TwoPointStatsTransformer
 from .featurizers import PretrainedCNNFeaturizer
 from .multimodal import DescriptorRegressor, ImageRegressor, MultimodalRegressor, multimodal_input
 from .reconstruction import MicrostructureReconstructor

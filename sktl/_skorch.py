@@ -8,18 +8,24 @@ each copy it.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 
-from ._torch import resolve_device
-from ._validation import check_finite_output
+from ._atomic import atomic_fit
+from ._persistence import PortableStateMixin
+from ._torch import resolve_device, seed_from_random_state
+from ._validation import check_finite_output, check_float32_range, require_y
 
 #: Constraints of the training hyperparameters every skorch-based sktl regressor has.
 TRAINING_CONSTRAINTS: dict = {
@@ -197,3 +203,135 @@ def history_records(net) -> list[dict]:
     """
     keys = ("epoch", "train_loss", "valid_loss", "valid_loss_dropout_off", "dur")
     return [{k: epoch[k] for k in keys if k in epoch} for epoch in net.history]
+
+
+#: Constraints of the target scaling switch every skorch regressor has.
+STANDARDIZE_Y_CONSTRAINT: dict = {"standardize_y": ["boolean"]}
+
+
+class SkorchRegressorBase(PortableStateMixin, RegressorMixin, BaseEstimator):
+    """The one fit/predict skeleton of sktl's skorch regressors (multimodal, CNN, deep MLP).
+
+    ``fit`` checks ``y``, validates ``X`` (:meth:`_validate_X`), scales the targets when
+    ``standardize_y``, seeds from ``random_state`` and hands the scaled problem to
+    :meth:`_fit_scaled`, which trains one or more skorch nets with :meth:`_train_net`;
+    ``predict`` maps :meth:`_predict_scaled` back to the targets' units. Subclasses provide
+    those three pieces and nothing of the skeleton.
+    """
+
+    #: the training loss of :meth:`_train_net`
+    _criterion = torch.nn.MSELoss
+
+    # -- pieces the subclasses provide ------------------------------------------------------
+    def _validate_X(self, X, reset: bool):
+        """Validated inputs (any object :meth:`_n_samples` can count)."""
+        raise NotImplementedError
+
+    def _n_samples(self, inputs) -> int:
+        return len(inputs)
+
+    def _fit_scaled(self, inputs, Yt: np.ndarray, seed: int) -> None:
+        raise NotImplementedError
+
+    def _predict_scaled(self, inputs) -> np.ndarray:
+        return quiet_predict(self.net_, inputs)
+
+    # -- training -------------------------------------------------------------------------
+    def _train_net(self, module, inputs, Yt, seed, *, lr=None, max_epochs=None, phase=None,
+                   **net_kwargs):
+        """Train one skorch net with this estimator's training settings; keep its history.
+
+        ``lr`` and ``max_epochs`` default to the estimator's; ``phase`` labels the history
+        records of a multi-phase fit. Call it inside ``seeded(seed)``, the context that also
+        seeded the module's initialisation.
+        """
+        net = build_regressor_net(
+            module,
+            seed=seed,
+            lr=self.lr if lr is None else lr,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs if max_epochs is None else max_epochs,
+            criterion=self._criterion,
+            weight_decay=self.weight_decay,
+            lr_decay=getattr(self, "lr_decay", 0.0),
+            early_stopping=self.early_stopping,
+            patience=self.patience,
+            validation_fraction=self.validation_fraction,
+            device=self.device,
+            verbose=self.verbose,
+            **net_kwargs,
+        )
+        net.fit(inputs, Yt)  # inside the caller's seeded(seed), which also seeded the module
+        records = history_records(net)
+        offset = len(self.history_)
+        for r in records:
+            r["epoch"] = r.get("epoch", 0) + offset
+            if phase is not None:
+                r["phase"] = phase
+        self.history_.extend(records)
+        self.interrupted_ = self.interrupted_ or was_interrupted(net)
+        return net
+
+    # -- estimator API --------------------------------------------------------------------
+    @atomic_fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network.
+
+        Parameters
+        ----------
+        X : array-like or dict
+            The estimator's input (see the class docstring).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        require_y(self, y)
+        inputs = self._validate_X(X, reset=True)
+        n = self._n_samples(inputs)
+        Y = check_targets(y, n)
+        check_float32_range(Y, "Targets")
+        if n < 2:
+            raise ValueError(f"At least 2 samples are needed to fit, got n_samples={n}.")
+        self.y_ndim_ = np.asarray(y).ndim
+        self.n_outputs_ = Y.shape[1]
+        self.y_scaler_ = StandardScaler().fit(Y) if self.standardize_y else None
+        Yt = (Y if self.y_scaler_ is None else self.y_scaler_.transform(Y)).astype(np.float32)
+        self.history_ = []
+        self.interrupted_ = False
+        self._fit_scaled(inputs, Yt, seed_from_random_state(self.random_state))
+        if self.interrupted_:
+            warnings.warn(
+                f"{type(self).__name__}.fit was interrupted; the model is kept as it was at the "
+                f"end of epoch {len(self.history_)}.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def predict(self, X):
+        """Predict targets in their original units.
+
+        Parameters
+        ----------
+        X : array-like or dict
+            Input of the form seen in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions, 1-D for a 1-D ``y``.
+        """
+        check_is_fitted(self, "net_")
+        inputs = self._validate_X(X, reset=False)
+        return to_original_units(self._predict_scaled(inputs), self.y_scaler_, self.y_ndim_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.input_tags.allow_nan = False
+        return tags

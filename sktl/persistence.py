@@ -6,9 +6,16 @@ trust. sktl keeps its fitted models free of torch's pickles (networks are stored
 architecture recipe plus numpy arrays), so they save with skops, and a loaded model needs
 neither the network nor the weight packages or caches it was fitted with.
 
->>> from sktl.persistence import dump, load          # doctest: +SKIP
->>> dump(model, "model.skops")                       # doctest: +SKIP
->>> model = load("model.skops")                      # doctest: +SKIP
+>>> import numpy as np
+>>> from sktl.persistence import dump, load
+>>> from sktl.transfer import DeepMLPRegressor
+>>> X = np.random.default_rng(0).random((20, 4))
+>>> model = DeepMLPRegressor(architecture="16-1", max_epochs=2, early_stopping=False,
+...                          random_state=0).fit(X, X.sum(axis=1))
+>>> dump(model, "model.skops")
+>>> loaded = load("model.skops")
+>>> np.allclose(loaded.predict(X), model.predict(X))
+True
 
 ``skops.io.load(path, trusted=sktl.persistence.TRUSTED_TYPES)`` is the same without the
 checks. joblib keeps working too, and stores the same torch-free state.
@@ -29,8 +36,8 @@ TRUSTED_TYPES: list[str] = [
     "sktl.automl._hyperopt.HyperoptRegressor",
     "sktl.cnn._cnn.CNNRegressor",
     "sktl.cnn._transfer.TransferCNNRegressor",
-    "sktl.cnn._twopoint.TwoPointStatsTransformer",
     "sktl.composition._element_fractions.ElementFractionTransformer",
+    "sktl.descriptors._twopoint.TwoPointStatsTransformer",
     "sktl.featurizers._pretrained_cnn.PretrainedCNNFeaturizer",
     "sktl.multimodal._regressors.DescriptorRegressor",
     "sktl.multimodal._regressors.ImageRegressor",

@@ -99,7 +99,7 @@ def _cases():
     y = desc[:, 0] + images.mean(axis=(1, 2))
     Y2 = np.column_stack([y, binary.mean(axis=(1, 2))])
     X_mm = multimodal_input(images, desc)
-    src = DeepMLPRegressor("16x2D-8x1-1", max_epochs=3, random_state=0).fit(desc, y)
+    src = DeepMLPRegressor(architecture="16x2D-8x1-1", max_epochs=3, random_state=0).fit(desc, y)
     plain = nn.Sequential(
         OrderedDict(fc1=nn.Linear(4, 8), act=nn.ReLU(), drop=nn.Dropout(0.1), out=nn.Linear(8, 1))
     )
@@ -137,20 +137,20 @@ def _cases():
         ),  # fmt: skip
         ("image", ImageRegressor(**VGG, layer="pool2", units=(8,), cache=False, **tiny), X_mm, y),
         ("descriptor", DescriptorRegressor(units=(8,), **tiny), X_mm, y),
-        ("deep_mlp", DeepMLPRegressor("16x2D-8x1-1", **tiny), desc, Y2),
-        ("deep_mlp_mc", DeepMLPRegressor("16x2D-8x1-1", mc_dropout=4, **tiny), desc, y),
-        ("activations", LayerActivationTransformer(src, layer=2), desc, None),
-        ("activations_plain", LayerActivationTransformer(plain, layer="fc1"), desc, None),
+        ("deep_mlp", DeepMLPRegressor(architecture="16x2D-8x1-1", **tiny), desc, Y2),
+        ("deep_mlp_mc", DeepMLPRegressor(architecture="16x2D-8x1-1", mc_dropout=4, **tiny), desc, y),
+        ("activations", LayerActivationTransformer(source=src, layer=2), desc, None),
+        ("activations_plain", LayerActivationTransformer(source=plain, layer="fc1"), desc, None),
         (
             "tlrl",
-            TLRLRegressor(src, layer=2, regressor=DeepMLPRegressor("16x2D-8x1-1", **tiny)),
+            TLRLRegressor(source=src, layer=2, regressor=DeepMLPRegressor(architecture="16x2D-8x1-1", **tiny)),
             desc,
             y,
         ),
         ("cnn", CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), **tiny), binary, Y2),
         (
             "transfer_head",
-            TransferCNNRegressor(**VGG, cut_at="pool2", head="gap", head_units=(8,), **tiny),
+            TransferCNNRegressor(**VGG, layer="pool2", pooling="avg", head_units=(8,), **tiny),
             binary,
             Y2,
         ),
@@ -158,11 +158,11 @@ def _cases():
             "transfer_two_phase",  # backbone + head in one network
             TransferCNNRegressor(
                 **VGG,
-                cut_at="pool1",
-                head="gap",
+                layer="pool1",
+                pooling="avg",
                 head_units=(8,),
-                strategy="two-phase",
-                fine_tune_epochs=1,
+                freeze="none",
+                head_epochs=1,
                 **tiny,
             ),
             binary,
@@ -181,7 +181,7 @@ def _cases():
         (
             "reconstructor",
             MicrostructureReconstructor(
-                layers=("conv1_1", "pool1"), max_iter=2, progress=False, random_state=0
+                layers=("conv1_1", "pool1"), max_iter=2, random_state=0
             ),
             (binary[0] > 0.5).astype(int),
             None,
@@ -328,7 +328,7 @@ class Custom(nn.Module):
 
 def test_custom_torch_module_cannot_be_saved_securely():
     X = np.random.default_rng(0).normal(size=(5, 3))
-    model = LayerActivationTransformer(Custom(), layer=1).fit(X)
+    model = LayerActivationTransformer(source=Custom(), layer=1).fit(X)
     with pytest.raises(TypeError, match=r"source.*Custom.*joblib"):
         dump(model, io.BytesIO())
     buf = io.BytesIO()

@@ -18,7 +18,7 @@ Y = TABLE[:, 0] + IMAGES.mean(axis=(1, 2))
     "model, X",
     [
         (DescriptorRegressor(units=(8,), max_epochs=2, random_state=0), TABLE),
-        (DeepMLPRegressor("8x1-1", max_epochs=2, random_state=0), TABLE),
+        (DeepMLPRegressor(architecture="8x1-1", max_epochs=2, random_state=0), TABLE),
         (
             CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), max_epochs=2, random_state=0),
             IMAGES,
@@ -27,7 +27,7 @@ Y = TABLE[:, 0] + IMAGES.mean(axis=(1, 2))
             TransferCNNRegressor(
                 backbone="vgg19",
                 weights=None,
-                cut_at="conv1_1",
+                layer="conv1_1",
                 head_units=(8,),
                 max_epochs=2,
                 cache=False,

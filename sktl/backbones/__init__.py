@@ -5,6 +5,7 @@ part of the built module.
 """
 
 from ._build import Backbone, build_backbone
+from ._pooling import POOLINGS, gram, pool_features
 from ._preprocessing import Preprocessing
 from ._receptive_field import receptive_field
 from ._registry import (
@@ -16,6 +17,7 @@ from ._registry import (
 from ._spec import BackboneSpec, WeightSource
 
 __all__ = [
+    "POOLINGS",
     "Backbone",
     "BackboneSpec",
     "Preprocessing",
@@ -23,7 +25,9 @@ __all__ = [
     "available_backbones",
     "build_backbone",
     "get_backbone_spec",
+    "gram",
     "list_layers",
     "list_weight_sources",
+    "pool_features",
     "receptive_field",
 ]

@@ -165,14 +165,22 @@ def backbone_architecture(name: str, layer: str, weights: str, preprocessing) ->
     return Backbone(spec.name, layer, weights, preprocessing, body.to_empty(device="cpu")).eval()
 
 
-def backbone_tail(name: str, layer: str, n_blocks: int, feature_shape) -> nn.Sequential:
-    """The last ``n_blocks`` taps of a backbone up to ``layer``, after an Unflatten (uninitialised).
+def backbone_tail(
+    name: str, layer: str, n_blocks: int, feature_shape, source: Backbone | None = None
+) -> nn.Sequential:
+    """The last ``n_blocks`` taps of a backbone up to ``layer``, after an Unflatten.
 
-    The trainable tail of the multimodal family's image branch, rebuilt for loading.
+    The one builder of the trainable tail behind a frozen, cached part of a backbone (image
+    estimators with ``freeze=k``). ``source`` is a built :class:`Backbone` whose (pretrained)
+    blocks are taken; None builds them uninitialised, for loading stored weights.
     """
-    spec = get_backbone_spec(name)
-    body, _ = _truncated_body(spec, check_layer(spec, layer))
-    blocks = list(body.to_empty(device="cpu").children())[-n_blocks:]
+    if source is None:
+        spec = get_backbone_spec(name)
+        body, _ = _truncated_body(spec, check_layer(spec, layer))
+        body = body.to_empty(device="cpu")
+    else:
+        body = source.body
+    blocks = list(body.children())[-n_blocks:]
     tail = nn.Sequential(nn.Unflatten(1, tuple(feature_shape)), *blocks)
     return set_recipe(tail, "backbone_tail", (name, layer, n_blocks, tuple(feature_shape)))
 

@@ -69,7 +69,7 @@ def read_image(path: Path) -> np.ndarray:
 
 def _auto_layers(side: int) -> tuple:
     from ..backbones import receptive_field
-    from ..reconstruction._estimator import DEFAULT_LAYERS
+    from ..reconstruction import DEFAULT_LAYERS
 
     layers = tuple(t for t in DEFAULT_LAYERS if receptive_field("vgg19", t) <= side)
     if not layers:
@@ -84,15 +84,19 @@ def _to_png(labels: np.ndarray, phases: np.ndarray) -> np.ndarray:
 
 
 def _plots(out, img, samples, phases):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     from ..descriptors import phase_curves
 
+    def figure(**kw):  # no pyplot: the process's backend and figure registry stay untouched
+        fig = Figure(**kw)
+        FigureCanvasAgg(fig)
+        return fig
+
     n = len(samples) + 1
-    fig, axes = plt.subplots(1, n, figsize=(2.4 * n, 2.6), squeeze=False)
+    fig = figure(figsize=(2.4 * n, 2.6))
+    axes = fig.subplots(1, n, squeeze=False)
     titles = ["input"] + [f"sample {i + 1}" for i in range(n - 1)]
     for ax, im, title in zip(axes[0], [img, *samples], titles, strict=True):
         ax.imshow(
@@ -106,10 +110,10 @@ def _plots(out, img, samples, phases):
         ax.axis("off")
     fig.tight_layout()
     fig.savefig(out / "panel.png", dpi=110)
-    plt.close(fig)
     shown = phases[-1:] if len(phases) == 2 else phases
     for desc, ylabel in (("s2", "S2(r)"), ("lineal_path", "L(r)")):
-        fig, ax = plt.subplots(figsize=(4.5, 3.2))
+        fig = figure(figsize=(4.5, 3.2))
+        ax = fig.subplots()
         ref = phase_curves(img, desc, shown, periodic=False)
         for k, p in enumerate(shown):
             ax.plot(ref[int(p)], color=f"C{k}", lw=2, label=f"input, phase {p}")
@@ -127,7 +131,6 @@ def _plots(out, img, samples, phases):
         ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(out / f"{desc}.png", dpi=110)
-        plt.close(fig)
 
 
 def run(args) -> int:
@@ -135,7 +138,6 @@ def run(args) -> int:
 
     from ..descriptors import phase_error_rates
     from ..reconstruction import MicrostructureReconstructor
-    from ..reconstruction._estimator import _as_label_images
 
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
@@ -153,15 +155,13 @@ def run(args) -> int:
         lineal_path_weight=args.lineal_path_weight,
         match_volume_fraction=not args.no_anneal,
         random_state=args.seed,
-        progress=not args.quiet,
+        verbose=0 if args.quiet else 1,
     )
     t0 = time.perf_counter()
     model.fit(img)
     shape = (size, size) if args.size else model.image_shape_
     samples = model.sample(args.n, shape=shape)
-    # the input in the samples' labels (grey images quantised exactly as fit did)
-    idx, phases, _ = _as_label_images(img, args.n_phases)
-    labels = phases[idx[0]]
+    labels = model.exemplar_labels_[0]  # grey images quantised exactly as fit did
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for i, s in enumerate(samples):

@@ -1,11 +1,12 @@
-"""Structure-property CNNs: a small CNN from scratch, transfer CNNs, and a two-point baseline."""
+"""Structure-property CNNs: a small CNN from scratch and transfer CNNs.
+
+The two-point baseline they are compared with is :class:`sktl.descriptors.TwoPointStatsTransformer`.
+"""
 
 from ._cnn import CNNRegressor
 from ._transfer import TransferCNNRegressor
-from ._twopoint import TwoPointStatsTransformer
 
 __all__ = [
     "CNNRegressor",
     "TransferCNNRegressor",
-    "TwoPointStatsTransformer",
 ]

@@ -21,18 +21,21 @@ class CNNRegressor(BaseCNNRegressor):
     ``n_blocks`` blocks of Conv -> BatchNorm -> ReLU -> MaxPool(2) (block ``i`` has
     ``filters * 2**i`` channels, "same" padding, circular by default since microstructures are
     periodic), global average pooling, dense layers with dropout and a linear output; trained
-    with Adam on the mean squared error of standardised targets. Pixels are scaled by
+    with Adam on the mean squared error of the (by default standardised) targets. Pixels are scaled by
     ``intensity_range`` and then standardised with their training mean and standard deviation.
 
     Parameters
     ----------
     n_blocks : int, default=3
+        Number of convolutional blocks (each halves the image size).
     filters : int, default=16
         Channels of the first block (doubled per block).
     kernel_size : int, default=3
+        Side of the square convolution kernels.
     dropout : float, default=0.0
         Dropout after the global pooling and after each dense layer.
     dense_units : tuple of int, default=(64,)
+        Dense layers (ReLU) between the global pooling and the linear output.
     padding : {"circular", "zeros"}, default="circular"
         How convolutions pad the image border (circular suits periodic microstructures).
     %(image)s
@@ -41,14 +44,32 @@ class CNNRegressor(BaseCNNRegressor):
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
+        The trained network.
     history_ : list of dict
-        Per-epoch train (and validation) loss in standardised units; see
-        :func:`sktl.plotting.plot_loss_curves`.
+        Per-epoch train (and validation) loss, in standardised units with
+        ``standardize_y=True``; see :func:`sktl.plotting.plot_loss_curves`.
+    interrupted_ : bool
+        True when a KeyboardInterrupt stopped training; the network is then the one of the
+        last finished epoch.
+    pixel_mean_ : float
+        Mean of the training pixels scaled by ``intensity_range``; the network sees
+        ``(pixel - pixel_mean_) / pixel_scale_``.
+    pixel_scale_ : float
+        Standard deviation of those pixels (1.0 for constant images).
+    y_scaler_ : sklearn.preprocessing.StandardScaler or None
+        The target standardisation (None with ``standardize_y=False``).
+    y_ndim_ : int
+        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
+        1-D ``y``.
     image_shape_ : tuple of int
         (H, W, C) of the training images.
     n_outputs_ : int
+        Number of targets.
     n_features_in_ : int
         H * W * C.
+    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
+        Column names of ``X``, when ``fit`` is given a DataFrame of packed images whose column
+        names are all strings.
 
     Examples
     --------
@@ -72,6 +93,7 @@ class CNNRegressor(BaseCNNRegressor):
 
     def __init__(
         self,
+        *,
         n_blocks=3,
         filters=16,
         kernel_size=3,
@@ -87,6 +109,7 @@ class CNNRegressor(BaseCNNRegressor):
         early_stopping=False,
         patience=10,
         validation_fraction=0.1,
+        standardize_y=True,
         device="cpu",
         verbose=0,
         random_state=None,
@@ -106,6 +129,7 @@ class CNNRegressor(BaseCNNRegressor):
         self.early_stopping = early_stopping
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.standardize_y = standardize_y
         self.device = device
         self.verbose = verbose
         self.random_state = random_state

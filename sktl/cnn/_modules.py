@@ -8,18 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._modules import dense_stack
 from .._persistence import portable
-
-
-def dense_stack(n_in: int, units: Sequence[int], dropout: float) -> tuple[nn.Sequential, int]:
-    """Linear -> ReLU -> Dropout blocks; returns the stack and its output width."""
-    layers: list[nn.Module] = []
-    for n_out in units:
-        layers += [nn.Linear(n_in, int(n_out)), nn.ReLU()]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        n_in = int(n_out)
-    return nn.Sequential(*layers), n_in
+from ..backbones._pooling import pool_features
 
 
 @portable("small_cnn")
@@ -105,7 +96,7 @@ class RegressionHead(nn.Module):
 
 @portable("backbone_regressor")
 class BackboneRegressor(nn.Module):
-    """A (truncated) backbone, its map pooled ("gap") or flattened, then a regression head.
+    """A (truncated) backbone, its map pooled (``pooling`` as in the featurizer), then a head.
 
     Takes NCHW RGB in [0, 1] (the backbone preprocesses inside). With ``freeze_bn`` the
     backbone's batch-norm layers stay in eval mode while training: small batches of a few
@@ -129,6 +120,5 @@ class BackboneRegressor(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.backbone(x)
-        if z.ndim == 4:
-            z = z.mean(dim=(2, 3)) if self.pool == "gap" else z.flatten(1)
-        return self.head(z)
+        # "gap" is how models saved before sktl 1.0 name average pooling
+        return self.head(pool_features(z, "avg" if self.pool == "gap" else self.pool))

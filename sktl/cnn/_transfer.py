@@ -2,40 +2,42 @@
 
 from __future__ import annotations
 
-import copy
 import numbers
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._skorch import quiet_predict, seeded
-from ..backbones import get_backbone_spec
-from ..backbones._registry import check_layer
+from ..backbones._pooling import POOLINGS
 from ..featurizers import PretrainedCNNFeaturizer
+from ..featurizers._split import split_backbone
 from ..images import resolve_size, to_unit_tensor
 from ._base import CNN_CONSTRAINTS, RATE, UNITS, BaseCNNRegressor, fill_cnn_doc
 from ._modules import BackboneRegressor, RegressionHead
-
-STRATEGIES = ("head-only", "fine-tune", "two-phase")
 
 
 @fill_cnn_doc
 class TransferCNNRegressor(BaseCNNRegressor):
     """An ImageNet CNN cut at a layer, with a dense regression head; frozen or fine-tuned.
 
-    The backbone keeps its layers up to ``cut_at``; its activation map is flattened (Li et al.
-    2018) or globally averaged, standardised with its training statistics and fed to dense
-    layers (ReLU, dropout) and a linear output. Li et al.'s rule for microstructures: VGG19 up to
-    pool3, flatten, FC 2048 and 1024 with dropout 0.5 -- the defaults.
+    The backbone keeps its layers up to ``layer``; its activation map is pooled (``pooling``:
+    flattened as in Li et al. 2018, or averaged, max-pooled, Gram), standardised with its
+    training statistics and fed to dense layers (ReLU, dropout) and a linear output. Li et
+    al.'s rule for microstructures: VGG19 up to pool3, flatten, FC 2048 and 1024 with dropout
+    0.5 -- the defaults.
 
-    Three training strategies:
+    What trains is set by ``freeze``, with the same meaning as in every sktl image model:
 
-    * ``"head-only"``: the backbone is frozen; its features are computed once (by
+    * ``"all"``: the backbone is frozen; its features are computed once (by
       :class:`sktl.PretrainedCNNFeaturizer`, cached per image so CV folds and grid points reuse
       them) and only the head trains.
-    * ``"fine-tune"``: backbone and a fresh head train end to end at ``lr``.
-    * ``"two-phase"``: head-only first (``max_epochs`` at ``lr``), then everything unfrozen and
-      trained for ``fine_tune_epochs`` at ``lr * fine_tune_lr_factor``.
+    * ``"none"``: backbone and head train end to end.
+    * ``k``: the first k taps stay frozen (their output is cached), the rest train with the
+      head.
+
+    With ``head_epochs > 0`` and some layers trainable, the head first trains alone on the
+    frozen features for ``head_epochs`` at ``lr``; then the unfrozen layers join it for
+    ``max_epochs`` at ``lr * fine_tune_lr_factor`` (a two-phase fine-tune).
 
     Parameters
     ----------
@@ -44,39 +46,88 @@ class TransferCNNRegressor(BaseCNNRegressor):
         "efficientnet_lite0", "resnet18".
     weights : None, str, path or WeightSource, default="vgg19_normalised"
         As in :class:`sktl.PretrainedCNNFeaturizer` (None: random initialisation, a control).
-    cut_at : str, default="pool3"
-        The layer the backbone ends at (:func:`sktl.backbones.list_layers`).
-    head : {"flatten", "gap"}, default="flatten"
-        Flatten the cut map (size dependent, keeps positions) or global-average it per channel.
+    layer : str, default="pool3"
+        The tap the backbone ends at (:func:`sktl.backbones.list_layers`).
+    pooling : {"flatten", "avg", "max", "gram"}, default="flatten"
+        Flatten the map (size dependent, keeps positions), or pool it per channel (average or
+        max), or take its channel Gram matrix.
+    freeze : "all", "none" or int, default="all"
+        Frozen taps: all (head only), none (fine-tune end to end) or the first k.
     head_units : tuple of int, default=(2048, 1024)
+        Dense layers of the head.
     dropout : float, default=0.5
         Dropout after each dense layer of the head.
-    strategy : {"head-only", "fine-tune", "two-phase"}, default="head-only"
+    head_epochs : int, default=0
+        Epochs of a head-only first phase before the unfrozen layers train (0: none; ignored
+        with ``freeze="all"``).
     fine_tune_lr_factor : float, default=0.1
-        Learning rate of the second phase of "two-phase", relative to ``lr``.
-    fine_tune_epochs : int or None, default=None
-        Epochs of the second phase of "two-phase" (None: ``max_epochs``).
+        Learning rate of the second phase, relative to ``lr`` (used when ``head_epochs > 0``).
     input_size : None, "native", int or (int, int), default=None
         Resize images before the backbone (None keeps their size).
-    cache : bool or str, default=True
-        Cache the frozen features per image (True: memory; a folder: also on disk).
     %(image)s
-    %(training)s
+    lr : float, default=1e-3
+        Adam's learning rate; in a two-phase fit (``head_epochs > 0``) that of the head-only
+        phase, the second phase using ``lr * fine_tune_lr_factor``.
+    weight_decay : float, default=0.0
+        L2 penalty of Adam.
+    batch_size : int, default=32
+        Images per gradient step.
+    max_epochs : int, default=30
+        Passes over the training images (in a two-phase fit: of the second phase).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows (a seeded split) and stop when the
+        validation loss has not improved for ``patience`` epochs, restoring the best weights.
+    patience : int, default=10
+        Epochs without a better validation loss before early stopping ends training (used
+        with ``early_stopping=True``).
+    validation_fraction : float, default=0.1
+        Share of the training rows held out for early stopping (used with
+        ``early_stopping=True``).
+    standardize_y : bool, default=True
+        Standardise the targets inside (predictions come back in their units).
+    cache : bool or str, default=True
+        Cache the frozen features per image (True: memory; a folder: also on disk), so that CV
+        folds and grid points reuse them.
+    device : str, default="cpu"
+        "cpu", "cuda", "cuda:N" or "auto".
+    verbose : int, default=0
+        skorch's per-epoch log when > 0.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation (including that of ``weights=None``), shuffling, dropout and the
+        validation split (the global torch random state is left untouched).
 
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
-        The head (head-only) or backbone + head (fine-tune, two-phase).
+        The head (``freeze="all"``) or the trainable layers + head.
     featurizer_ : PretrainedCNNFeaturizer or None
-        The frozen backbone of a head-only model.
+        The frozen part whose (cached) output ``net_`` takes; None when ``net_`` takes pixels.
     layer_ : str
+        The tap, resolved.
     n_backbone_features_ : int
-        Width of the pooled or flattened map at ``cut_at``.
+        Width of the pooled map at ``layer``.
+    featurizer_size_ : tuple of int or None
+        (H, W) the images are resized to before the backbone (None: their own size).
     history_ : list of dict
-        Per-epoch losses in standardised units; with "two-phase" each record has a "phase".
+        Per-epoch losses, in standardised units with ``standardize_y=True``; with a two-phase
+        fit each record has a "phase".
+    interrupted_ : bool
+        True when a KeyboardInterrupt stopped training; the network is then the one of the
+        last finished epoch.
     image_shape_ : tuple of int
+        (H, W, C) of the training images.
+    y_scaler_ : sklearn.preprocessing.StandardScaler or None
+        The target standardisation (None with ``standardize_y=False``).
+    y_ndim_ : int
+        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
+        1-D ``y``.
     n_outputs_ : int
+        Number of targets.
     n_features_in_ : int
+        H * W * C.
+    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
+        Column names of ``X``, when ``fit`` is given a DataFrame of packed images whose column
+        names are all strings.
 
     Examples
     --------
@@ -84,7 +135,7 @@ class TransferCNNRegressor(BaseCNNRegressor):
     >>> from sktl.cnn import TransferCNNRegressor
     >>> X = np.random.default_rng(0).random((8, 32, 32))
     >>> y = X.mean(axis=(1, 2))
-    >>> reg = TransferCNNRegressor(weights=None, cut_at="pool1", head="gap", head_units=(16,),
+    >>> reg = TransferCNNRegressor(weights=None, layer="pool1", pooling="avg", head_units=(16,),
     ...                            max_epochs=2, random_state=0)
     >>> reg.fit(X, y).predict(X).shape
     (8,)
@@ -94,28 +145,29 @@ class TransferCNNRegressor(BaseCNNRegressor):
         **CNN_CONSTRAINTS,
         "backbone": [str],
         "weights": "no_validation",
-        "cut_at": [str],
-        "head": [StrOptions({"flatten", "gap"})],
+        "layer": [str],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "freeze": [StrOptions({"all", "none"}), Interval(numbers.Integral, 0, None, closed="left")],
         "head_units": UNITS,
         "dropout": RATE,
-        "strategy": [StrOptions(set(STRATEGIES))],
+        "head_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
         "fine_tune_lr_factor": [Interval(numbers.Real, 0, None, closed="neither")],
-        "fine_tune_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "input_size": "no_validation",
         "cache": ["boolean", str],
     }
 
     def __init__(
         self,
+        *,
         backbone="vgg19",
         weights="vgg19_normalised",
-        cut_at="pool3",
-        head="flatten",
+        layer="pool3",
+        pooling="flatten",
+        freeze="all",
         head_units=(2048, 1024),
         dropout=0.5,
-        strategy="head-only",
+        head_epochs=0,
         fine_tune_lr_factor=0.1,
-        fine_tune_epochs=None,
         input_size=None,
         image_shape=None,
         intensity_range="auto",
@@ -126,6 +178,7 @@ class TransferCNNRegressor(BaseCNNRegressor):
         early_stopping=False,
         patience=10,
         validation_fraction=0.1,
+        standardize_y=True,
         cache=True,
         device="cpu",
         verbose=0,
@@ -133,13 +186,13 @@ class TransferCNNRegressor(BaseCNNRegressor):
     ):
         self.backbone = backbone
         self.weights = weights
-        self.cut_at = cut_at
-        self.head = head
+        self.layer = layer
+        self.pooling = pooling
+        self.freeze = freeze
         self.head_units = head_units
         self.dropout = dropout
-        self.strategy = strategy
+        self.head_epochs = head_epochs
         self.fine_tune_lr_factor = fine_tune_lr_factor
-        self.fine_tune_epochs = fine_tune_epochs
         self.input_size = input_size
         self.image_shape = image_shape
         self.intensity_range = intensity_range
@@ -150,17 +203,16 @@ class TransferCNNRegressor(BaseCNNRegressor):
         self.early_stopping = early_stopping
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.standardize_y = standardize_y
         self.cache = cache
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
 
-    def _featurizer(self) -> PretrainedCNNFeaturizer:
-        return PretrainedCNNFeaturizer(
+    def _backbone_kwargs(self) -> dict:
+        return dict(
             backbone=self.backbone,
-            layer=self.layer_,
             weights=self.weights,
-            pooling="avg" if self.head == "gap" else "flatten",
             input_size=self.input_size,
             intensity_range=self.intensity_range,
             device=self.device,
@@ -173,16 +225,28 @@ class TransferCNNRegressor(BaseCNNRegressor):
         return to_unit_tensor(images, self._intensity(images), channels=3, size=size).numpy()
 
     def _fit_scaled(self, images, Yt, seed):
-        spec = get_backbone_spec(self.backbone)  # unknown names list the valid ones
-        self.layer_ = check_layer(spec, self.cut_at)  # so does a layer the backbone lacks
         if isinstance(self.input_size, str):
             if self.input_size != "native":
                 raise ValueError("input_size must be None, 'native', an int or (H, W).")
         else:
             resolve_size(self.input_size)
-        featurizer = self._featurizer().fit(images[:1])
-        self.featurizer_size_ = featurizer.input_size_
-        F = featurizer.transform(images)
+        self.layer_, frozen, tail = split_backbone(
+            images,
+            layer=self.layer,
+            freeze=self.freeze,
+            pooling=self.pooling,
+            **self._backbone_kwargs(),
+        )
+        # the pooled features at the tap: the head's input statistics and its first phase
+        tap = (
+            frozen
+            if tail is None
+            else PretrainedCNNFeaturizer(
+                layer=self.layer_, pooling=self.pooling, **self._backbone_kwargs()
+            ).fit(images[:1])
+        )
+        self.featurizer_size_ = tap.input_size_
+        F = tap.transform(images)
         self.n_backbone_features_ = F.shape[1]
         mean = F.mean(axis=0, dtype=np.float64)
         scale = F.std(axis=0, dtype=np.float64)
@@ -196,28 +260,33 @@ class TransferCNNRegressor(BaseCNNRegressor):
                 mean=mean,
                 scale=scale,
             )
-        if self.strategy in ("head-only", "two-phase"):
+        two_phase = tail is not None and self.head_epochs > 0
+        if tail is None or two_phase:
             with seeded(seed):
                 self.net_ = self._train(
-                    head, F, Yt, seed, lr=self.lr, max_epochs=self.max_epochs, phase="head"
+                    head,
+                    F,
+                    Yt,
+                    seed,
+                    lr=self.lr,
+                    max_epochs=self.max_epochs if tail is None else self.head_epochs,
+                    phase="head" if two_phase else None,
                 )
-        if self.strategy == "head-only":
-            self.featurizer_ = featurizer
+        self.featurizer_ = frozen
+        if tail is None:
             return
-        self.featurizer_ = None
-        full = BackboneRegressor(
-            copy.deepcopy(featurizer.backbone_).float().train(),
-            head,
-            pool="gap" if self.head == "gap" else "flatten",
-        )
-        if self.strategy == "two-phase":
-            lr = self.lr * self.fine_tune_lr_factor
-            epochs = self.fine_tune_epochs or self.max_epochs
-        else:
-            lr, epochs = self.lr, self.max_epochs
+        full = BackboneRegressor(tail.float().train(), head, pool=self.pooling)
+        inputs = self._raw(images) if frozen is None else frozen.transform(images)
+        lr = self.lr * self.fine_tune_lr_factor if two_phase else self.lr
         with seeded(seed + 1):
             self.net_ = self._train(
-                full, self._raw(images), Yt, seed, lr=lr, max_epochs=epochs, phase="fine-tune"
+                full,
+                inputs,
+                Yt,
+                seed,
+                lr=lr,
+                max_epochs=self.max_epochs,
+                phase="fine-tune" if two_phase else None,
             )
 
     def _predict_scaled(self, images):

@@ -83,7 +83,7 @@ class ElementFractionTransformer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {"unsupported": [StrOptions({"error", "drop"})]}
 
-    def __init__(self, unsupported="error"):
+    def __init__(self, *, unsupported="error"):
         self.unsupported = unsupported
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -99,7 +99,8 @@ class ElementFractionTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : object
+            The transformer.
         """
         _check_feature_names(self, X, reset=True)
         as_formula_column(X)
@@ -112,6 +113,7 @@ class ElementFractionTransformer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of str of shape (n_samples,) or (n_samples, 1)
+            Chemical formulas (a list, array, pandas Series or one-column DataFrame).
 
         Returns
         -------
@@ -163,11 +165,13 @@ class ElementFractionTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        input_features : ignored
+        input_features : array-like of str or None, default=None
+            Ignored: the output columns are always the 86 elements.
 
         Returns
         -------
-        feature_names_out : ndarray of str
+        feature_names_out : ndarray of str of shape (86,)
+            Element symbols, H ... Pu in ElemNet's order.
         """
         return np.asarray(ELEMNET_ELEMENTS, dtype=object)
 

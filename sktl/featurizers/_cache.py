@@ -35,6 +35,12 @@ def _weights_digest(module: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
+#: Bumped whenever the same image and settings give other features, so that rows a disk cache
+#: holds from an older sktl are not served (2: sktl 1.0 reads uint16/int images under
+#: intensity_range="auto" over their full range).
+CACHE_VERSION = 2
+
+
 def network_key(module: torch.nn.Module, *settings) -> str:
     """Digest of a network's weights and buffers plus the settings that shape its output.
 
@@ -46,7 +52,7 @@ def network_key(module: torch.nn.Module, *settings) -> str:
     if memo is None or memo[0] != version:
         memo = (version, _weights_digest(module))
         module._sktl_digest = memo
-    h = hashlib.blake2b(repr(settings).encode(), digest_size=16)
+    h = hashlib.blake2b(repr((CACHE_VERSION, *settings)).encode(), digest_size=16)
     h.update(memo[1].encode())
     return h.hexdigest()
 

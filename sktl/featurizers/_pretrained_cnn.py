@@ -6,11 +6,10 @@ import numbers
 import os
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from .._atomic import atomic_fit
@@ -18,28 +17,16 @@ from .._persistence import PortableStateMixin
 from .._torch import resolve_device
 from .._validation import check_finite_output
 from ..backbones import get_backbone_spec
+from ..backbones._pooling import POOLINGS, pool_features, pooled_feature_names
 from ..backbones._registry import check_layer
-from ..images import check_images, is_lazy, resolve_intensity_range, resolve_size, to_unit_tensor
+from ..images import (
+    resolve_intensity_range,
+    resolve_size,
+    to_unit_tensor,
+    validate_images,
+)
 from ._backbone_cache import frozen_backbone
 from ._cache import get_cache, network_key
-from ._image_shape import resolve_image_shape
-from ._pooling import POOLINGS, pool_features, pooled_feature_names
-
-
-def _is_packed(X) -> bool:
-    """True for the 2-D (n, H*W*C) form, including sparse input (rejected with sklearn's error)."""
-    if sp.issparse(X):
-        return True
-    if is_lazy(X):  # streamed: never load it to look at its shape
-        return False
-    try:
-        return np.asarray(X).ndim == 2
-    except ValueError:  # a ragged list of images: check_images explains
-        return False
-
-
-# Show a progress bar by default once a transform spans this many batches.
-_AUTO_PROGRESS_BATCHES = 20
 
 
 class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimator):
@@ -78,22 +65,32 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         (H, W) or (H, W, C) of the packed 2-D form (n, H*W*C). One of H or W may be -1, to be
         inferred from the number of columns, as in :func:`numpy.reshape`.
     intensity_range : "auto" or (float, float), default="auto"
-        Pixel values mapped to black and white. "auto" reads uint8 as 0..255 and any other
-        dtype as 0..1. Label images (e.g. phases {0, 1, 2}) want ``(0, n_phases - 1)``.
+        Pixel values mapped to black and white. "auto" reads bool as 0..1, 8- and 16-bit
+        integers over their full range (uint8 0..255, uint16 0..65535, int16 by np.iinfo) and
+        floats as 0..1; float images outside [0, 1] and 32-/64-bit integers are refused with
+        an error saying what to pass. An explicit (low, high) is a linear map (values outside
+        it are not clipped). Label images (e.g. phases {0, 1, 2}) want ``(0, n_phases - 1)``.
     batch_size : int, default=32
         Images per forward pass.
     device : str, default="cpu"
         "cpu", "cuda", "cuda:N" or "auto".
-    progress : bool or None, default=None
-        Show a tqdm progress bar; None shows it for transforms of 20 batches or more.
+    verbose : int, default=0
+        0: quiet; >= 1: a tqdm progress bar over the batches of ``transform``.
     random_state : int, RandomState instance or None, default=None
         Seeds the random initialisation when ``weights=None``.
+    cache : bool, str or path-like, default=False
+        Cache the features per image, keyed by the network and the image's content, so that
+        repeated ``transform`` calls on the same images (CV folds, grid points) reuse them:
+        False computes them every time, True keeps them in a process-wide memory cache, a
+        folder also stores them there on disk (shared between processes).
 
     Attributes
     ----------
     backbone_ : sktl.backbones.Backbone
         The truncated network with its weights and preprocessing (pickled with the estimator,
-        so a fitted featurizer needs no network or weights cache to reload).
+        so a fitted featurizer needs no network or weights cache to reload). Featurizers with
+        equal settings share it read-only: to train or change it, use
+        ``copy.deepcopy(featurizer.backbone_)``.
     layer_ : str
         The tap actually used.
     image_shape_ : tuple of int
@@ -104,14 +101,22 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         Number of output features.
     feature_shape_ : tuple of int
         Shape of the tap's activation for one image.
+    input_size_ : tuple of int or None
+        (H, W) the images are resized to before the network (None: their own size).
+    network_key_ : str
+        Key of this network and its settings in the feature cache; set only with ``cache``
+        other than False.
+    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
+        Column names of ``X``, when ``fit`` is given a DataFrame of packed images whose column
+        names are all strings.
 
     Examples
     --------
     >>> import numpy as np
-    import scipy.sparse as sp
     >>> from sktl import PretrainedCNNFeaturizer
     >>> X = np.random.default_rng(0).random((4, 32, 32))
-    >>> f = PretrainedCNNFeaturizer("resnet18", layer="layer2", weights=None, random_state=0)
+    >>> f = PretrainedCNNFeaturizer(backbone="resnet18", layer="layer2", weights=None,
+    ...                             random_state=0)
     >>> f.fit_transform(X).shape
     (4, 128)
     """
@@ -132,13 +137,14 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         "intensity_range": [StrOptions({"auto"}), tuple, list],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "device": [str],
-        "progress": ["boolean", None],
+        "verbose": ["verbose"],
         "random_state": ["random_state"],
         "cache": ["boolean", str, os.PathLike],
     }
 
     def __init__(
         self,
+        *,
         backbone="resnet18",
         layer=None,
         weights="imagenet",
@@ -148,7 +154,7 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         intensity_range="auto",
         batch_size=32,
         device="cpu",
-        progress=None,
+        verbose=0,
         random_state=None,
         cache=False,
     ):
@@ -161,33 +167,15 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         self.intensity_range = intensity_range
         self.batch_size = batch_size
         self.device = device
-        self.progress = progress
+        self.verbose = verbose
         self.random_state = random_state
         self.cache = cache
 
     # -- input handling -------------------------------------------------------------------
     def _check_X(self, X, reset: bool) -> np.ndarray:
-        if _is_packed(X):
-            X = validate_data(self, X, reset=reset, dtype="numeric", ensure_all_finite=True)
-            shape = resolve_image_shape(self.image_shape, X.shape[1])
-            images = check_images(X, image_shape=shape)
-        else:
-            images = check_images(X, image_shape=self._explicit_shape())
-            if reset:
-                self.n_features_in_ = int(np.prod(images.shape[1:]))
-                if hasattr(self, "feature_names_in_"):
-                    del self.feature_names_in_
-        if not reset and tuple(images.shape[1:]) != self.image_shape_:
-            raise ValueError(
-                f"Images have shape {tuple(images.shape[1:])} but this featurizer was fitted on "
-                f"{self.image_shape_}; resize them or refit."
-            )
-        return images
-
-    def _explicit_shape(self):
-        if self.image_shape is None or any(int(s) == -1 for s in self.image_shape):
-            return None
-        return self.image_shape
+        return validate_images(
+            self, X, reset=reset, image_shape=self.image_shape, intensity_range=self.intensity_range
+        )
 
     def _size(self, spec):
         if isinstance(self.input_size, str):
@@ -204,11 +192,13 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         ----------
         X : array-like
             Images of shape (n, H, W), (n, H, W, C), or (n, H*W*C) with ``image_shape``.
-        y : ignored
+        y : None
+            Ignored.
 
         Returns
         -------
-        self : PretrainedCNNFeaturizer
+        self : object
+            The fitted featurizer.
         """
         spec = get_backbone_spec(self.backbone)
         layer = check_layer(spec, self.layer)
@@ -267,6 +257,7 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         Returns
         -------
         features : ndarray of shape (n_samples, ``n_features_out_``), float32
+            One row of pooled activations per image.
         """
         check_is_fitted(self, "backbone_")
         images = self._check_X(X, reset=False)
@@ -281,7 +272,7 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         n = images.shape[0]
         out = np.empty((n, self.n_features_out_), dtype=np.float32)
         starts = range(0, n, self.batch_size)
-        show = self.progress if self.progress is not None else len(starts) >= _AUTO_PROGRESS_BATCHES
+        show = bool(self.verbose)
         for start in tqdm(
             starts, desc=f"{self.backbone}:{self.layer_}", disable=not show, unit="batch"
         ):
@@ -296,11 +287,13 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
 
         Parameters
         ----------
-        input_features : ignored
+        input_features : array-like of str or None, default=None
+            Ignored: the names depend only on the tap and the pooling.
 
         Returns
         -------
-        feature_names_out : ndarray of str
+        feature_names_out : ndarray of str of shape (``n_features_out_``,)
+            One name per output feature, in column order.
         """
         check_is_fitted(self, "backbone_")
         names = pooled_feature_names(self.layer_, self.pooling, self.feature_shape_)

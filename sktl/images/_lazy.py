@@ -47,9 +47,23 @@ class ImageFiles:
 
     Examples
     --------
-    >>> from sktl.images import ImageFiles  # doctest: +SKIP
-    >>> X = ImageFiles(sorted(Path("tiles").glob("*.png")))  # doctest: +SKIP
-    >>> PretrainedCNNFeaturizer(...).fit_transform(X)  # doctest: +SKIP
+    A folder of three image files, then their features:
+
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from sktl import PretrainedCNNFeaturizer
+    >>> from sktl.images import ImageFiles
+    >>> tiles = Path("tiles")
+    >>> tiles.mkdir()
+    >>> rng = np.random.default_rng(0)
+    >>> for i in range(3):
+    ...     np.save(tiles / f"tile{i}.npy", rng.random((32, 32)))
+    >>> X = ImageFiles(sorted(tiles.glob("*.npy")))
+    >>> X.shape
+    (3, 32, 32)
+    >>> featurizer = PretrainedCNNFeaturizer(backbone="resnet18", layer="layer1", weights=None)
+    >>> featurizer.fit_transform(X).shape
+    (3, 64)
     """
 
     def __init__(self, paths):
@@ -108,22 +122,34 @@ class LazyImages:
         For a packed 2-D memmap of shape (n, H*W*C).
     rows : ndarray of int, optional
         The rows of ``source`` this view covers (all by default).
+
+    Attributes
+    ----------
+    item_shape : (int, int, int)
+        (H, W, C) of one image as read (after an RGBA set's constant alpha is dropped).
+    dropped_alpha : bool
+        True for an RGBA source, whose batches are read as RGB (a batch whose alpha varies is
+        refused when read).
     """
 
-    def __init__(self, source, image_shape=None, rows=None, item_shape=None):
+    def __init__(self, source, image_shape=None, rows=None, item_shape=None, dropped_alpha=None):
         self.source = source
         self.image_shape = image_shape
         self.rows = np.arange(len(source)) if rows is None else np.asarray(rows, dtype=np.intp)
         self.dtype = np.dtype(source.dtype)
-        self.item_shape = self._item_shape() if item_shape is None else item_shape
+        if item_shape is None:
+            item_shape, dropped_alpha = self._probe()
+        self.item_shape = item_shape
+        self.dropped_alpha = bool(dropped_alpha)
 
-    def _item_shape(self) -> tuple[int, int, int]:
-        from ._contract import check_images
+    def _probe(self) -> tuple[tuple[int, int, int], bool]:
+        from ._contract import _check_array
 
         probe = self._load(self.rows[:1]) if len(self.rows) else None
         if probe is None:
             raise ValueError("Found 0 images in a lazy image set; at least one is required.")
-        return tuple(check_images(probe, image_shape=self.image_shape).shape[1:])
+        images, alpha = _check_array(probe, self.image_shape, True)
+        return tuple(int(s) for s in images.shape[1:]), alpha is not None
 
     def _load(self, rows: np.ndarray) -> np.ndarray:
         if len(rows) and np.all(np.diff(rows) == 1):  # contiguous: one slice read
@@ -147,12 +173,19 @@ class LazyImages:
         return self._view(self.rows[index])
 
     def _view(self, rows) -> LazyImages:
-        return LazyImages(self.source, self.image_shape, np.atleast_1d(rows), self.item_shape)
+        return LazyImages(
+            self.source, self.image_shape, np.atleast_1d(rows), self.item_shape, self.dropped_alpha
+        )
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        from ._contract import check_images
+        from ._contract import _check_array
 
-        out = check_images(self._load(self.rows), image_shape=self.image_shape)
+        out, _ = _check_array(self._load(self.rows), self.image_shape, True)
+        if out.shape[1:] != self.item_shape:
+            raise ValueError(
+                f"A batch of this image set has shape {out.shape[1:]}, but its first image has "
+                f"{self.item_shape}; all images of a set must match."
+            )
         return out if dtype is None else out.astype(dtype)
 
     def __iter__(self):

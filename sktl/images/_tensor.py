@@ -6,6 +6,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._contract import check_intensity
+
 
 def to_unit_tensor(
     images: np.ndarray,
@@ -21,9 +23,13 @@ def to_unit_tensor(
     Parameters
     ----------
     images : ndarray of shape (n, H, W, C)
-        A batch validated by :func:`sktl.images.check_images`.
+        A batch validated by :func:`sktl.images.check_images` (any real dtype, or bool).
     intensity_range : (float, float)
-        Pixel values mapped to 0 and 1 (values outside are kept, not clipped).
+        Pixel values mapped to 0 and 1 by a straight line; values outside are mapped outside
+        [0, 1] by the same line (kept, not clipped). A range that
+        :func:`sktl.images.resolve_intensity_range` chose for "auto" also has the batch's
+        float pixels checked to lie in [0, 1] (ValueError otherwise), so streamed batches are
+        held to the same rule as whole sets.
     channels : int, default=3
         Output channels: grayscale is repeated to 3 channels when 3 are asked for.
     size : (int, int), optional
@@ -39,6 +45,8 @@ def to_unit_tensor(
     """
     lo, hi = intensity_range
     images = np.ascontiguousarray(images)
+    if getattr(intensity_range, "auto", False):
+        check_intensity(images, "auto")
     if not images.flags.writeable:  # torch warns on read-only memory (memmaps, shared arrays)
         images = images.copy()
     t = torch.from_numpy(images).to(device=device, dtype=torch.float32)

@@ -17,7 +17,7 @@ import numpy as np
 from skorch.helper import SliceDict
 
 from .._validation import check_float32_range
-from ..images import check_images
+from ..images import check_images, normalize_image_shape
 
 IMAGE_KEY = "image"
 FEATURES_KEY = "features"
@@ -80,7 +80,10 @@ def multimodal_input(image, features) -> SliceDict:
 def split_multimodal(X, image_shape=None) -> tuple[np.ndarray, np.ndarray]:
     """Validate a multimodal input and return ``(images (n, H, W, C), descriptors (n, d))``.
 
-    ``image_shape`` ((H, W) or (H, W, C)) is required for the packed 2-D form.
+    ``image_shape`` ((H, W) or (H, W, C)) is required for the packed 2-D form, and must be
+    given in full: the number of descriptors is not known, so a -1 entry cannot be inferred.
+    The pixel columns are validated like any packed image input
+    (:func:`sktl.images.check_images`).
     """
     if isinstance(X, Mapping):
         missing = [k for k in (IMAGE_KEY, FEATURES_KEY) if k not in X]
@@ -101,13 +104,21 @@ def split_multimodal(X, image_shape=None) -> tuple[np.ndarray, np.ndarray]:
             "Multimodal input must be {'image': ..., 'features': ...} (see sktl.multimodal_input), "
             "or the packed 2-D form [pixels | descriptors] with image_shape=(H, W[, C]) set."
         )
+    if isinstance(image_shape, (tuple, list)) and -1 in image_shape:
+        raise ValueError(
+            f"image_shape={tuple(image_shape)!r} has a -1 entry, but the packed multimodal form "
+            "[pixels | descriptors] cannot infer it (the number of descriptors is not known): "
+            "give H and W explicitly."
+        )
+    shape = normalize_image_shape(image_shape)
+    n_pix = int(np.prod(shape))
     arr = np.asarray(X)
-    shape = tuple(int(s) for s in image_shape)
-    n_pix = int(np.prod(shape if len(shape) == 3 else (*shape, 1)))
     if arr.ndim != 2 or arr.shape[1] <= n_pix:
+        got = f"n_features={arr.shape[1]}" if arr.ndim == 2 else f"shape {arr.shape}"
         raise ValueError(
             f"Packed multimodal input needs shape (n, {n_pix} + n_descriptors) for "
-            f"image_shape={shape}; got n_features={arr.shape[1] if arr.ndim == 2 else arr.shape}."
+            f"image_shape={tuple(image_shape)!r} ({n_pix} pixel columns, then at least one "
+            f"descriptor); got {got}."
         )
     images = check_images(arr[:, :n_pix], image_shape=shape)
     return images, features_array(arr[:, n_pix:])

@@ -7,29 +7,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .._modules import dense_stack
 from .._persistence import portable
-
-
-def mlp(
-    n_in: int, units: Sequence[int], dropout: float, *, dropout_first: float = 0.0
-) -> nn.Sequential:
-    """Dense -> ReLU -> Dropout blocks; ``dropout_first`` drops the input itself."""
-    layers: list[nn.Module] = []
-    if dropout_first > 0:
-        layers.append(nn.Dropout(dropout_first))
-    for n_out in units:
-        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        n_in = n_out
-    return nn.Sequential(*layers)
-
-
-class GlobalPool(nn.Module):
-    """Average a (n, C, H, W) map to (n, C); pass an (n, D) vector through."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.mean(dim=(2, 3)) if x.ndim == 4 else x
+from ..backbones._pooling import Pool
 
 
 @portable("multimodal_net")
@@ -52,7 +32,9 @@ class MultimodalNet(nn.Module):
         Number of targets.
     image_encoder : nn.Module, optional
         Trainable part of the backbone, applied to the ``image`` input first (its output is
-        globally average-pooled). None when the image input already is a feature vector.
+        pooled by ``image_pooling``). None when the image input already is a feature vector.
+    image_pooling : {"avg", "max", "flatten", "gram"}, default="avg"
+        Pooling of the image encoder's map.
     """
 
     def __init__(
@@ -68,6 +50,7 @@ class MultimodalNet(nn.Module):
         head_units: Sequence[int] = (1000, 100),
         head_dropout: float = 0.3,
         image_encoder: nn.Module | None = None,
+        image_pooling: str = "avg",
     ):
         super().__init__()
         if n_image is None and n_desc is None:
@@ -76,17 +59,17 @@ class MultimodalNet(nn.Module):
             )
         width = 0
         self.image_encoder = (
-            None if image_encoder is None else nn.Sequential(image_encoder, GlobalPool())
+            None if image_encoder is None else nn.Sequential(image_encoder, Pool(image_pooling))
         )
         self.image_branch = None
         if n_image is not None:
-            self.image_branch = mlp(n_image, image_units, 0.0, dropout_first=image_dropout)
+            self.image_branch = dense_stack(n_image, image_units, 0.0, dropout_first=image_dropout)[0]
             width += image_units[-1] if image_units else n_image
         self.desc_branch = None
         if n_desc is not None:
-            self.desc_branch = mlp(n_desc, desc_units, desc_dropout)
+            self.desc_branch = dense_stack(n_desc, desc_units, desc_dropout)[0]
             width += desc_units[-1] if desc_units else n_desc
-        self.head = mlp(width, head_units, head_dropout)
+        self.head = dense_stack(width, head_units, head_dropout)[0]
         self.out = nn.Linear(head_units[-1] if head_units else width, n_out)
 
     def forward(self, image: torch.Tensor | None = None, features: torch.Tensor | None = None):

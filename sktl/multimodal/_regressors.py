@@ -20,47 +20,50 @@ _TRAINING_DOC = """
     weight_decay : float, default=0.0
         L2 penalty of Adam.
     batch_size : int, default=32
+        Samples per gradient step.
     max_epochs : int, default=20
+        Passes over the training samples.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training rows (a seeded split) and stop when the
         validation loss has not improved for ``patience`` epochs, restoring the best weights.
         Off by default, so a CV fold trains on all of its rows.
     patience : int, default=5
+        Epochs without a better validation loss before early stopping ends training (used
+        with ``early_stopping=True``).
     validation_fraction : float, default=0.1
-    standardize : bool, default=True
-        Standardise descriptors, frozen image features and targets inside; predictions come
-        back in the original units.
-    device : str, default="cpu"
-    verbose : int, default=0
-        skorch's per-epoch log when > 0.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the validation split; the global
-        torch random state is left untouched.
+        Share of the training rows held out for early stopping (used with
+        ``early_stopping=True``).
+    standardize_y : bool, default=True
+        Standardise the targets inside; predictions come back in the original units.
+        (Descriptors and frozen image features are always standardised with their training
+        statistics.)
 """
 
 _IMAGE_DOC = """
     backbone : str, default="efficientnet_lite0"
         Pretrained CNN of the image branch (see :func:`sktl.backbones.available_backbones`).
     layer : str or None, default=None
-        Tap whose globally averaged activations feed the branch (None: the backbone's global
-        pool, the paper's "penultimate" features).
-    weights : default="imagenet"
+        Tap whose pooled activations feed the branch (None: the backbone's global pool, the
+        paper's "penultimate" features).
+    weights : None, str, path-like or WeightSource, default="imagenet"
         Weight source, as for :class:`sktl.PretrainedCNNFeaturizer` (None: random control).
     freeze : "all", "none" or int, default="all"
         "all" keeps the backbone frozen (the paper; its features are computed once and cached),
-        "none" trains it end to end, an int k trains its last k taps (blocks) and caches the
-        frozen part's output.
+        "none" trains it end to end, an int k freezes its first k taps (blocks, see
+        :func:`sktl.list_layers`) up to ``layer``, caches their output and trains the rest.
+    pooling : {"avg", "max", "flatten", "gram"}, default="avg"
+        How the tap's activation map becomes the image feature vector (as in
+        :class:`sktl.PretrainedCNNFeaturizer`).
     input_size : None, "native", int or (int, int), default=None
         Resize images before the backbone (None keeps their size).
     intensity_range : "auto" or (float, float), default="auto"
-        Pixel values mapped to black and white ("auto": uint8 0..255, others 0..1).
+        Pixel values mapped to black and white. "auto": bool 0..1, 8-/16-bit integers over
+        their full range (uint8 0..255, uint16 0..65535), floats 0..1 (values outside are
+        refused, as are 32-/64-bit integers); (low, high) is a linear map, not a clip.
     image_shape : tuple or None, default=None
         (H, W[, C]) of the packed 2-D form ``[pixels | descriptors]``.
     image_dropout : float, default=0.4
         Dropout on the image features before the branch's dense layer.
-    cache : bool or str, default=True
-        Cache frozen features per image (True: in memory; a folder: also on disk), so that CV
-        folds and grid points reuse them.
 """
 
 
@@ -87,27 +90,69 @@ class MultimodalRegressor(BaseMultimodalRegressor):
     desc_units : tuple of int, default=(100, 100, 50)
         Dense layers of the descriptor branch.
     desc_dropout : float, default=0.3
+        Dropout after each dense layer of the descriptor branch.
     head_units : tuple of int, default=(1000, 100)
         Dense layers after the concatenation.
     head_dropout : float, default=0.3
+        Dropout after each dense layer after the concatenation.
     %(training)s
+    cache : bool or str, default=True
+        Cache frozen features per image (True: in memory; a folder: also on disk), so that CV
+        folds and grid points reuse them.
+    device : str, default="cpu"
+        "cpu", "cuda", "cuda:N" or "auto".
+    verbose : int, default=0
+        skorch's per-epoch log when > 0.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation (including that of ``weights=None``), shuffling, dropout
+        and the validation split; the global torch random state is left untouched.
 
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
+        The trained network (the trainable part of the backbone, if any, and both branches).
     featurizer_ : PretrainedCNNFeaturizer or None
-        The frozen part of the backbone.
+        The frozen part of the backbone, whose (cached) output the network takes; None when
+        no tap is frozen (``freeze="none"`` or 0: the network takes pixels).
+    image_scaler_ : sklearn.preprocessing.StandardScaler or None
+        Standardisation of the frozen image features; None when part of the backbone trains.
+    x_scaler_ : sklearn.preprocessing.StandardScaler
+        Standardisation of the descriptors.
     history_ : list of dict
-        Per-epoch train (and validation) loss, in standardised units.
+        Per-epoch train (and validation) loss, in standardised units with
+        ``standardize_y=True``.
+    interrupted_ : bool
+        True when a KeyboardInterrupt stopped training; the network is then the one of the
+        last finished epoch.
+    y_scaler_ : sklearn.preprocessing.StandardScaler or None
+        The target standardisation (None with ``standardize_y=False``).
+    y_ndim_ : int
+        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
+        1-D ``y``.
     n_outputs_ : int
-    n_features_in_ : int
+        Number of targets.
+    n_descriptors_ : int
         Number of descriptors.
+    n_features_in_ : int
+        Columns of a packed 2-D ``X`` (pixels and descriptors), or the number of descriptors
+        of a dict ``X``.
+    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
+        Column names of ``X``, when ``fit`` is given a packed DataFrame whose column names are
+        all strings.
 
     Examples
     --------
     >>> from sktl import MultimodalRegressor, multimodal_input
-    >>> X = multimodal_input(images, descriptors)  # doctest: +SKIP
-    >>> MultimodalRegressor(weights="imagenet").fit(X, y).predict(X)  # doctest: +SKIP
+    >>> from sktl.datasets import load_spinodal
+    >>> data = load_spinodal()
+    >>> X = multimodal_input(data.images[:40], data.descriptors[:40])
+    >>> y = data.targets[:40]
+    >>> pixels = (float(data.images.min()), float(data.images.max()))
+    >>> reg = MultimodalRegressor(  # weights=None: random weights, for a quick demo
+    ...     weights=None, intensity_range=pixels, image_units=(32,), desc_units=(32,),
+    ...     head_units=(32,), max_epochs=2, random_state=0)
+    >>> reg.fit(X, y).predict(X).shape
+    (40, 9)
     """
 
     _parameter_constraints: dict = {
@@ -122,10 +167,12 @@ class MultimodalRegressor(BaseMultimodalRegressor):
 
     def __init__(
         self,
+        *,
         backbone="efficientnet_lite0",
         layer=None,
         weights="imagenet",
         freeze="all",
+        pooling="avg",
         input_size=None,
         intensity_range="auto",
         image_shape=None,
@@ -143,7 +190,7 @@ class MultimodalRegressor(BaseMultimodalRegressor):
         early_stopping=False,
         patience=5,
         validation_fraction=0.1,
-        standardize=True,
+        standardize_y=True,
         cache=True,
         device="cpu",
         verbose=0,
@@ -153,6 +200,7 @@ class MultimodalRegressor(BaseMultimodalRegressor):
         self.layer = layer
         self.weights = weights
         self.freeze = freeze
+        self.pooling = pooling
         self.input_size = input_size
         self.intensity_range = intensity_range
         self.image_shape = image_shape
@@ -170,7 +218,7 @@ class MultimodalRegressor(BaseMultimodalRegressor):
         self.early_stopping = early_stopping
         self.patience = patience
         self.validation_fraction = validation_fraction
-        self.standardize = standardize
+        self.standardize_y = standardize_y
         self.cache = cache
         self.device = device
         self.verbose = verbose
@@ -202,15 +250,60 @@ class ImageRegressor(BaseMultimodalRegressor):
     dropout : float, default=0.3
         Dropout after each dense layer.
     %(training)s
+    cache : bool or str, default=True
+        Cache frozen features per image (True: in memory; a folder: also on disk), so that CV
+        folds and grid points reuse them.
+    device : str, default="cpu"
+        "cpu", "cuda", "cuda:N" or "auto".
+    verbose : int, default=0
+        skorch's per-epoch log when > 0.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation (including that of ``weights=None``), shuffling, dropout
+        and the validation split; the global torch random state is left untouched.
 
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
+        The trained network (the trainable part of the backbone, if any, and the dense
+        layers).
     featurizer_ : PretrainedCNNFeaturizer or None
+        The frozen part of the backbone, whose (cached) output the network takes; None when
+        no tap is frozen (``freeze="none"`` or 0: the network takes pixels).
+    image_scaler_ : sklearn.preprocessing.StandardScaler or None
+        Standardisation of the frozen image features; None when part of the backbone trains.
     history_ : list of dict
+        Per-epoch train (and validation) loss, in standardised units with
+        ``standardize_y=True``.
+    interrupted_ : bool
+        True when a KeyboardInterrupt stopped training; the network is then the one of the
+        last finished epoch.
+    y_scaler_ : sklearn.preprocessing.StandardScaler or None
+        The target standardisation (None with ``standardize_y=False``).
+    y_ndim_ : int
+        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
+        1-D ``y``.
     n_outputs_ : int
-    n_features_in_ : int
+        Number of targets.
+    n_descriptors_ : int
         Number of descriptors of the input (not used by this model).
+    n_features_in_ : int
+        Columns of a packed 2-D ``X`` (pixels and descriptors), or the number of descriptors
+        of a dict ``X``.
+    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
+        Column names of ``X``, when ``fit`` is given a packed DataFrame whose column names are
+        all strings.
+
+    Examples
+    --------
+    >>> from sktl import ImageRegressor, multimodal_input
+    >>> from sktl.datasets import load_spinodal
+    >>> data = load_spinodal()
+    >>> X = multimodal_input(data.images[:40], data.descriptors[:40])
+    >>> pixels = (float(data.images.min()), float(data.images.max()))
+    >>> reg = ImageRegressor(weights=None, intensity_range=pixels, units=(32,), max_epochs=2,
+    ...                      random_state=0)
+    >>> reg.fit(X, data.targets[:40, 0]).predict(X).shape
+    (40,)
     """
 
     _uses_descriptors = False
@@ -223,10 +316,12 @@ class ImageRegressor(BaseMultimodalRegressor):
 
     def __init__(
         self,
+        *,
         backbone="efficientnet_lite0",
         layer=None,
         weights="imagenet",
         freeze="all",
+        pooling="avg",
         input_size=None,
         intensity_range="auto",
         image_shape=None,
@@ -241,7 +336,7 @@ class ImageRegressor(BaseMultimodalRegressor):
         early_stopping=False,
         patience=5,
         validation_fraction=0.1,
-        standardize=True,
+        standardize_y=True,
         cache=True,
         device="cpu",
         verbose=0,
@@ -251,6 +346,7 @@ class ImageRegressor(BaseMultimodalRegressor):
         self.layer = layer
         self.weights = weights
         self.freeze = freeze
+        self.pooling = pooling
         self.input_size = input_size
         self.intensity_range = intensity_range
         self.image_shape = image_shape
@@ -265,7 +361,7 @@ class ImageRegressor(BaseMultimodalRegressor):
         self.early_stopping = early_stopping
         self.patience = patience
         self.validation_fraction = validation_fraction
-        self.standardize = standardize
+        self.standardize_y = standardize_y
         self.cache = cache
         self.device = device
         self.verbose = verbose
@@ -298,13 +394,50 @@ class DescriptorRegressor(BaseMultimodalRegressor):
         (H, W[, C]) of the packed 2-D form ``[pixels | descriptors]``; None means a 2-D input
         is a plain descriptor table.
     %(training)s
+    device : str, default="cpu"
+        "cpu", "cuda", "cuda:N" or "auto".
+    verbose : int, default=0
+        skorch's per-epoch log when > 0.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation split; the global
+        torch random state is left untouched.
 
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
+        The trained network.
+    x_scaler_ : sklearn.preprocessing.StandardScaler
+        Standardisation of the descriptors.
     history_ : list of dict
+        Per-epoch train (and validation) loss, in standardised units with
+        ``standardize_y=True``.
+    interrupted_ : bool
+        True when a KeyboardInterrupt stopped training; the network is then the one of the
+        last finished epoch.
+    y_scaler_ : sklearn.preprocessing.StandardScaler or None
+        The target standardisation (None with ``standardize_y=False``).
+    y_ndim_ : int
+        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
+        1-D ``y``.
     n_outputs_ : int
+        Number of targets.
+    n_descriptors_ : int
+        Number of descriptors.
     n_features_in_ : int
+        Columns of a 2-D ``X`` (the descriptors, or pixels and descriptors when packed), or
+        the number of descriptors of a dict ``X``.
+    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
+        Column names of ``X``, when ``fit`` is given a DataFrame whose column names are all
+        strings.
+
+    Examples
+    --------
+    >>> from sktl import DescriptorRegressor
+    >>> from sktl.datasets import load_spinodal
+    >>> data = load_spinodal()
+    >>> reg = DescriptorRegressor(max_epochs=5, random_state=0)
+    >>> reg.fit(data.descriptors[:400], data.targets[:400]).predict(data.descriptors[400:]).shape
+    (100, 9)
     """
 
     _uses_image = False
@@ -317,6 +450,7 @@ class DescriptorRegressor(BaseMultimodalRegressor):
 
     def __init__(
         self,
+        *,
         units=(100, 100, 50),
         dropout=0.3,
         image_shape=None,
@@ -328,7 +462,7 @@ class DescriptorRegressor(BaseMultimodalRegressor):
         early_stopping=False,
         patience=5,
         validation_fraction=0.1,
-        standardize=True,
+        standardize_y=True,
         device="cpu",
         verbose=0,
         random_state=None,
@@ -344,7 +478,7 @@ class DescriptorRegressor(BaseMultimodalRegressor):
         self.early_stopping = early_stopping
         self.patience = patience
         self.validation_fraction = validation_fraction
-        self.standardize = standardize
+        self.standardize_y = standardize_y
         self.device = device
         self.verbose = verbose
         self.random_state = random_state

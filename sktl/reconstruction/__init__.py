@@ -5,7 +5,17 @@ reconstruction and structure-property predictions", Sci. Rep. 8:13461.
 """
 
 from ._anneal import match_volume_fractions
+from ._decode import decode as decode_phases
+from ._encoding import encode as encode_phases
 from ._encoding import maximin_colours
-from ._estimator import MAX_PHASES, MicrostructureReconstructor
+from ._estimator import DEFAULT_LAYERS, MAX_PHASES, MicrostructureReconstructor
 
-__all__ = ["MAX_PHASES", "MicrostructureReconstructor", "match_volume_fractions", "maximin_colours"]
+__all__ = [
+    "DEFAULT_LAYERS",
+    "MAX_PHASES",
+    "MicrostructureReconstructor",
+    "decode_phases",
+    "encode_phases",
+    "match_volume_fractions",
+    "maximin_colours",
+]

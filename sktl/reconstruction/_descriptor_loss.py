@@ -133,13 +133,14 @@ class S2Loss(_CurveLoss):
         return num / self.den
 
 
-def weighted_objective(gram_loss, terms, x0: np.ndarray):
+def weighted_objective(gram_loss, terms, x0: np.ndarray, device="cpu"):
     """``gram / gram(x0) + sum_i w_i * term_i / term_i(x0)`` for ``terms`` = [(w_i, term_i)].
 
     ``x0`` is the image where the terms join (after the Gram-only start). Dividing by the
     values there makes the weights relative: 1.0 weighs a term like the Gram loss at ``x0``.
+    The losses compute on ``device``.
     """
-    x = torch.from_numpy(np.ascontiguousarray(x0, np.float32))
+    x = torch.from_numpy(np.ascontiguousarray(x0, np.float32)).to(device)
     with torch.no_grad():
         scaled = [(1.0 / max(float(gram_loss(x)), 1e-30), gram_loss)]
         scaled += [(w / max(float(t(x)), 1e-30), t) for w, t in terms]

@@ -8,15 +8,17 @@ import os
 import time
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._atomic import atomic_fit
 from .._persistence import PortableStateMixin
-from ..backbones import receptive_field
+from .._torch import resolve_device
+from ..backbones import list_layers, receptive_field
 from ._anneal import match_volume_fractions
 from ._decode import decode
 from ._descriptor_loss import LinealPathLoss, S2Loss, target_curves, weighted_objective
@@ -25,15 +27,15 @@ from ._gram import GramLoss, tap_features, target_grams
 from ._optimise import optimise_adam, optimise_lbfgs
 
 MAX_PHASES = 5
-# VGG19's conv and pool taps in order (five blocks of 2, 2, 4, 4, 4 convolutions)
-CONV_TAPS = [
-    tap
-    for b, n in enumerate((2, 2, 4, 4, 4), start=1)
-    for tap in [*(f"conv{b}_{i}" for i in range(1, n + 1)), f"pool{b}"]
-]
+# VGG19's conv and pool taps in order, from the backbone registry (no fc layers)
+CONV_TAPS = [t for t in list_layers("vgg19") if not t.startswith("fc")]
 DEFAULT_LAYERS = ("conv1_1", "pool1", "pool2", "pool3", "pool4")
 # share of max_iter spent on the Gram loss plus descriptor terms, after a Gram-only start
 DESCRIPTOR_SHARE = 0.8
+
+
+def _device_of(module) -> torch.device:
+    return next(iter(module.buffers()), next(module.parameters())).device
 
 
 def _as_label_images(X, n_phases):
@@ -139,15 +141,15 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         field of the deepest one: 3, 6, 16, 52, 124 px for conv1_1, pool1, ..., pool4
         (computed by :func:`sktl.backbones.receptive_field`; the paper's Table 4 lists 3, 10,
         28, 72, 160 because it doubles the field at every pooling, see the user guide).
-    layer_weights : array-like of shape (n_layers,), optional
-        Weight of each tap in the loss; equal weights 1/n_layers by default.
+    layer_weights : array-like of shape (n_layers,) or None, default=None
+        Weight of each tap in the loss; None gives equal weights 1/n_layers.
     optimizer : {"lbfgs", "adam"}, default="lbfgs"
         scipy L-BFGS-B with bounds [0, 255], or Adam with clamping.
     max_iter : int, default=300
         Iterations per sample.
     tol : float, default=1e-7
         Relative loss reduction below which optimisation stops early.
-    learning_rate : float, default=2.0
+    lr : float, default=2.0
         Adam step size in pixel units (ignored by L-BFGS-B).
     match_volume_fraction : bool, default=True
         Anneal decoded samples to the examples' volume fractions.
@@ -164,13 +166,15 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         and y), which the Gram loss does not constrain: long straight runs of one phase.
     weights : str or path, default="vgg19_normalised"
         VGG19 weight source (see :func:`sktl.backbones.build_backbone`).
-    n_phases : int, optional
-        Expected number of phases. For float grey-level images with more distinct values it
-        quantises the image into ``n_phases`` levels.
-    random_state : int, RandomState or None
+    n_phases : int or None, default=None
+        Expected number of phases (None: as many as the distinct labels). For float grey-level
+        images with more distinct values it quantises the image into ``n_phases`` levels.
+    random_state : int, RandomState instance or None, default=None
         Seeds colours, initial images, K-means and annealing.
-    progress : bool, default=True
-        Show a tqdm progress bar per sample.
+    device : str, default="cpu"
+        Where VGG19 and the pixel optimisation run: "cpu", "cuda", "cuda:N" or "auto".
+    verbose : int, default=0
+        0: quiet; >= 1: a tqdm progress bar per sample.
     n_threads : int, default=1
         Torch intra-op threads, and threads of numpy's and scipy's BLAS, while fitting and
         sampling (restored afterwards); -1 for all cores. One image's convolutions gain
@@ -185,8 +189,12 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         Labels returned by :meth:`sample` (the input labels; 0..K-1 for float grey levels).
     phase_values_ : ndarray of shape (n_phases,)
         Input value of each phase.
+    exemplar_labels_ : list of ndarray
+        The examples in the labels of ``phases_`` (grey levels quantised as ``fit`` did).
     n_phases_ : int
+        Number of phases.
     volume_fractions_ : ndarray of shape (n_phases,)
+        Volume fraction of each phase over the examples (index order of ``phases_``).
     colours_ : ndarray of shape (n_phases, 3)
         Encoded RGB colour of each phase in [0, 255].
     target_grams_ : dict of str to ndarray
@@ -194,17 +202,39 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     target_s2_, target_lineal_path_ : ndarray of shape (n_phases, n_r)
         Non-periodic S2(r) and L(r) of each phase (index order of ``phases_``), r = 0 ..
         ``min(H, W) // 2`` of the smallest example, averaged over the examples.
+    layers_ : list of str
+        The VGG19 taps of the style loss, from ``layers``.
     layer_weights_ : dict of str to float
+        Weight of each tap in the loss, from ``layer_weights``.
     min_size_ : int
         Smallest image side the layers allow.
     image_shape_ : tuple of int
         Shape of the first example: the default sample shape.
+    n_features_in_ : int
+        Width of the first example (the columns of a 2-D ``X``).
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` is a DataFrame with string column names.
     loss_history_ : list of ndarray
         Loss per iteration of each sample drawn by the last :meth:`sample` call (with a
         descriptor weight > 0, the Gram-only start followed by the combined objective, each
         term divided by its value where the terms join).
     sample_times_ : list of float
         Seconds per sample of the last :meth:`sample` call.
+
+    Examples
+    --------
+    Two shallow taps and a few iterations keep this quick; the paper's five taps and
+    ``max_iter=300`` reconstruct far better:
+
+    >>> from sktl import MicrostructureReconstructor
+    >>> from sktl.datasets import load_li2018
+    >>> image = load_li2018("copolymer", size=64).image
+    >>> rec = MicrostructureReconstructor(layers=("conv1_1", "pool1"), max_iter=20,
+    ...                                   random_state=0).fit(image)
+    >>> rec.n_phases_
+    2
+    >>> rec.sample(2, shape=32).shape
+    (2, 32, 32)
     """
 
     _parameter_constraints: dict = {
@@ -213,32 +243,35 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         "optimizer": [StrOptions({"lbfgs", "adam"})],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "match_volume_fraction": ["boolean"],
         "s2_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "lineal_path_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "weights": [str, os.PathLike, None],
         "n_phases": [Interval(numbers.Integral, 2, MAX_PHASES, closed="both"), None],
         "random_state": ["random_state"],
-        "progress": ["boolean"],
+        "device": [str],
+        "verbose": ["verbose"],
         "n_threads": [Interval(numbers.Integral, -1, None, closed="left")],
     }
 
     def __init__(
         self,
+        *,
         layers=DEFAULT_LAYERS,
         layer_weights=None,
         optimizer="lbfgs",
         max_iter=300,
         tol=1e-7,
-        learning_rate=2.0,
+        lr=2.0,
         match_volume_fraction=True,
         s2_weight=0.0,
         lineal_path_weight=0.0,
         weights="vgg19_normalised",
         n_phases=None,
         random_state=None,
-        progress=True,
+        device="cpu",
+        verbose=0,
         n_threads=1,
     ):
         self.layers = layers
@@ -246,14 +279,15 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.optimizer = optimizer
         self.max_iter = max_iter
         self.tol = tol
-        self.learning_rate = learning_rate
+        self.lr = lr
         self.match_volume_fraction = match_volume_fraction
         self.s2_weight = s2_weight
         self.lineal_path_weight = lineal_path_weight
         self.weights = weights
         self.n_phases = n_phases
         self.random_state = random_state
-        self.progress = progress
+        self.device = device
+        self.verbose = verbose
         self.n_threads = n_threads
 
     def _check_layers(self):
@@ -274,10 +308,11 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         return layers, dict(zip(layers, w.tolist(), strict=True))
 
     def _features(self):
-        key = (tuple(self.layers_), str(self.weights))
+        device = resolve_device(self.device)
+        key = (tuple(self.layers_), str(self.weights), str(device))
         cached = getattr(self, "_feature_cache", None)
         if cached is None or cached[0] != key:
-            self._feature_cache = (key, tap_features(self.layers_, self.weights))
+            self._feature_cache = (key, tap_features(self.layers_, self.weights).to(device))
         return self._feature_cache[1]
 
     @atomic_fit
@@ -293,7 +328,8 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : object
+            The fitted reconstructor.
         """
         self._validate_params()
         with _thread_limits(self.n_threads):
@@ -301,12 +337,19 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
 
     def _fit(self, X):
         layers, lw = self._check_layers()
-        idx, phases, values = _as_label_images(X, self.n_phases)
         min_size = max(receptive_field("vgg19", t) for t in layers)
+        if sp.issparse(X) or hasattr(X, "to_numpy") or (
+            isinstance(X, np.ndarray) and X.ndim == 2
+        ):
+            # one image as a 2-D table: scikit-learn's validation and messages
+            X = validate_data(self, X, dtype="numeric")
+        idx, phases, values = _as_label_images(X, self.n_phases)
+        self.n_features_in_ = int(idx[0].shape[1])
         for img in idx:
-            if min(img.shape) < min_size:
+            if min(img.shape) < min_size:  # the table wording serves scikit-learn's checks
                 raise ValueError(
-                    f"Image of shape {img.shape} is smaller than the receptive field of layers "
+                    f"Image of shape {img.shape} ({img.shape[0]} sample(s) x {img.shape[1]} "
+                    "feature(s) as a 2-D table) is smaller than the receptive field of layers "
                     f"{layers}: the minimum size is {min_size} x {min_size} px (drop the deepest "
                     "layers or use a larger image)."
                 )
@@ -315,6 +358,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.layer_weights_ = lw
         self.phases_ = phases
         self.phase_values_ = values
+        self.exemplar_labels_ = [phases[img] for img in idx]
         self.n_phases_ = len(phases)
         counts = sum(np.bincount(img.ravel(), minlength=self.n_phases_) for img in idx)
         self.volume_fractions_ = counts / counts.sum()
@@ -347,14 +391,16 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         Parameters
         ----------
         n_samples : int, default=1
-        shape : int or (H, W), optional
-            Size of the samples; the first example's shape by default.
-        random_state : int, RandomState or None
-            Seeds the samples; ``self.random_state`` when None.
+            Number of reconstructions.
+        shape : int, (int, int) or None, default=None
+            Size (H, W) of the samples, an int for a square; None: the first example's shape.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the samples. None uses the estimator's ``random_state``, or when that is
+            None too a seed drawn in ``fit``, so repeated calls give the same samples.
 
         Returns
         -------
-        ndarray of shape (n_samples, H, W), int64
+        samples : ndarray of shape (n_samples, H, W), int64
             Phase labels (values of ``phases_``).
         """
         check_is_fitted(self, "target_grams_")
@@ -368,7 +414,8 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             return self._sample(n_samples, shape, rng)
 
     def _sample(self, n_samples, shape, rng):
-        loss = GramLoss(self._features(), self.target_grams_, self.layer_weights_)
+        model = self._features()
+        loss = GramLoss(model, self.target_grams_, self.layer_weights_).to(_device_of(model))
         out = np.empty((n_samples, *shape), dtype=np.int64)
         self.loss_history_, self.sample_times_ = [], []
         for i in range(n_samples):
@@ -393,12 +440,14 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             (self.s2_weight, S2Loss, self.target_s2_),
             (self.lineal_path_weight, LinealPathLoss, self.target_lineal_path_),
         ]
-        return [(w, term(self.colours_, t, shape)) for w, term, t in terms if w > 0]
+        device = resolve_device(self.device)
+        return [(w, term(self.colours_, t, shape).to(device)) for w, term, t in terms if w > 0]
 
     def _optimise(self, loss, x, n_iter, callback):
+        device = resolve_device(self.device)
         if self.optimizer == "lbfgs":
-            return optimise_lbfgs(loss, x, n_iter, self.tol, callback)
-        return optimise_adam(loss, x, n_iter, self.tol, self.learning_rate, callback)
+            return optimise_lbfgs(loss, x, n_iter, self.tol, callback, device=device)
+        return optimise_adam(loss, x, n_iter, self.tol, self.lr, callback, device=device)
 
     def _one_sample(self, loss, shape, seed, i, n):
         from tqdm.auto import tqdm
@@ -412,7 +461,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         stages = [(loss, n_gram), (None, self.max_iter - n_gram)]
         histories = []
         with tqdm(
-            total=self.max_iter, desc=f"sample {i + 1}/{n}", disable=not self.progress, leave=False
+            total=self.max_iter, desc=f"sample {i + 1}/{n}", disable=not self.verbose, leave=False
         ) as bar:
 
             def _cb(value):
@@ -424,7 +473,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
                     if n_iter == 0:
                         continue
                     if stage_loss is None:
-                        stage_loss = weighted_objective(loss, terms, x)
+                        stage_loss = weighted_objective(loss, terms, x, _device_of(loss))
                     x, history = self._optimise(stage_loss, x, n_iter, _cb)
                     histories.append(history)
         labels = decode(x[0].transpose(1, 2, 0), self.colours_, random_state=seed)

@@ -7,14 +7,13 @@ import torch
 from torch import nn
 
 from .._persistence import portable
-from ..backbones import build_backbone
+from ..backbones import build_backbone, list_layers
+from ..backbones._pooling import gram
 
 
 def tap_features(layers, weights="vgg19_normalised") -> TapFeatures:
     """VGG19 with ``weights`` up to the deepest of ``layers`` (random weights are seeded: 0)."""
-    from ..backbones._registry import get_backbone_spec
-
-    order = [t for t, _ in get_backbone_spec("vgg19").segments]
+    order = list_layers("vgg19")
     unknown = [t for t in layers if t not in order or t.startswith("fc")]
     if unknown:
         raise ValueError(
@@ -51,24 +50,15 @@ class TapFeatures(nn.Module):
         return out
 
 
-def gram(features: torch.Tensor) -> torch.Tensor:
-    """Gram matrix per image, divided by the number of positions: (N, C, H, W) -> (N, C, C).
-
-    Dividing by H*W makes targets of different image sizes comparable.
-    """
-    n, c, h, w = features.shape
-    f = features.reshape(n, c, h * w)
-    return f @ f.transpose(1, 2) / (h * w)
-
-
 def target_grams(model: TapFeatures, images) -> dict:
     """Gram matrices of each tap averaged over encoded images (each (H, W, 3) in [0, 255])."""
     sums = {}
+    device = next(model.parameters()).device
     with torch.no_grad():
         for img in images:
             x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1), np.float32))[None]
-            for name, f in model(x).items():
-                g = gram(f)[0].numpy().astype(np.float64)
+            for name, f in model(x.to(device)).items():
+                g = gram(f)[0].cpu().numpy().astype(np.float64)
                 sums[name] = sums.get(name, 0) + g
     return {name: (g / len(images)).astype(np.float32) for name, g in sums.items()}
 

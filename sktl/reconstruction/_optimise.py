@@ -20,8 +20,9 @@ FIRST_STEP = 10.0
 class _Objective:
     """Loss and gradient of a flat float64 pixel vector, evaluated by torch in float32."""
 
-    def __init__(self, loss_fn, shape, var_scale=1.0):
+    def __init__(self, loss_fn, shape, var_scale=1.0, device="cpu"):
         self.loss_fn = loss_fn
+        self.device = device
         self.shape = shape
         self.scale = 1.0
         self.var_scale = var_scale
@@ -36,12 +37,13 @@ class _Objective:
 
     def __call__(self, flat: np.ndarray):
         x = torch.from_numpy((flat * self.var_scale).astype(np.float32).reshape(self.shape))
-        loss, grad = self.raw(x)
-        grad = grad.numpy().astype(np.float64).ravel() * (self.scale * self.var_scale)
+        loss, grad = self.raw(x.to(self.device))
+        grad = grad.cpu().numpy().astype(np.float64).ravel() * (self.scale * self.var_scale)
         return loss * self.scale, grad
 
 
-def optimise_lbfgs(loss_fn, x0: np.ndarray, max_iter: int, tol: float, callback=None):
+def optimise_lbfgs(loss_fn, x0: np.ndarray, max_iter: int, tol: float, callback=None, *,
+                   device="cpu"):
     """Minimise ``loss_fn`` over pixels in [0, 255] with scipy's L-BFGS-B.
 
     Parameters
@@ -55,6 +57,8 @@ def optimise_lbfgs(loss_fn, x0: np.ndarray, max_iter: int, tol: float, callback=
         Relative reduction of the (rescaled) loss below which L-BFGS-B stops (its ``ftol``).
     callback : callable, optional
         Called with the unscaled loss after every iteration.
+    device : torch.device or str, default="cpu"
+        Where ``loss_fn`` computes (the optimiser's state stays in numpy).
 
     Returns
     -------
@@ -63,8 +67,8 @@ def optimise_lbfgs(loss_fn, x0: np.ndarray, max_iter: int, tol: float, callback=
         Unscaled loss at the start and after each iteration.
     """
     var_scale = FIRST_STEP * np.sqrt(x0.size)
-    obj = _Objective(loss_fn, x0.shape, var_scale)
-    loss0, _ = obj.raw(torch.from_numpy(np.ascontiguousarray(x0, np.float32)))
+    obj = _Objective(loss_fn, x0.shape, var_scale, device)
+    loss0, _ = obj.raw(torch.from_numpy(np.ascontiguousarray(x0, np.float32)).to(device))
     obj.scale = INITIAL_LOSS / max(loss0, 1e-30)
     history = [loss0]
 
@@ -93,7 +97,8 @@ def optimise_lbfgs(loss_fn, x0: np.ndarray, max_iter: int, tol: float, callback=
 
 
 def optimise_adam(
-    loss_fn, x0: np.ndarray, max_iter: int, tol: float, learning_rate: float = 2.0, callback=None
+    loss_fn, x0: np.ndarray, max_iter: int, tol: float, lr: float = 2.0, callback=None, *,
+    device="cpu",
 ):
     """Minimise ``loss_fn`` with Adam on the pixels, clamping them to [0, 255] after each step.
 
@@ -101,8 +106,9 @@ def optimise_adam(
     iterations. Same returns as :func:`optimise_lbfgs`.
     """
     # a plain NCHW-contiguous leaf: torch.optim.LBFGS (and some fused kernels) break on views
-    x = torch.tensor(np.ascontiguousarray(x0, np.float32)).contiguous().requires_grad_(True)
-    opt = torch.optim.Adam([x], lr=learning_rate)
+    x = torch.tensor(np.ascontiguousarray(x0, np.float32), device=device).contiguous()
+    x.requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=lr)
     history = []
     for it in range(int(max_iter) + 1):
         opt.zero_grad(set_to_none=True)
@@ -118,4 +124,4 @@ def optimise_adam(
         opt.step()
         with torch.no_grad():
             x.clamp_(0.0, 255.0)
-    return x.detach().numpy().copy(), np.asarray(history)
+    return x.detach().cpu().numpy().copy(), np.asarray(history)

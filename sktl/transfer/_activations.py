@@ -85,28 +85,45 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
     batch_size : int, default=4096
         Rows per forward pass.
     device : str, default="cpu"
+        Where the network runs: "cpu", "cuda", "cuda:N" or "auto".
 
     Attributes
     ----------
     module_ : torch.nn.Module
         The source's network (a copy, in eval mode).
     layer_name_ : str
+        Name of the tapped dense layer in ``module_.named_modules()``.
     layer_index_ : int
         1-based index of the tapped dense layer.
     n_features_out_ : int
+        Width of the tapped layer: the number of output features.
     n_features_in_ : int
+        Number of input features (the source's input width).
+    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
+        Column names of ``X``, when ``fit`` is given a DataFrame whose column names are all
+        strings.
 
     Examples
     --------
-    >>> from sklearn.pipeline import make_pipeline
+    A small source network stands in for an ElemNet fitted on OQMD (whose layer 14 Gupta et
+    al. tap):
+
     >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.pipeline import make_pipeline
     >>> from sktl.composition import ElementFractionTransformer
-    >>> from sktl.transfer import LayerActivationTransformer
-    >>> pipe = make_pipeline(  # doctest: +SKIP
+    >>> from sktl.transfer import DeepMLPRegressor, LayerActivationTransformer
+    >>> formulas = ["Fe2O3", "NaCl", "Al2O3", "MgO", "TiO2", "SiO2", "CuO", "ZnS"]
+    >>> y = [-1.7, -2.1, -3.4, -3.1, -3.3, -3.0, -0.8, -1.0]
+    >>> X = ElementFractionTransformer().fit_transform(formulas)
+    >>> source = DeepMLPRegressor(architecture="32x2-16-1", max_epochs=5, early_stopping=False,
+    ...                           random_state=0).fit(X, y)
+    >>> pipe = make_pipeline(
     ...     ElementFractionTransformer(),
-    ...     LayerActivationTransformer(source=fitted_elemnet, layer=14, activation="dense"),
+    ...     LayerActivationTransformer(source=source, layer=2, activation="dense"),
     ...     Ridge(),
     ... )
+    >>> pipe.fit(formulas, y).predict(["Fe3O4"]).shape
+    (1,)
     """
 
     _parameter_constraints: dict = {
@@ -117,7 +134,9 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
         "device": [str],
     }
 
-    def __init__(self, source=None, layer=None, activation="relu", batch_size=4096, device="cpu"):
+    def __init__(
+        self, *, source=None, layer=None, activation="relu", batch_size=4096, device="cpu"
+    ):
         self.source = source
         self.layer = layer
         self.activation = activation
@@ -141,7 +160,8 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
 
         Returns
         -------
-        self
+        self : object
+            The fitted transformer.
         """
         if self.source is None:
             raise ValueError(
@@ -180,10 +200,12 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The source's input features, as in ``fit``.
 
         Returns
         -------
         activations : ndarray of shape (n_samples, ``n_features_out_``)
+            Output of the tapped layer, before or after its ReLU (``activation``), float64.
         """
         check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype="numeric", ensure_all_finite=True)
@@ -219,11 +241,13 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
 
         Parameters
         ----------
-        input_features : ignored
+        input_features : array-like of str or None, default=None
+            Ignored: the names depend only on the tapped layer.
 
         Returns
         -------
-        feature_names_out : ndarray of str
+        feature_names_out : ndarray of str of shape (``n_features_out_``,)
+            One name per unit of the tapped layer.
         """
         check_is_fitted(self, "module_")
         return np.asarray(

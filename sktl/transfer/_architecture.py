@@ -6,9 +6,11 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
+from .._modules import dense_layer_list
 from .._persistence import portable
 
 _BLOCK = re.compile(r"^(\d+)(?:x(\d+))?(D?)$")
@@ -84,16 +86,11 @@ def build_mlp(spec: str, n_in: int, n_out: int, dropout: float) -> nn.Sequential
             f"architecture {spec!r} ends with {spec_out} outputs but y has {n_out} targets; end "
             f"it with '-1' (follows the targets) or '-{n_out}'."
         )
-    layers: OrderedDict[str, nn.Module] = OrderedDict()
-    width, k = n_in, 0
-    for block in blocks:
-        for _ in range(block.repeat):
-            k += 1
-            layers[f"dense_{k}"] = nn.Linear(width, block.units)
-            layers[f"relu_{k}"] = nn.ReLU()
-            width = block.units
-        if block.dropout and dropout > 0:
-            layers[f"dropout_{k}"] = nn.Dropout(dropout)
+    units = [b.units for b in blocks for _ in range(b.repeat)]
+    ends = set(np.cumsum([b.repeat for b in blocks])[[b.dropout for b in blocks]].tolist())
+    hidden, width = dense_layer_list(n_in, units, dropout, dropout_after=ends.__contains__)
+    layers = OrderedDict((f"{kind}_{k}", m) for kind, k, m in hidden)
+    k = len(units)
     layers[f"dense_{k + 1}"] = nn.Linear(width, n_out)
     for name, layer in layers.items():
         if name.startswith("dense_") and name != f"dense_{k + 1}":

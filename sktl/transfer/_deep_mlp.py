@@ -7,26 +7,20 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
-from sklearn.preprocessing import StandardScaler
+from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from skorch.callbacks import Callback
 
-from .._atomic import atomic_fit
-from .._persistence import PortableStateMixin
 from .._skorch import (
+    STANDARDIZE_Y_CONSTRAINT,
     TRAINING_CONSTRAINTS,
-    build_regressor_net,
-    check_targets,
-    history_records,
+    SkorchRegressorBase,
     quiet_predict,
     seeded,
-    to_original_units,
-    was_interrupted,
 )
-from .._torch import as_float32, seed_from_random_state
-from .._validation import check_float32_range, require_y
+from .._torch import as_float32
+from .._validation import check_float32_range
 from ._architecture import as_module, build_mlp, copy_matching, dense_layers, parse_architecture
 
 ELEMNET_ARCHITECTURE = "1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1"
@@ -102,7 +96,7 @@ def clone_sharing(estimator, shared: str):
     return type(estimator)(**params, **{shared: kept})
 
 
-class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
+class DeepMLPRegressor(SkorchRegressorBase):
     """ElemNet's deep fully connected regressor (NN-17 by default), trained with skorch.
 
     The default architecture ``"1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1"`` is ElemNet's
@@ -139,8 +133,8 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         into the k-th dense layer of this network wherever their shapes match; the others (the
         first layer when the input width differs, e.g. on layer activations) keep a fresh
         initialisation. Kept by reference by ``clone`` (see :func:`clone_sharing`).
-    freeze : "none", "copied" or int, default="none"
-        "none" fine-tunes every layer (TL: Fine-tune); "copied" freezes every copied hidden
+    freeze : "none", "all" or int, default="none"
+        "none" fine-tunes every layer (TL: Fine-tune); "all" freezes every copied hidden
         layer and trains the rest; an int k freezes the first k dense layers, which must all
         have been copied (RL: Freezing). The output layer always trains.
     standardize_y : bool, default=False
@@ -152,14 +146,21 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     lr_decay : float, default=0.0
         Keras-style time decay per batch, ``lr / (1 + lr_decay * t)``.
     weight_decay : float, default=0.0
+        L2 penalty of Adam.
     batch_size : int, default=32
+        Rows per gradient step.
     max_epochs : int, default=100
+        Passes over the training rows (fewer when early stopping ends training).
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the rows (a split seeded by ``random_state``) and
         stop once the validation loss has not improved for ``patience`` epochs, restoring the
         best weights.
     patience : int, default=10
+        Epochs without a better validation loss before early stopping ends training (used
+        with ``early_stopping=True``).
     validation_fraction : float, default=0.1
+        Share of the training rows held out for early stopping (used with
+        ``early_stopping=True``).
     mc_dropout : int, default=0
         Number of forward passes with dropout on whose mean ``predict`` returns (Monte Carlo
         dropout); 0 predicts once with dropout off. The passes are seeded by
@@ -169,7 +170,9 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         rows the same way (``history_`` keeps ``valid_loss`` in that mode). No effect without
         dropout layers.
     device : str, default="cpu"
+        "cpu", "cuda", "cuda:N" or "auto".
     verbose : int, default=0
+        skorch's per-epoch log when > 0.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, dropout and the validation split without touching the
         global torch random state.
@@ -187,14 +190,40 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     copied_layers_ : list of str
         Dense layers initialised from ``init_from``.
     frozen_layers_ : list of str
+        Dense layers whose weights did not train (``freeze``).
+    y_scaler_ : sklearn.preprocessing.StandardScaler or None
+        The target standardisation (None with ``standardize_y=False``, the default).
+    y_ndim_ : int
+        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
+        1-D ``y``.
     n_outputs_ : int
+        Number of targets.
     n_features_in_ : int
+        Number of input features (e.g. 86 element fractions).
+    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
+        Column names of ``X``, when ``fit`` is given a DataFrame whose column names are all
+        strings.
 
     Examples
     --------
+    A small source network (ElemNet's is ``DeepMLPRegressor()``), then two target networks
+    that start from its weights:
+
+    >>> import numpy as np
     >>> from sktl.transfer import DeepMLPRegressor
-    >>> source = DeepMLPRegressor(random_state=0).fit(X_source, y_source)  # doctest: +SKIP
-    >>> DeepMLPRegressor(init_from=source).fit(X, y)  # TL: fine-tune   # doctest: +SKIP
+    >>> rng = np.random.default_rng(0)
+    >>> X_source, X = rng.random((200, 8)), rng.random((20, 8))
+    >>> y_source, y = X_source.sum(axis=1), X.sum(axis=1) + 0.5
+    >>> source = DeepMLPRegressor(architecture="32x2-16-1", max_epochs=5, random_state=0)
+    >>> source = source.fit(X_source, y_source)
+    >>> tl = DeepMLPRegressor(architecture="32x2-16-1", init_from=source, max_epochs=5,
+    ...                       random_state=0).fit(X, y)  # TL: fine-tune every layer
+    >>> tl.copied_layers_
+    ['dense_1', 'dense_2', 'dense_3', 'dense_4']
+    >>> rl = DeepMLPRegressor(architecture="32x2-16-1", init_from=source, freeze="all",
+    ...                       max_epochs=5, random_state=0).fit(X, y)  # hidden layers frozen
+    >>> rl.frozen_layers_
+    ['dense_1', 'dense_2', 'dense_3']
     """
 
     _parameter_constraints: dict = {
@@ -203,15 +232,18 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "init_from": "no_validation",
         "freeze": [
-            StrOptions({"none", "copied"}),
+            StrOptions({"none", "all"}),
             Interval(numbers.Integral, 0, None, closed="left"),
         ],
-        "standardize_y": ["boolean"],
+        **STANDARDIZE_Y_CONSTRAINT,
         "mc_dropout": [Interval(numbers.Integral, 0, None, closed="left")],
     }
 
+    _criterion = torch.nn.L1Loss
+
     def __init__(
         self,
+        *,
         architecture=ELEMNET_ARCHITECTURE,
         dropout=0.2,
         init_from=None,
@@ -254,7 +286,7 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     def _initialise(self, module) -> None:
         if isinstance(self.freeze, bool):
             raise ValueError(
-                f"freeze={self.freeze} is ambiguous: use 'copied', 'none' or a number of layers."
+                f"freeze={self.freeze} is ambiguous: use 'all', 'none' or a number of layers."
             )
         dense = dense_layers(module)
         names = [name for name, _ in dense]
@@ -271,7 +303,7 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         n_hidden = len(dense) - 1
         if self.freeze == "none":
             frozen = []
-        elif self.freeze == "copied":
+        elif self.freeze == "all":
             frozen = [k for k in copied if k < n_hidden]
         else:
             if self.freeze > n_hidden:
@@ -293,91 +325,36 @@ class DeepMLPRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         self.copied_layers_ = [names[k] for k in copied]
         self.frozen_layers_ = [names[k] for k in frozen]
 
-    @atomic_fit
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Train the network.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            E.g. element fractions or layer activations.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-
-        Returns
-        -------
-        self
-        """
-        require_y(self, y)
-        X = validate_data(self, X, reset=True, dtype="numeric", ensure_all_finite=True)
-        Y = check_targets(y, len(X))
+    def _validate_X(self, X, reset: bool) -> np.ndarray:
+        X = validate_data(self, X, reset=reset, dtype="numeric", ensure_all_finite=True)
         check_float32_range(X, "X")
-        check_float32_range(Y, "Targets")
-        if len(X) < 2:
-            raise ValueError(f"At least 2 samples are needed to fit, got n_samples={len(X)}.")
-        parse_architecture(self.architecture)
-        self.y_ndim_ = np.asarray(y).ndim
-        self.n_outputs_ = Y.shape[1]
-        self.y_scaler_ = StandardScaler().fit(Y) if self.standardize_y else None
-        Yt = as_float32(Y if self.y_scaler_ is None else self.y_scaler_.transform(Y))
-        seed = seed_from_random_state(self.random_state)
+        if reset:
+            parse_architecture(self.architecture)
+        return as_float32(X)
 
+    def _fit_scaled(self, X, Yt, seed):
         with seeded(seed):
             module = build_mlp(self.architecture, X.shape[1], self.n_outputs_, self.dropout)
             self._initialise(module)
-            net = build_regressor_net(
+            self.net_ = self._train_net(
                 module,
-                seed=seed,
-                lr=self.lr,
-                batch_size=self.batch_size,
-                max_epochs=self.max_epochs,
-                criterion=torch.nn.L1Loss,
-                weight_decay=self.weight_decay,
-                lr_decay=self.lr_decay,
-                early_stopping=self.early_stopping,
-                patience=self.patience,
-                validation_fraction=self.validation_fraction,
-                device=self.device,
-                verbose=self.verbose,
+                X,
+                Yt,
+                seed,
                 callbacks=(
                     [("mc_valid_loss", MCDropoutValidLoss(self.mc_dropout, seed))]
                     if self.mc_dropout
                     else []
                 ),
             )
-            net.fit(as_float32(X), Yt)
-        self.net_ = net
         self._predict_seed = seed
-        self.history_ = history_records(net)
-        self.interrupted_ = was_interrupted(net)
-        return self
 
-    def predict(self, X):
-        """Predict (dropout off, or the mean of ``mc_dropout`` seeded dropout passes).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            In the units of ``y`` (1-D for a 1-D ``y``).
-        """
-        check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype="numeric", ensure_all_finite=True)
-        check_float32_range(X, "X")
-        X = as_float32(X)
+    def _predict_scaled(self, X) -> np.ndarray:
+        """Dropout off, or the mean of ``mc_dropout`` seeded dropout passes."""
         pred = None
         if self.mc_dropout:  # None when the network has no dropout layer
             seed = getattr(self, "_predict_seed", 0)  # files from before mc_dropout
             pred = mc_dropout_forward(self.net_.module_, X, self.mc_dropout, seed)
         if pred is None:
             pred = quiet_predict(self.net_, X)
-        return to_original_units(pred, self.y_scaler_, self.y_ndim_)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.input_tags.allow_nan = False
-        return tags
+        return pred

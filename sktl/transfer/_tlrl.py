@@ -101,6 +101,28 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     bridge_score_ : float or None
         R2 of the bridge on the training rows (None for ``bridge="random"``).
     n_features_in_ : int
+        Number of input features (the source's input width).
+    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
+        Column names of ``X``, when ``fit`` is given a DataFrame whose column names are all
+        strings.
+
+    Examples
+    --------
+    A small source network stands in for ElemNet; the target network repeats its shape:
+
+    >>> import numpy as np
+    >>> from sktl.transfer import DeepMLPRegressor, TLRLRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X_source, X = rng.random((200, 8)), rng.random((30, 8))
+    >>> y_source, y = X_source.sum(axis=1), X.sum(axis=1) ** 2
+    >>> source = DeepMLPRegressor(architecture="32x2-16-1", max_epochs=5, random_state=0)
+    >>> source = source.fit(X_source, y_source)
+    >>> reg = TLRLRegressor(source=source, layer=2, regressor=DeepMLPRegressor(
+    ...     architecture="32x2-16-1", max_epochs=5, random_state=0)).fit(X, y)
+    >>> reg.predict(X).shape
+    (30,)
+    >>> reg.bridge_score_ > 0.9
+    True
     """
 
     _parameter_constraints: dict = {
@@ -116,6 +138,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
+        *,
         source=None,
         layer=None,
         activation="dense",
@@ -163,7 +186,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
                 f"{blocks[0].units} units: use the source's architecture or bridge='random'."
             )
         z1 = LayerActivationTransformer(
-            module, layer=1, activation="dense", batch_size=self.batch_size, device=self.device
+            source=module, layer=1, activation="dense", batch_size=self.batch_size, device=self.device
         ).fit(X)
         W, b, self.bridge_score_ = least_squares_bridge(A, z1.transform(X), self.bridge_alpha)
         bridge = nn.Linear(W.shape[1], W.shape[0])
@@ -184,17 +207,19 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             The source's input (e.g. element fractions).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
 
         Returns
         -------
-        self
+        self : object
+            The fitted estimator.
         """
         require_y(self, y)
         X = validate_data(self, X, reset=True, dtype="numeric", ensure_all_finite=True)
         check_targets(y, len(X))
         reg = self._template()
         self.activations_ = LayerActivationTransformer(
-            self.source,
+            source=self.source,
             layer=self.layer,
             activation=self.activation,
             batch_size=self.batch_size,
@@ -218,10 +243,12 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The source's input, as in ``fit``.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions, 1-D for a 1-D ``y``.
         """
         check_is_fitted(self, "regressor_")
         X = validate_data(self, X, reset=False, dtype="numeric", ensure_all_finite=True)

@@ -11,8 +11,8 @@ from sktl.cnn import CNNRegressor, TransferCNNRegressor
 _TINY_TRANSFER = dict(
     backbone="vgg19",
     weights=None,
-    cut_at="pool1",
-    head="gap",
+    layer="pool1",
+    pooling="avg",
     head_units=(16,),
     dropout=0.0,
     max_epochs=3,
@@ -63,32 +63,44 @@ def test_cnn_packed_form_and_early_stopping(data):
     assert reg.predict(X).shape == (24, 3)  # the (n, H, W) form works too
 
 
-@pytest.mark.parametrize("strategy", ["head-only", "fine-tune", "two-phase"])
-def test_transfer_strategies(data, strategy):
+@pytest.mark.parametrize(
+    "freeze, head_epochs, phases, lr",
+    [
+        ("all", 0, [None] * 3, 1e-3),
+        ("none", 0, [None] * 3, 1e-3),
+        ("none", 2, ["head"] * 2 + ["fine-tune"] * 3, 1e-4),  # two-phase
+        (1, 0, [None] * 3, 1e-3),  # conv1_1 frozen and cached, conv1_2 and pool1 train
+    ],
+)
+def test_transfer_freeze_and_two_phase(data, freeze, head_epochs, phases, lr):
     X, y = data
-    reg = TransferCNNRegressor(strategy=strategy, fine_tune_epochs=2, cache=False, **_TINY_TRANSFER)
+    reg = TransferCNNRegressor(
+        freeze=freeze, head_epochs=head_epochs, cache=False, **_TINY_TRANSFER
+    )
     pred = reg.fit(X, y).predict(X)
     assert pred.shape == (24, 3) and np.isfinite(pred).all()
-    phases = [h.get("phase") for h in reg.history_]
-    expected = {
-        "head-only": ["head"] * 3,
-        "fine-tune": ["fine-tune"] * 3,
-        "two-phase": ["head"] * 3 + ["fine-tune"] * 2,
-    }[strategy]
-    assert phases == expected
-    assert [h["epoch"] for h in reg.history_] == list(range(1, len(expected) + 1))
-    if strategy == "head-only":
-        assert reg.featurizer_ is not None
-    else:
+    assert [h.get("phase") for h in reg.history_] == phases
+    assert [h["epoch"] for h in reg.history_] == list(range(1, len(phases) + 1))
+    assert reg.net_.lr == pytest.approx(lr)
+    if freeze == "none":
         assert reg.featurizer_ is None
-        lr = reg.net_.lr
-        assert lr == pytest.approx(1e-4 if strategy == "two-phase" else 1e-3)
+    else:
+        assert reg.featurizer_.layer_ == ("pool1" if freeze == "all" else "conv1_1")
+    if freeze == 1:
+        trainable = [p for p in reg.net_.module_.backbone.parameters() if p.requires_grad]
+        assert len(trainable) == 2  # conv1_2's weight and bias
+
+
+def test_freeze_more_taps_than_the_layer_has_is_an_error(data):
+    X, y = data
+    with pytest.raises(ValueError, match="freeze=4 asks to freeze more taps.*at most 3"):
+        TransferCNNRegressor(freeze=4, cache=False, **_TINY_TRANSFER).fit(X, y)
 
 
 def test_fine_tune_changes_backbone_head_only_does_not(data):
     X, y = data
-    head = TransferCNNRegressor(strategy="head-only", cache=False, **_TINY_TRANSFER).fit(X, y)
-    fine = TransferCNNRegressor(strategy="fine-tune", cache=False, **_TINY_TRANSFER).fit(X, y)
+    head = TransferCNNRegressor(freeze="all", cache=False, **_TINY_TRANSFER).fit(X, y)
+    fine = TransferCNNRegressor(freeze="none", cache=False, **_TINY_TRANSFER).fit(X, y)
     w0 = head.featurizer_.backbone_.body[0][0].weight
     w1 = fine.net_.module_.backbone.body[0][0].weight
     assert not torch.allclose(w0, w1)
@@ -99,7 +111,7 @@ def test_head_only_reuses_cached_features(data):
 
     X, y = data
     cache = get_cache(None)
-    reg = TransferCNNRegressor(strategy="head-only", cache=True, **_TINY_TRANSFER).fit(X, y)
+    reg = TransferCNNRegressor(freeze="all", cache=True, **_TINY_TRANSFER).fit(X, y)
     hits = cache.hits
     reg.set_params(lr=3e-3).fit(X[:12], y[:12])  # a "grid point" on a subset: all cached
     assert cache.hits - hits >= 12
@@ -107,7 +119,7 @@ def test_head_only_reuses_cached_features(data):
 
 def test_flatten_head_width(data):
     X, y = data
-    reg = TransferCNNRegressor(**{**_TINY_TRANSFER, "head": "flatten"}, cache=False)
+    reg = TransferCNNRegressor(**{**_TINY_TRANSFER, "pooling": "flatten"}, cache=False)
     reg.fit(X, y)
     assert reg.n_backbone_features_ == 64 * 8 * 8
 
@@ -117,8 +129,8 @@ def test_real_vgg19_shallow_cut(data):
     X, y = data
     reg = TransferCNNRegressor(
         weights="vgg19_normalised",
-        cut_at="pool1",
-        head="gap",
+        layer="pool1",
+        pooling="avg",
         head_units=(8,),
         max_epochs=2,
         cache=False,
@@ -133,10 +145,10 @@ def test_efficientnet_lite0_random_weights(data):
     reg = TransferCNNRegressor(
         backbone="efficientnet_lite0",
         weights=None,
-        cut_at="stage2",
-        head="gap",
+        layer="stage2",
+        pooling="avg",
         head_units=(8,),
-        strategy="fine-tune",
+        freeze="none",
         max_epochs=1,
         cache=False,
         random_state=0,
@@ -153,7 +165,7 @@ def test_bad_input(data):
     with pytest.raises(ValueError, match="NaN"):
         TransferCNNRegressor(**_TINY_TRANSFER).fit(bad.reshape(24, -1), y)
     with pytest.raises(ValueError, match="no layer 'pool9'.*Valid layers: conv1_1"):
-        TransferCNNRegressor(**{**_TINY_TRANSFER, "cut_at": "pool9"}).fit(X, y)
+        TransferCNNRegressor(**{**_TINY_TRANSFER, "layer": "pool9"}).fit(X, y)
     with pytest.raises(ValueError, match="Unknown backbone"):
         TransferCNNRegressor(**{**_TINY_TRANSFER, "backbone": "vgg99"}).fit(X, y)
     with pytest.raises(ValueError, match="image_shape"):
@@ -179,7 +191,7 @@ def test_loss_curves_plot(data):
 
     X, y = data
     reg = TransferCNNRegressor(
-        strategy="two-phase", fine_tune_epochs=1, cache=False, **_TINY_TRANSFER
+        freeze="none", head_epochs=1, cache=False, **_TINY_TRANSFER
     ).fit(X, y)
     fig = plot_loss_curves({"two-phase": reg.history_})
     assert fig.axes

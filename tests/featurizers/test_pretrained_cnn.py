@@ -100,7 +100,7 @@ def test_determinism_and_clone(rng):
 
 def test_joblib_round_trip_needs_no_weights_source(tmp_path, rng, monkeypatch):
     X = rng.random((2, 32, 32))
-    f = PretrainedCNNFeaturizer("vgg19", "pool2", weights="vgg19_normalised").fit(X)
+    f = PretrainedCNNFeaturizer(backbone="vgg19", layer="pool2", weights="vgg19_normalised").fit(X)
     path = tmp_path / "f.joblib"
     joblib.dump(f, path)
 
@@ -114,7 +114,7 @@ def test_joblib_round_trip_needs_no_weights_source(tmp_path, rng, monkeypatch):
 
 def test_progress_bar_is_shown_for_long_runs(rng, capsys):
     X = rng.random((4, 8, 8))
-    small(batch_size=1, progress=True).fit(X).transform(X)
+    small(batch_size=1, verbose=1).fit(X).transform(X)
     assert "resnet18:layer1" in capsys.readouterr().err
 
 

@@ -79,7 +79,6 @@ def test_descriptor_terms_lower_the_descriptor_errors_on_a_real_microstructure()
         max_iter=100,
         match_volume_fraction=False,
         random_state=0,
-        progress=False,
     )
     errors = {}
     for name, extra in {
@@ -105,7 +104,7 @@ def _blobs(seed, size=32):
 def test_fit_stores_target_curves_and_old_models_ask_for_a_refit(rng):
     img = _blobs(4)
     model = MicrostructureReconstructor(
-        layers=("conv1_1",), max_iter=2, s2_weight=1.0, random_state=0, progress=False
+        layers=("conv1_1",), max_iter=2, s2_weight=1.0, random_state=0
     ).fit(img)
     assert model.target_s2_.shape == model.target_lineal_path_.shape == (2, 17)
     np.testing.assert_allclose(model.target_s2_[:, 0], model.volume_fractions_)

@@ -30,7 +30,7 @@ def _blobs(rng, size=32, labels=(0, 1)):
 
 
 def _model(**kw):
-    kw = {"layers": SMALL, "max_iter": 15, "random_state": 0, "progress": False, **kw}
+    kw = {"layers": SMALL, "max_iter": 15, "random_state": 0, **kw}
     return MicrostructureReconstructor(**kw)
 
 
@@ -203,3 +203,33 @@ def test_threads_limit_torch_and_blas_pools_and_are_restored():
         assert torch.get_num_threads() == 2
         assert [p["num_threads"] for p in threadpool_info()] == before
     torch.set_num_threads(1)
+
+
+def test_sample_does_not_change_what_fit_learned(rng):
+    import copy
+
+    m = _model(max_iter=3, s2_weight=1.0).fit(_blobs(rng, 32, labels=(0, 1, 2)))
+    diagnostics = {"loss_history_", "sample_times_"}  # about the last sample() call only
+    learned = {k: copy.deepcopy(v) for k, v in vars(m).items() if k.endswith("_")}
+    m.sample(2, shape=24)
+    after = {k: v for k, v in vars(m).items() if k.endswith("_") and k not in diagnostics}
+    assert set(after) == set(learned) - diagnostics
+    for k, v in learned.items():
+        if k in diagnostics:
+            continue
+        np.testing.assert_equal(after[k], v, err_msg=k)
+    # the same sample again: nothing fit learned drifted with the first call
+    np.testing.assert_array_equal(
+        m.sample(1, shape=24, random_state=5), m.sample(1, shape=24, random_state=5)
+    )
+
+
+def test_device_runs_on_cpu_and_cuda_when_present(rng):
+    import torch
+
+    img = _blobs(rng, 32)
+    cpu = _model(max_iter=3, device="cpu").fit(img).sample(1, random_state=0)
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine; the CPU run above passed")
+    gpu = _model(max_iter=3, device="cuda").fit(img).sample(1, random_state=0)
+    assert gpu.shape == cpu.shape and set(np.unique(gpu)) <= {0, 1}

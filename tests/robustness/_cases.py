@@ -120,7 +120,7 @@ def array_cases(draw, X: np.ndarray, y: np.ndarray | None):
             "huge",
             np.asarray(X, dtype=np.float64) * scale,
             y,
-            ("inf", "nan", "too large", "overflow", "finite", "float32"),
+            ("inf", "nan", "too large", "overflow", "finite", "float32", "intensity_range"),
         )
     if kind == "empty":
         return Case(
@@ -182,3 +182,26 @@ def array_cases(draw, X: np.ndarray, y: np.ndarray | None):
     if kind == "y_short":
         return Case("y_short", X, y[: n - 1], ("inconsistent", "match", "samples"))
     return Case("y_3d", X, np.asarray(y).reshape(len(y), 1, 1), ("dim", "shape", "1-d", "2-d"))
+
+
+@st.composite
+def pixel_cases(draw, X: np.ndarray, y: np.ndarray | None):
+    """Pixel dtypes, scales and channels of images in [0, 1] ``X``, for image estimators.
+
+    Kept apart from :func:`array_cases` (whose draws every estimator shares): each one either
+    reads the same picture on its own scale, or is refused with a message that names the fix.
+    """
+    a = np.asarray(X, dtype=np.float64)
+    kind = draw(st.sampled_from(["uint16", "int16", "float_above_one", "rgba", "rgba_transparent"]))
+    if kind == "uint16":  # "auto" reads 0..65535
+        return Case("uint16", np.round(a * 65535).astype(np.uint16), y)
+    if kind == "int16":  # "auto" reads -32768..32767
+        return Case("int16", np.round(a * 65535 - 32768).astype(np.int16), y)
+    if kind == "float_above_one":  # 0..255 values stored as floats: "auto" (0..1) refuses them
+        scale = draw(st.sampled_from([255.0, 65535.0, -1.0]))
+        return Case("float_above_one", a * scale + 1, y, ("intensity_range",))
+    alpha = np.ones_like(a)
+    if kind == "rgba_transparent":
+        alpha.reshape(-1)[: max(a.size // 3, 1)] = 0.0
+    rgba = np.stack([a, a, a, alpha], axis=-1)  # opaque: dropped with a warning
+    return Case(kind, rgba, y, ("alpha", "channel", "grayscale", "shape"))

@@ -7,6 +7,8 @@ cases; the count per kind is printed in pytest's terminal summary.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,7 +32,7 @@ from sktl import (
     multimodal_input,
 )
 
-from ._cases import COUNTS, Case, array_cases, check_outcome
+from ._cases import COUNTS, Case, array_cases, check_outcome, pixel_cases
 
 N = 10
 _RNG = np.random.default_rng(0)
@@ -61,19 +63,19 @@ ARRAY_ESTIMATORS = {
         None,
     ),
     "DescriptorRegressor": (DescriptorRegressor(units=(8,), max_epochs=2), DESC, Y),
-    "DeepMLPRegressor": (DeepMLPRegressor("8x2D-1", max_epochs=2, random_state=0), DESC, Y),
+    "DeepMLPRegressor": (DeepMLPRegressor(architecture="8x2D-1", max_epochs=2, random_state=0), DESC, Y),
     "LayerActivationTransformer": (
         LayerActivationTransformer(
-            nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)), layer=1
+            source=nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)), layer=1
         ),
         DESC,
         None,
     ),
     "TLRLRegressor": (
         TLRLRegressor(
-            nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 1)),
+            source=nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 1)),
             layer=2,
-            regressor=DeepMLPRegressor("8x1-4x1-1", max_epochs=2, random_state=0),
+            regressor=DeepMLPRegressor(architecture="8x1-4x1-1", max_epochs=2, random_state=0),
         ),
         DESC,
         Y,
@@ -87,7 +89,7 @@ ARRAY_ESTIMATORS = {
         TransferCNNRegressor(
             backbone="vgg19",
             weights=None,
-            cut_at="conv1_1",
+            layer="conv1_1",
             head_units=(8,),
             max_epochs=2,
             cache=False,
@@ -197,6 +199,34 @@ def test_fit_multimodal_input(name, case):
 @given(case=multimodal_cases())
 def test_predict_multimodal_input(name, case, fitted):
     check_outcome(lambda: fitted[name].predict(case.X), case, _n(case.X))
+
+
+# estimators whose X is images (values in [0, 1]): dtypes, scales and channels of pixels
+IMAGE_INPUT = [n for n, (_, X, _) in ARRAY_ESTIMATORS.items() if X is not DESC]
+
+
+@pytest.mark.parametrize("name", IMAGE_INPUT + list(MULTIMODAL_ESTIMATORS))
+@settings(SETTINGS, max_examples=10)
+@given(data=st.data())
+def test_pixel_values_and_channels(name, data, fitted):
+    if name in MULTIMODAL_ESTIMATORS:
+        est, X, y = MULTIMODAL_ESTIMATORS[name], IMAGES, Y
+    else:
+        est, X, y = ARRAY_ESTIMATORS[name]
+    case = data.draw(pixel_cases(X, y))
+    if name in MULTIMODAL_ESTIMATORS:
+        case.X = {"image": case.X, "features": DESC}
+    model = clone(est)
+    run = (lambda: model.fit(case.X, case.y)) if y is not None else (lambda: model.fit(case.X))
+    for attempt in (run, lambda: _apply(fitted[name], case.X)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outcome = check_outcome(attempt, case, None if attempt is run else _n(case.X))
+        alpha = [w for w in caught if "alpha channel" in str(w.message)]
+        if case.name == "rgba" and outcome == "worked":  # dropped, and the user is told so
+            assert alpha, f"{name}: an RGBA input was used without the alpha warning"
+        others = [w for w in caught if w not in alpha]
+        assert not others, [str(w.message) for w in others]
 
 
 LABELS = (_RNG.random((16, 16)) > 0.5).astype(np.int64)

@@ -163,7 +163,7 @@ def test_freeze_copied_keeps_weights(source_data, source_model):
         torch.testing.assert_close(got[f"dense_{k}"], src[f"dense_{k}"], rtol=0, atol=0)
     assert not torch.equal(got["dense_5"], src["dense_5"])
     assert not torch.equal(got["dense_6"], src["dense_6"])
-    copied = DeepMLPRegressor(**FAST, init_from=source_model, freeze="copied", max_epochs=1)
+    copied = DeepMLPRegressor(**FAST, init_from=source_model, freeze="all", max_epochs=1)
     assert copied.fit(X[:50], y[:50]).frozen_layers_ == [f"dense_{k}" for k in range(1, 6)]
     # the source itself is never modified
     for name, w in dense_weights(source_model).items():

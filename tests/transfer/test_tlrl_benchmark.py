@@ -102,7 +102,7 @@ def test_layer_scan_runs(tmp_path, monkeypatch):
     spec.loader.exec_module(scan)
     rng = np.random.default_rng(0)
     X = rng.dirichlet(np.ones(86), size=60)
-    source = DeepMLPRegressor("16x2D-8x1-1", max_epochs=2, random_state=0).fit(X, X[:, 0])
+    source = DeepMLPRegressor(architecture="16x2D-8x1-1", max_epochs=2, random_state=0).fit(X, X[:, 0])
     joblib.dump(source, tmp_path / "source.joblib")
     result = scan.main(
         [

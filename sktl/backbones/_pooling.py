@@ -1,19 +1,32 @@
-"""Turn a layer's activation map into one feature row per image."""
+"""Pooling: a layer's activation map -> one feature row per image; the channel Gram matrix.
+
+The one implementation behind the featurizer's ``pooling``, the regression heads' pooling and
+the Gram-matrix style loss of the reconstructor.
+"""
 
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 POOLINGS = ("avg", "max", "flatten", "gram")
 
 
-def gram_upper(fmap: torch.Tensor) -> torch.Tensor:
-    """Upper triangle (with diagonal) of the channel Gram matrix ``F F^T / (H W)``."""
+def gram(fmap: torch.Tensor) -> torch.Tensor:
+    """Channel Gram matrix per image over positions: (N, C, H, W) -> (N, C, C), ``F F^T / (H W)``.
+
+    Dividing by the number of positions makes Gram matrices of different image sizes comparable.
+    """
     n, c, h, w = fmap.shape
     f = fmap.reshape(n, c, h * w)
-    gram = torch.bmm(f, f.transpose(1, 2)) / (h * w)
+    return torch.bmm(f, f.transpose(1, 2)) / (h * w)
+
+
+def gram_upper(fmap: torch.Tensor) -> torch.Tensor:
+    """Upper triangle (with diagonal) of :func:`gram`, one row per image."""
+    c = fmap.shape[1]
     iu = torch.triu_indices(c, c, device=fmap.device)
-    return gram[:, iu[0], iu[1]]
+    return gram(fmap)[:, iu[0], iu[1]]
 
 
 def pool_features(out: torch.Tensor, pooling: str) -> torch.Tensor:
@@ -29,6 +42,22 @@ def pool_features(out: torch.Tensor, pooling: str) -> torch.Tensor:
     if pooling == "gram":
         return gram_upper(out)
     raise ValueError(f"Unknown pooling {pooling!r}; use one of {POOLINGS}.")
+
+
+class Pool(nn.Module):
+    """:func:`pool_features` as a module, for heads that train behind a backbone."""
+
+    def __init__(self, pooling: str = "avg"):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"Unknown pooling {pooling!r}; use one of {POOLINGS}.")
+        self.pooling = pooling
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return pool_features(x, self.pooling)
+
+    def extra_repr(self) -> str:
+        return repr(self.pooling)
 
 
 def pooled_feature_names(layer: str, pooling: str, feature_shape: tuple) -> list[str]:

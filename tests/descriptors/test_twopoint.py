@@ -9,7 +9,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
-from sktl.cnn import TwoPointStatsTransformer
+from sktl.descriptors import TwoPointStatsTransformer
 
 
 def _brute_force_s2(m):

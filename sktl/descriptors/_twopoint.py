@@ -7,12 +7,10 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._atomic import atomic_fit
-from ..featurizers._image_shape import resolve_image_shape
-from ..images import check_images
-from ._base import _is_packed
+from ..images import validate_images
 
 
 class TwoPointStatsTransformer(TransformerMixin, BaseEstimator):
@@ -33,7 +31,8 @@ class TwoPointStatsTransformer(TransformerMixin, BaseEstimator):
         features, fewer if the image is smaller); None keeps all H * W.
     threshold : float or None, default=None
         None requires binary images (values 0 and 1, or bool); a number binarises at
-        ``pixel > threshold`` instead.
+        ``pixel > threshold`` instead, on the raw pixel values (no ``intensity_range``: a
+        threshold of 127 reads uint8 images as they are).
     image_shape : tuple or None, default=None
         (H, W) of the packed 2-D form (n, H*W); one of H, W may be -1.
 
@@ -44,12 +43,17 @@ class TwoPointStatsTransformer(TransformerMixin, BaseEstimator):
     window_ : (int, int)
         Half-widths (dy, dx) of the kept window.
     n_features_in_ : int
+        H * W.
     n_features_out_ : int
+        Number of correlation vectors kept: the output width.
+    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
+        Column names of ``X``, when ``fit`` is given a DataFrame of packed images whose column
+        names are all strings.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sktl.cnn import TwoPointStatsTransformer
+    >>> from sktl.descriptors import TwoPointStatsTransformer
     >>> X = (np.random.default_rng(0).random((3, 16, 16)) > 0.5).astype(float)
     >>> TwoPointStatsTransformer(cutoff=2).fit_transform(X).shape
     (3, 25)
@@ -61,34 +65,20 @@ class TwoPointStatsTransformer(TransformerMixin, BaseEstimator):
         "image_shape": [None, tuple, list],
     }
 
-    def __init__(self, cutoff=None, threshold=None, image_shape=None):
+    def __init__(self, *, cutoff=None, threshold=None, image_shape=None):
         self.cutoff = cutoff
         self.threshold = threshold
         self.image_shape = image_shape
 
     def _indicator(self, X, reset: bool) -> np.ndarray:
-        if _is_packed(X):
-            X = validate_data(self, X, reset=reset, dtype="numeric", ensure_all_finite=True)
-            images = check_images(X, image_shape=resolve_image_shape(self.image_shape, X.shape[1]))
-        else:
-            images = check_images(X)
-            if reset:
-                self.n_features_in_ = int(np.prod(images.shape[1:]))
-                if hasattr(self, "feature_names_in_"):
-                    del self.feature_names_in_
+        images = validate_images(self, X, reset=reset, image_shape=self.image_shape)
         if images.shape[-1] != 1:
             raise ValueError(
                 f"Two-point statistics need single-phase-indicator (grayscale) images; got "
-                f"{images.shape[-1]} channels."
+                f"{images.shape[-1]} channels. Pass one phase's indicator (or a label image "
+                "with threshold=...) of shape (n, H, W)."
             )
-        if reset:
-            self.image_shape_ = tuple(int(s) for s in images.shape[1:])
-        elif tuple(images.shape[1:]) != self.image_shape_:
-            raise ValueError(
-                f"Images have shape {tuple(images.shape[1:])} but the transformer was fitted on "
-                f"{self.image_shape_}."
-            )
-        images = images[..., 0]
+        images = np.asarray(images)[..., 0]  # a streamed set is read: every pixel is needed
         if self.threshold is not None:
             return (images > self.threshold).astype(np.float64)
         values = np.unique(images)
@@ -109,11 +99,13 @@ class TwoPointStatsTransformer(TransformerMixin, BaseEstimator):
         ----------
         X : array-like
             Binary images of shape (n, H, W), (n, H, W, 1), or (n, H*W) with ``image_shape``.
-        y : ignored
+        y : None
+            Ignored.
 
         Returns
         -------
-        self
+        self : object
+            The fitted transformer.
         """
         self._indicator(X, reset=True)
         h, w = self.image_shape_[:2]
@@ -152,6 +144,8 @@ class TwoPointStatsTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         S2 : ndarray of shape (n_samples, ``n_features_out_``)
+            S2 of each kept correlation vector, in the order of
+            :meth:`get_feature_names_out`.
         """
         check_is_fitted(self, "window_")
         m = self._indicator(X, reset=False)
@@ -167,11 +161,13 @@ class TwoPointStatsTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        input_features : ignored
+        input_features : array-like of str or None, default=None
+            Ignored: the names depend only on the kept window.
 
         Returns
         -------
-        feature_names_out : ndarray of str
+        feature_names_out : ndarray of str of shape (``n_features_out_``,)
+            One name per correlation vector, in column order.
         """
         check_is_fitted(self, "window_")
         _, _, oy, ox = self._offsets()
