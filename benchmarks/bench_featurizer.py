@@ -79,7 +79,12 @@ def run(sizes, n_images, batch_size, repeats):
         for size in sizes:
             images = rng.integers(0, 256, (n_images, size, size, 3), dtype=np.uint8)
             feat = PretrainedCNNFeaturizer(
-                backbone=name, layer=tap, weights=None, batch_size=batch_size, progress=False, random_state=0
+                backbone=name,
+                layer=tap,
+                weights=None,
+                batch_size=batch_size,
+                verbose=0,
+                random_state=0,
             ).fit(images[:1])
             ref = make_ref().eval()
             feat.transform(images[:batch_size])  # warm-up both

@@ -81,7 +81,7 @@ def main(argv=None):
             weights="imagenet",
             batch_size=args.batch_size,
             cache=False,
-            progress=True,
+            verbose=1,
         )
         ref = np.array(images[: args.n_ref])  # in memory: the baseline
         feat.fit(ref)
