@@ -84,18 +84,11 @@ def _to_png(labels: np.ndarray, phases: np.ndarray) -> np.ndarray:
 
 
 def _plots(out, img, samples, phases):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     from ..descriptors import phase_curves
-
-    def figure(**kw):  # no pyplot: the process's backend and figure registry stay untouched
-        fig = Figure(**kw)
-        FigureCanvasAgg(fig)
-        return fig
+    from ..plotting import new_figure  # no pyplot: the process's backend stays untouched
 
     n = len(samples) + 1
-    fig = figure(figsize=(2.4 * n, 2.6))
+    fig = new_figure((2.4 * n, 2.6))
     axes = fig.subplots(1, n, squeeze=False)
     titles = ["input"] + [f"sample {i + 1}" for i in range(n - 1)]
     for ax, im, title in zip(axes[0], [img, *samples], titles, strict=True):
@@ -112,7 +105,7 @@ def _plots(out, img, samples, phases):
     fig.savefig(out / "panel.png", dpi=110)
     shown = phases[-1:] if len(phases) == 2 else phases
     for desc, ylabel in (("s2", "S2(r)"), ("lineal_path", "L(r)")):
-        fig = figure(figsize=(4.5, 3.2))
+        fig = new_figure((4.5, 3.2))
         ax = fig.subplots()
         ref = phase_curves(img, desc, shown, periodic=False)
         for k, p in enumerate(shown):

@@ -66,14 +66,8 @@ fill_cnn_doc = fill_doc(training=TRAINING_DOC, image=IMAGE_DOC)
 class BaseCNNRegressor(SkorchRegressorBase):
     """Image input of the structure-property CNNs; the fit skeleton is SkorchRegressorBase's."""
 
-    def _validate_X(self, X, reset: bool) -> np.ndarray:
-        images = self._check_images(X, reset=reset)
-        if reset:
-            self._intensity(images)
-        return images
-
     # -- input ----------------------------------------------------------------------------------
-    def _check_images(self, X, reset: bool) -> np.ndarray:
+    def _validate_X(self, X, reset: bool) -> np.ndarray:
         return validate_images(
             self, X, reset=reset, image_shape=self.image_shape, intensity_range=self.intensity_range
         )

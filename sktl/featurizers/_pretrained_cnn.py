@@ -202,10 +202,7 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         """
         spec = get_backbone_spec(self.backbone)
         layer = check_layer(spec, self.layer)
-        if isinstance(self.intensity_range, (tuple, list)):
-            resolve_intensity_range(self.intensity_range, np.float32)
-        images = self._check_X(X, reset=True)
-        self.image_shape_ = tuple(int(s) for s in images.shape[1:])
+        images = self._check_X(X, reset=True)  # also checks intensity_range; sets image_shape_
         self.layer_ = layer
         self.backbone_ = frozen_backbone(
             spec.name, layer, self.weights, self.random_state, resolve_device(self.device)

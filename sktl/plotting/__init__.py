@@ -1,5 +1,5 @@
 """Plots people would rather see than tables (matplotlib, imported lazily)."""
 
-from ._regression import plot_loss_curves, plot_parity
+from ._regression import new_figure, plot_loss_curves, plot_parity
 
-__all__ = ["plot_loss_curves", "plot_parity"]
+__all__ = ["new_figure", "plot_loss_curves", "plot_parity"]

@@ -12,8 +12,19 @@ from __future__ import annotations
 import numpy as np
 
 
-def _figure(figsize):
-    """A Figure on its own Agg canvas: saveable, outside pyplot."""
+def new_figure(figsize):
+    """A Figure on its own Agg canvas: saveable, outside pyplot.
+
+    Parameters
+    ----------
+    figsize : (float, float)
+        Width and height in inches.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        Not registered with pyplot; ``fig.savefig(path)`` writes it.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -45,7 +56,7 @@ def plot_parity(y_true, predictions: dict, target_names=None, *, ncols: int = 3)
     names = list(target_names) if target_names is not None else [f"y{j}" for j in range(n_targets)]
     ncols = min(ncols, n_targets)
     nrows = int(np.ceil(n_targets / ncols))
-    fig = _figure((3.6 * ncols, 3.4 * nrows))
+    fig = new_figure((3.6 * ncols, 3.4 * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for j in range(n_targets):
         ax = axes.flat[j]
@@ -82,7 +93,7 @@ def plot_loss_curves(histories: dict):
     fig : matplotlib.figure.Figure
         Not registered with pyplot; save it with ``fig.savefig(path)``.
     """
-    fig = _figure((5, 3.5))
+    fig = new_figure((5, 3.5))
     ax = fig.subplots()
     for name, history in histories.items():
         epochs = np.arange(1, len(history) + 1)
