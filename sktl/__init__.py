@@ -8,11 +8,18 @@ from .cnn import CNNRegressor, TransferCNNRegressor
 from .composition import ElementFractionTransformer
 from .descriptors import TwoPointStatsTransformer
 from .featurizers import PretrainedCNNFeaturizer
-from .multimodal import DescriptorRegressor, ImageRegressor, MultimodalRegressor, multimodal_input
+from .multimodal import (
+    DMTLR_PAPER,
+    DescriptorRegressor,
+    ImageRegressor,
+    MultimodalRegressor,
+    multimodal_input,
+)
 from .reconstruction import MicrostructureReconstructor
 from .transfer import DeepMLPRegressor, LayerActivationTransformer, TLRLRegressor
 
 __all__ = [
+    "DMTLR_PAPER",
     "CNNRegressor",
     "DeepMLPRegressor",
     "DescriptorRegressor",

@@ -23,6 +23,7 @@ from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 
 from ._atomic import atomic_fit
+from ._batches import BatchIterator
 from ._persistence import PortableStateMixin
 from ._torch import resolve_device, seed_from_random_state
 from ._validation import check_finite_output, check_float32_range, require_y
@@ -152,6 +153,8 @@ def build_regressor_net(
         batch_size=batch_size,
         max_epochs=max_epochs,
         train_split=ValidSplit(validation_fraction, random_state=seed) if early_stopping else None,
+        iterator_train=BatchIterator,
+        iterator_valid=BatchIterator,
         iterator_train__shuffle=True,
         callbacks=cbs,
         device=str(resolve_device(device)),

@@ -44,7 +44,12 @@ ESTIMATORS = [
         regressor="ridge", preprocessing="none", max_evals=2, cv=None, random_state=0
     ),
     # packed [1 pixel | descriptors]: the first column is a 1x1 image, the rest descriptors
-    MultimodalRegressor(**_TINY_IMAGE, image_units=(8,), desc_units=(8,), head_units=(8,)),
+    MultimodalRegressor(
+        **_TINY_IMAGE, fusion="concat", image_units=(8,), desc_units=(8,), head_units=(8,)
+    ),
+    MultimodalRegressor(  # the default fusion: a stack of five members over 2 folds
+        **_TINY_IMAGE, stack_folds=2, image_units=(8,), desc_units=(8,), head_units=(8,)
+    ),
     ImageRegressor(**_TINY_IMAGE, units=(8, 4)),
     DescriptorRegressor(units=(32, 16), dropout=0.0, max_epochs=100, random_state=0),
     DeepMLPRegressor(

@@ -70,6 +70,7 @@ def test_cross_val_score_on_dask(client, data):
         image_units=(8,),
         desc_units=(8,),
         head_units=(8,),
+        stack_folds=2,
         max_epochs=5,
         random_state=0,
     )

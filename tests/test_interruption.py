@@ -88,6 +88,7 @@ def test_bad_input_on_refit_keeps_model(data):
         image_units=(8,),
         desc_units=(8,),
         head_units=(8,),
+        fusion="concat",
         max_epochs=2,
         cache=False,
         random_state=0,

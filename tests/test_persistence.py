@@ -114,8 +114,18 @@ def _cases():
                 image_units=(8,),
                 desc_units=(8,),
                 head_units=(8,),
+                stack_folds=2,
                 cache=False,
                 **tiny,
+            ),
+            X_mm,
+            y,
+        ),  # fmt: skip
+        (
+            "multimodal_concat",
+            MultimodalRegressor(
+                **VGG, layer="pool2", fusion="concat", image_units=(8,), desc_units=(8,),
+                head_units=(8,), cache=False, **tiny,
             ),
             X_mm,
             y,
@@ -129,6 +139,7 @@ def _cases():
                 image_units=(8,),
                 desc_units=(8,),
                 head_units=(8,),
+                stack_folds=2,
                 cache=False,
                 **tiny,
             ),

@@ -1,6 +1,12 @@
 """Multimodal regression (DMTL-R): images + descriptors -> targets, and its baselines."""
 
 from ._input import multimodal_input
-from ._regressors import DescriptorRegressor, ImageRegressor, MultimodalRegressor
+from ._regressors import DMTLR_PAPER, DescriptorRegressor, ImageRegressor, MultimodalRegressor
 
-__all__ = ["DescriptorRegressor", "ImageRegressor", "MultimodalRegressor", "multimodal_input"]
+__all__ = [
+    "DMTLR_PAPER",
+    "DescriptorRegressor",
+    "ImageRegressor",
+    "MultimodalRegressor",
+    "multimodal_input",
+]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import numbers
 from collections.abc import Mapping
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+from scipy.optimize import nnls
+from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import KFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
@@ -150,16 +154,129 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
                     probe = tail.eval()(torch.from_numpy(net_inputs[IMAGE_KEY][:1]))
                 n_image = Pool(self.pooling)(probe).shape[1]
                 tail.train()
+        n_desc = self.n_descriptors_ if self._uses_descriptors else None
+        if getattr(self, "fusion", "concat") == "stack":
+            self._fit_stack(net_inputs, Yt, seed, n_image, n_desc, tail)
+            return
         with seeded(seed):
-            module = MultimodalNet(
-                n_image,
-                self.n_descriptors_ if self._uses_descriptors else None,
-                self.n_outputs_,
-                image_encoder=tail,
-                image_pooling=self.pooling if self._uses_image else "avg",
-                **self._net_kwargs(),
-            )
+            module = self._module(n_image, n_desc, tail)
             self.net_ = self._train_net(module, net_inputs, Yt, seed)
 
+    def _module(self, n_image, n_desc, tail, **overrides):
+        kwargs = {**self._net_kwargs(), **overrides}
+        return MultimodalNet(
+            n_image,
+            n_desc,
+            self.n_outputs_,
+            image_encoder=tail,
+            image_pooling=self.pooling if self._uses_image else "avg",
+            **kwargs,
+        )
+
+    def _fit_stack(self, net_inputs, Yt, seed, n_image, n_desc, tail):
+        """Cross-validated stacking of the joint net, its single-branch versions and a ridge.
+
+        Each of ``stack_folds`` folds trains the members on the other folds and predicts its
+        own rows; per target, non-negative least squares on those out-of-fold predictions
+        gives the members' weights. Prediction averages each member over its fold models
+        (cross-validation bagging) and blends the members with those weights. The members: the
+        joint network, the same network with only the image branch and with only the
+        descriptor branch (no layers after it, the descriptor-only baseline), and, when the
+        image features are frozen, ridge regressions on [image features | descriptors] and on
+        the descriptors alone.
+        """
+        if len(Yt) < 2 * self.stack_folds:
+            raise ValueError(
+                f"fusion='stack' with stack_folds={self.stack_folds} needs at least "
+                f"{2 * self.stack_folds} samples (2 per fold); got {len(Yt)}. Use fewer "
+                "stack_folds or fusion='concat'."
+            )
+        folds = KFold(self.stack_folds, shuffle=True, random_state=seed % 2**32).split(Yt)
+        single = {"modality_dropout": 0.0, "descriptor_skip": False}
+        members = {
+            "joint": (n_image, n_desc, {}),
+            "image": (n_image, None, single),
+            "descriptors": (None, n_desc, {**single, "head_units": ()}),
+        }
+        linear = tail is None and n_image is not None and n_desc is not None
+        names = [*members, "linear", "linear_descriptors"] if linear else list(members)
+        oof = np.zeros((len(Yt), len(names), Yt.shape[1]), dtype=np.float64)
+        self.net_ = []
+        for f, (tr, va) in enumerate(folds):
+            fold_models = {}
+            for m, (name, (ni, nd, overrides)) in enumerate(members.items()):
+                member_seed = (seed + 7919 * (f * len(members) + m + 1)) % 2**32
+                with seeded(member_seed):
+                    module = self._module(ni, nd, copy.deepcopy(tail), **overrides)
+                    fold_models[name] = self._train_net(
+                        module,
+                        _rows(net_inputs, tr),
+                        Yt[tr],
+                        member_seed,
+                        phase=f"{name}/fold{f}",
+                    )
+            if linear:
+                fold_models["linear"] = RidgeCV(alphas=RIDGE_ALPHAS).fit(
+                    _stacked_columns(net_inputs, tr), Yt[tr]
+                )
+                fold_models["linear_descriptors"] = RidgeCV(alphas=RIDGE_ALPHAS).fit(
+                    net_inputs[FEATURES_KEY][tr], Yt[tr]
+                )
+            for m, name in enumerate(names):
+                oof[va, m] = _member_predict(name, fold_models[name], _rows(net_inputs, va))
+            self.net_.append(fold_models)
+        self.stack_members_ = names
+        self.stack_weights_, self.stack_intercept_ = _nonnegative_blend(oof, Yt)
+
     def _predict_scaled(self, inputs):
-        return quiet_predict(self.net_, self._net_inputs(*inputs))
+        net_inputs = self._net_inputs(*inputs)
+        if not isinstance(self.net_, list):
+            return quiet_predict(self.net_, net_inputs)
+        preds = np.stack(
+            [
+                np.mean([_member_predict(m, fold[m], net_inputs) for fold in self.net_], axis=0)
+                for m in self.stack_members_
+            ],
+            axis=1,
+        )  # (n, members, targets)
+        return np.einsum("nmt,mt->nt", preds, self.stack_weights_) + self.stack_intercept_
+
+
+#: Penalties the stack's ridge member chooses from by leave-one-out CV.
+RIDGE_ALPHAS = tuple(np.logspace(-3, 4, 15))
+
+
+def _stacked_columns(inputs: dict, idx=None) -> np.ndarray:
+    Z = np.column_stack([inputs[IMAGE_KEY], inputs[FEATURES_KEY]]).astype(np.float64)
+    return Z if idx is None else Z[idx]
+
+
+def _member_predict(name: str, model, inputs: dict) -> np.ndarray:
+    """Predictions (n, targets) of one stack member, given the network inputs."""
+    if name == "linear_descriptors":
+        return model.predict(inputs[FEATURES_KEY]).reshape(len(inputs[FEATURES_KEY]), -1)
+    if name == "linear":
+        return model.predict(_stacked_columns(inputs)).reshape(len(inputs[FEATURES_KEY]), -1)
+    return np.asarray(quiet_predict(model, inputs), dtype=np.float64).reshape(
+        len(inputs[FEATURES_KEY]), -1
+    )
+
+
+def _rows(inputs: dict, idx) -> dict:
+    return {k: v[idx] for k, v in inputs.items()}
+
+
+def _nonnegative_blend(oof: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per target, non-negative weights of the members and an intercept, by least squares.
+
+    ``oof`` is (n, members, targets), ``Y`` (n, targets). Members and targets are centred
+    first, so the intercept is not penalised and the weights need not sum to one.
+    """
+    weights = np.zeros(oof.shape[1:])
+    intercept = np.zeros(oof.shape[2])
+    for t in range(oof.shape[2]):
+        A, b = oof[:, :, t], Y[:, t].astype(np.float64)
+        mean_a, mean_b = A.mean(axis=0), b.mean()
+        weights[:, t] = nnls(A - mean_a, b - mean_b)[0]
+        intercept[t] = mean_b - mean_a @ weights[:, t]
+    return weights, intercept

@@ -35,6 +35,13 @@ class MultimodalNet(nn.Module):
         pooled by ``image_pooling``). None when the image input already is a feature vector.
     image_pooling : {"avg", "max", "flatten", "gram"}, default="avg"
         Pooling of the image encoder's map.
+    descriptor_skip : bool, default=False
+        Add a linear path from the descriptors straight to the outputs (wide & deep), so a
+        target linear in the descriptors needs nothing of the deep part.
+    modality_dropout : float, default=0.0
+        In training, the probability, per sample and branch, that a whole branch output is
+        zeroed (never both for one sample); kept outputs are scaled by 1 / (1 - p). It makes
+        the head use each modality alone as well as together.
     """
 
     def __init__(
@@ -51,6 +58,8 @@ class MultimodalNet(nn.Module):
         head_dropout: float = 0.3,
         image_encoder: nn.Module | None = None,
         image_pooling: str = "avg",
+        descriptor_skip: bool = False,
+        modality_dropout: float = 0.0,
     ):
         super().__init__()
         if n_image is None and n_desc is None:
@@ -63,7 +72,9 @@ class MultimodalNet(nn.Module):
         )
         self.image_branch = None
         if n_image is not None:
-            self.image_branch = dense_stack(n_image, image_units, 0.0, dropout_first=image_dropout)[0]
+            self.image_branch = dense_stack(n_image, image_units, 0.0, dropout_first=image_dropout)[
+                0
+            ]
             width += image_units[-1] if image_units else n_image
         self.desc_branch = None
         if n_desc is not None:
@@ -71,6 +82,20 @@ class MultimodalNet(nn.Module):
             width += desc_units[-1] if desc_units else n_desc
         self.head = dense_stack(width, head_units, head_dropout)[0]
         self.out = nn.Linear(head_units[-1] if head_units else width, n_out)
+        self.skip = nn.Linear(n_desc, n_out) if descriptor_skip and n_desc is not None else None
+        self.modality_dropout = float(modality_dropout)
+
+    def _drop_modalities(self, parts):
+        """Zero one whole branch output per sample with probability p each (training only)."""
+        p = self.modality_dropout
+        if not self.training or p <= 0 or len(parts) < 2:
+            return parts
+        u = torch.rand(parts[0].shape[0], 1, device=parts[0].device)
+        keep = [
+            (u >= p).float(),
+            (u < 1 - p).float(),
+        ]  # drop image if u < p, descriptors if u >= 1-p
+        return [part * k / (1 - p) for part, k in zip(parts, keep, strict=True)]
 
     def forward(self, image: torch.Tensor | None = None, features: torch.Tensor | None = None):
         parts = []
@@ -80,5 +105,7 @@ class MultimodalNet(nn.Module):
             parts.append(self.image_branch(image))
         if self.desc_branch is not None:
             parts.append(self.desc_branch(features))
+        parts = self._drop_modalities(parts)
         z = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
-        return self.out(self.head(z))
+        out = self.out(self.head(z))
+        return out if self.skip is None else out + self.skip(features)

@@ -8,7 +8,7 @@ def test_demo_runs_on_the_embedded_data_and_writes_its_outputs(tmp_path, capsys)
     printed = capsys.readouterr().out
     assert "multimodal" in printed and "descriptor-only" in printed
     scores = json.loads((tmp_path / "r2_scores.json").read_text())
-    assert set(scores["r2"]) == {"multimodal", "image-only", "descriptor-only"}
+    assert set(scores["r2"]) == {"multimodal", "DMTL-R (paper)", "image-only", "descriptor-only"}
     assert len(scores["r2"]["multimodal"]) == len(scores["targets"]) >= 6
     for name in ("parity.png", "loss_curves.png", "r2_table.txt"):
         assert (tmp_path / name).stat().st_size > 0

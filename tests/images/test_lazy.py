@@ -120,6 +120,7 @@ def test_multimodal_regressor_cross_validates_on_files(png_files):
         image_units=(8,),
         desc_units=(8,),
         head_units=(8,),
+        stack_folds=2,
         max_epochs=2,
         random_state=0,
     )

@@ -9,38 +9,31 @@ from sktl import DescriptorRegressor, ImageRegressor, MultimodalRegressor, multi
 from sktl.featurizers._cache import get_cache
 
 TINY = dict(backbone="resnet18", layer="layer2", weights=None, random_state=0, max_epochs=15)
+# the concatenation network: these tests look inside net_ (test_fusion.py tests the stack)
+CONCAT = dict(fusion="concat")
 
 
 def tiny(**kw):
     return {**TINY, **kw}
 
 
-@pytest.fixture
-def data(rng):
-    """Targets that need both modalities: image brightness and one descriptor."""
-    n = 90
-    images = rng.random((n, 16, 16)).astype(np.float32)
-    images *= rng.uniform(0.2, 1.0, (n, 1, 1)).astype(np.float32)
-    desc = rng.normal(size=(n, 4))
-    brightness = images.mean(axis=(1, 2))
-    brightness = (brightness - brightness.mean()) / brightness.std()
-    y = np.column_stack([brightness + desc[:, 0], desc[:, 1] - desc[:, 2]])
-    return multimodal_input(images, desc), y
-
-
 def test_packed_and_dict_forms_agree(data):
     X, y = data
     packed = np.hstack([X["image"].reshape(len(y), -1), X["features"]])
-    a = MultimodalRegressor(**TINY).fit(X, y[:, 0]).predict(X)
-    b = MultimodalRegressor(**tiny(image_shape=(16, 16))).fit(packed, y[:, 0]).predict(packed)
+    a = MultimodalRegressor(**TINY, **CONCAT).fit(X, y[:, 0]).predict(X)
+    b = (
+        MultimodalRegressor(**CONCAT, **tiny(image_shape=(16, 16)))
+        .fit(packed, y[:, 0])
+        .predict(packed)
+    )
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
 def test_single_and_multi_target_shapes_and_learning(data):
     X, y = data
-    single = MultimodalRegressor(**TINY).fit(X, y[:, 0])
+    single = MultimodalRegressor(**TINY, **CONCAT).fit(X, y[:, 0])
     assert single.predict(X).shape == (90,)
-    multi = MultimodalRegressor(**TINY).fit(X, y)
+    multi = MultimodalRegressor(**TINY, **CONCAT).fit(X, y)
     assert multi.predict(X).shape == (90, 2) and multi.n_outputs_ == 2
     # standardised training loss falls well below the variance (no (n, n) broadcasting)
     assert multi.history_[-1]["train_loss"] < 0.5 * multi.history_[0]["train_loss"]
@@ -50,26 +43,26 @@ def test_single_and_multi_target_shapes_and_learning(data):
 def test_predictions_are_in_original_units(data):
     X, y = data
     big = y[:, 0] * 1e4 + 3e5
-    pred = MultimodalRegressor(**TINY).fit(X, big).predict(X)
+    pred = MultimodalRegressor(**TINY, **CONCAT).fit(X, big).predict(X)
     assert abs(pred.mean() - big.mean()) < 0.2 * big.std()
 
 
 def test_determinism(data):
     X, y = data
-    a = MultimodalRegressor(**TINY).fit(X, y).predict(X)
-    b = MultimodalRegressor(**TINY).fit(X, y).predict(X)
+    a = MultimodalRegressor(**TINY, **CONCAT).fit(X, y).predict(X)
+    b = MultimodalRegressor(**TINY, **CONCAT).fit(X, y).predict(X)
     np.testing.assert_array_equal(a, b)
     state = torch.random.get_rng_state()
-    MultimodalRegressor(**TINY).fit(X, y)
+    MultimodalRegressor(**TINY, **CONCAT).fit(X, y)
     assert torch.equal(state, torch.random.get_rng_state()), "global torch RNG must be untouched"
 
 
 def test_grid_search_switches_between_the_three_models_and_round_trips(data, tmp_path):
     X, y = data
-    pipe = Pipeline([("model", MultimodalRegressor(**TINY))])
+    pipe = Pipeline([("model", MultimodalRegressor(**TINY, **CONCAT))])
     grid = {
         "model": [
-            MultimodalRegressor(**tiny(max_epochs=30)),
+            MultimodalRegressor(**CONCAT, **tiny(max_epochs=30)),
             ImageRegressor(**tiny(max_epochs=30)),
             DescriptorRegressor(random_state=0, max_epochs=30),
         ]
@@ -90,7 +83,7 @@ def test_frozen_features_are_computed_once_per_image_across_folds_and_grid(data)
     cache.clear()
     misses = cache.misses
     grid = {"head_dropout": [0.0, 0.3], "lr": [1e-3, 3e-3]}
-    GridSearchCV(MultimodalRegressor(**tiny(max_epochs=2)), grid, cv=3).fit(X, y)
+    GridSearchCV(MultimodalRegressor(**CONCAT, **tiny(max_epochs=2)), grid, cv=3).fit(X, y)
     assert cache.misses - misses == len(y)  # 3 folds x 4 configs + refit, one featurisation
 
 
@@ -102,18 +95,20 @@ def test_cross_val_score_runs(data):
 
 def test_freeze_options(data):
     X, y = data
-    none = MultimodalRegressor(**tiny(layer="layer1", freeze="none", max_epochs=2)).fit(X, y)
+    none = MultimodalRegressor(**CONCAT, **tiny(layer="layer1", freeze="none", max_epochs=2)).fit(
+        X, y
+    )
     fresh = none.net_.module_.image_encoder[0].body.conv1[0].weight
-    ref = MultimodalRegressor(**tiny(layer="layer1", max_epochs=1)).fit(X, y)
+    ref = MultimodalRegressor(**CONCAT, **tiny(layer="layer1", max_epochs=1)).fit(X, y)
     frozen = ref.featurizer_.backbone_.body.conv1[0].weight
     assert not torch.allclose(fresh, frozen), "freeze='none' must train the backbone"
     # the first three taps of resnet18 (conv1, maxpool, layer1) frozen and cached, layer2 trains
-    part = MultimodalRegressor(**tiny(freeze=3, max_epochs=2)).fit(X, y)
+    part = MultimodalRegressor(**CONCAT, **tiny(freeze=3, max_epochs=2)).fit(X, y)
     assert part.featurizer_.layer_ == "layer1"
     trainable = {n for n, p in part.net_.module_.named_parameters() if p.requires_grad}
     assert any(n.startswith("image_encoder") for n in trainable)
     with pytest.raises(ValueError, match="freeze=9 asks to freeze more taps"):
-        MultimodalRegressor(**tiny(freeze=9)).fit(X, y)
+        MultimodalRegressor(**CONCAT, **tiny(freeze=9)).fit(X, y)
 
 
 def test_real_offline_imagenet_backbone(data):
@@ -130,25 +125,25 @@ def test_bad_input(data, rng):
     with pytest.raises(ValueError, match="90 images but 80 descriptor rows"):
         multimodal_input(X["image"], X["features"][:80])
     with pytest.raises(ValueError, match="missing key"):
-        MultimodalRegressor(**TINY).fit({"image": X["image"]}, y)
+        MultimodalRegressor(**TINY, **CONCAT).fit({"image": X["image"]}, y)
     with pytest.raises(ValueError, match="Unknown multimodal input key"):
-        MultimodalRegressor(**TINY).fit({**X, "extra": X["features"]}, y)
+        MultimodalRegressor(**TINY, **CONCAT).fit({**X, "extra": X["features"]}, y)
     bad = X["features"].copy()
     bad[3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN or infinite values in 1 row"):
-        MultimodalRegressor(**TINY).fit({"image": X["image"], "features": bad}, y)
+        MultimodalRegressor(**TINY, **CONCAT).fit({"image": X["image"], "features": bad}, y)
     y_nan = y.copy()
     y_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="y contains NaN"):
-        MultimodalRegressor(**TINY).fit(X, y_nan)
+        MultimodalRegressor(**TINY, **CONCAT).fit(X, y_nan)
     with pytest.raises(ValueError, match="n_samples=1"):
-        MultimodalRegressor(**TINY).fit(X[:1], y[:1])
+        MultimodalRegressor(**TINY, **CONCAT).fit(X[:1], y[:1])
     with pytest.raises(ValueError, match="must match"):
-        MultimodalRegressor(**TINY).fit(X, y[:10])
-    model = MultimodalRegressor(**tiny(max_epochs=1)).fit(X, y)
+        MultimodalRegressor(**TINY, **CONCAT).fit(X, y[:10])
+    model = MultimodalRegressor(**CONCAT, **tiny(max_epochs=1)).fit(X, y)
     with pytest.raises(ValueError, match="fitted on"):
         model.predict(multimodal_input(rng.random((5, 17, 16)), X["features"][:5]))
     with pytest.raises(ValueError, match="4 descriptors|fitted with 4"):
         model.predict(multimodal_input(X["image"][:5], X["features"][:5, :3]))
     with pytest.raises(ValueError, match="image_shape"):
-        MultimodalRegressor(**TINY).fit(np.zeros((5, 20)), np.zeros(5))
+        MultimodalRegressor(**TINY, **CONCAT).fit(np.zeros((5, 20)), np.zeros(5))

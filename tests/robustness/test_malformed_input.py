@@ -108,7 +108,7 @@ ARRAY_ESTIMATORS = {
 
 MULTIMODAL_ESTIMATORS = {
     "MultimodalRegressor": MultimodalRegressor(
-        **_IMAGE_KW, image_units=(8,), desc_units=(8,), head_units=(8,)
+        **_IMAGE_KW, image_units=(8,), desc_units=(8,), head_units=(8,), stack_folds=2
     ),
     "ImageRegressor": ImageRegressor(**_IMAGE_KW, units=(8,)),
 }
