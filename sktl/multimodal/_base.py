@@ -215,6 +215,11 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
                         member_seed,
                         phase=f"{name}/fold{f}",
                     )
+                if self.interrupted_:  # a stack needs every member: stop, change nothing
+                    raise KeyboardInterrupt(
+                        "fit was interrupted; a stack needs all its members, so the estimator "
+                        "is left as it was before fit"
+                    )
             if linear:
                 fold_models["linear"] = RidgeCV(alphas=RIDGE_ALPHAS).fit(
                     _stacked_columns(net_inputs, tr), Yt[tr]

@@ -109,7 +109,8 @@ class MultimodalRegressor(BaseMultimodalRegressor):
       weights (``stack_weights_``); predictions average each member over its fold models and
       blend the members. A target one modality explains is therefore kept when the other is
       added, and a small training set is not spent on one network that must learn to ignore
-      a modality. It costs about ``3 * stack_folds`` network fits.
+      a modality. It costs about ``3 * stack_folds`` network fits. A KeyboardInterrupt
+      during a stack fit raises and leaves the estimator as it was.
     * ``fusion="concat"``: the single concatenated network (the paper's design;
       ``MultimodalRegressor(**DMTLR_PAPER)`` is the published network and training).
 
