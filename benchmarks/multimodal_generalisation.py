@@ -108,9 +108,9 @@ def run_set(name, args, log):
     for n in args.n_train:
         for model, (kind, make) in models.items():
             cell = scores.setdefault(str(n), {}).setdefault(model, [])
+            inp = {"deep": X, "features": ZD, "descriptors": data.descriptors}[kind]
             t = time.perf_counter()
             for s, (tr, te) in enumerate(splits(len(Y), n, args.splits)):
-                inp = {"deep": X, "features": ZD, "descriptors": data.descriptors}[kind]
                 if args.single_target and kind == "deep":  # one model per target
                     pred = np.column_stack(
                         [make(s).fit(inp[tr], Y[tr, j]).predict(inp[te]) for j in range(Y.shape[1])]

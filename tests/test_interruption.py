@@ -99,3 +99,22 @@ def test_bad_input_on_refit_keeps_model(data):
     with pytest.raises(ValueError, match="NaN"):
         model.fit(multimodal_input(images[:, :4, :4], X), y_bad)
     np.testing.assert_array_equal(model.predict(multimodal_input(images, X)), before)
+
+
+def test_interrupting_a_stack_leaves_the_estimator_as_it_was(data, monkeypatch):
+    X, y = data
+    images = np.random.default_rng(1).random((N, 8, 8))
+    Xm = multimodal_input(images, X)
+    model = MultimodalRegressor(
+        backbone="resnet18", layer="conv1", weights=None, image_units=(8,), desc_units=(8,),
+        head_units=(8,), stack_folds=2, batch_size=BATCH, max_epochs=2, cache=False,
+        random_state=0,
+    ).fit(Xm, y)  # fmt: skip
+    before = model.predict(Xm)
+    # the first member trains on 32 rows, 4 batches per epoch: call 6 is mid second epoch
+    _raise_at(monkeypatch, 6, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt, match="a stack needs all its members"):
+        model.fit(Xm, y)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(model.predict(Xm), before)
+

@@ -192,28 +192,27 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
                 "stack_folds or fusion='concat'."
             )
         folds = KFold(self.stack_folds, shuffle=True, random_state=seed % 2**32).split(Yt)
-        single = {"modality_dropout": 0.0, "descriptor_skip": False}
+        # one branch switched off; MultimodalNet then has no skip path (no descriptors) and no
+        # modality dropout (one branch) by itself, and the descriptor-only member is the
+        # descriptor baseline: no skip, no layers after its branch
         members = {
             "joint": (n_image, n_desc, {}),
-            "image": (n_image, None, single),
-            "descriptors": (None, n_desc, {**single, "head_units": ()}),
+            "image": (n_image, None, {}),
+            "descriptors": (None, n_desc, {"descriptor_skip": False, "head_units": ()}),
         }
         linear = tail is None and n_image is not None and n_desc is not None
         names = [*members, "linear", "linear_descriptors"] if linear else list(members)
         oof = np.zeros((len(Yt), len(names), Yt.shape[1]), dtype=np.float64)
         self.net_ = []
         for f, (tr, va) in enumerate(folds):
+            train, valid = _rows(net_inputs, tr), _rows(net_inputs, va)
             fold_models = {}
             for m, (name, (ni, nd, overrides)) in enumerate(members.items()):
                 member_seed = (seed + 7919 * (f * len(members) + m + 1)) % 2**32
                 with seeded(member_seed):
                     module = self._module(ni, nd, copy.deepcopy(tail), **overrides)
                     fold_models[name] = self._train_net(
-                        module,
-                        _rows(net_inputs, tr),
-                        Yt[tr],
-                        member_seed,
-                        phase=f"{name}/fold{f}",
+                        module, train, Yt[tr], member_seed, phase=f"{name}/fold{f}"
                     )
                 if self.interrupted_:  # a stack needs every member: stop, change nothing
                     raise KeyboardInterrupt(
@@ -222,13 +221,13 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
                     )
             if linear:
                 fold_models["linear"] = RidgeCV(alphas=RIDGE_ALPHAS).fit(
-                    _stacked_columns(net_inputs, tr), Yt[tr]
+                    _stacked_columns(train), Yt[tr]
                 )
                 fold_models["linear_descriptors"] = RidgeCV(alphas=RIDGE_ALPHAS).fit(
-                    net_inputs[FEATURES_KEY][tr], Yt[tr]
+                    train[FEATURES_KEY], Yt[tr]
                 )
             for m, name in enumerate(names):
-                oof[va, m] = _member_predict(name, fold_models[name], _rows(net_inputs, va))
+                oof[va, m] = _member_predict(name, fold_models[name], valid)
             self.net_.append(fold_models)
         self.stack_members_ = names
         self.stack_weights_, self.stack_intercept_ = _nonnegative_blend(oof, Yt)
@@ -251,20 +250,19 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
 RIDGE_ALPHAS = tuple(np.logspace(-3, 4, 15))
 
 
-def _stacked_columns(inputs: dict, idx=None) -> np.ndarray:
-    Z = np.column_stack([inputs[IMAGE_KEY], inputs[FEATURES_KEY]]).astype(np.float64)
-    return Z if idx is None else Z[idx]
+def _stacked_columns(inputs: dict) -> np.ndarray:
+    return np.column_stack([inputs[IMAGE_KEY], inputs[FEATURES_KEY]]).astype(np.float64)
 
 
 def _member_predict(name: str, model, inputs: dict) -> np.ndarray:
     """Predictions (n, targets) of one stack member, given the network inputs."""
     if name == "linear_descriptors":
-        return model.predict(inputs[FEATURES_KEY]).reshape(len(inputs[FEATURES_KEY]), -1)
-    if name == "linear":
-        return model.predict(_stacked_columns(inputs)).reshape(len(inputs[FEATURES_KEY]), -1)
-    return np.asarray(quiet_predict(model, inputs), dtype=np.float64).reshape(
-        len(inputs[FEATURES_KEY]), -1
-    )
+        pred = model.predict(inputs[FEATURES_KEY])
+    elif name == "linear":
+        pred = model.predict(_stacked_columns(inputs))
+    else:
+        pred = quiet_predict(model, inputs)
+    return np.asarray(pred, dtype=np.float64).reshape(len(inputs[FEATURES_KEY]), -1)
 
 
 def _rows(inputs: dict, idx) -> dict:

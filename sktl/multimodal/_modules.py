@@ -72,9 +72,7 @@ class MultimodalNet(nn.Module):
         )
         self.image_branch = None
         if n_image is not None:
-            self.image_branch = dense_stack(n_image, image_units, 0.0, dropout_first=image_dropout)[
-                0
-            ]
+            self.image_branch = dense_stack(n_image, image_units, 0.0, dropout_first=image_dropout)[0]
             width += image_units[-1] if image_units else n_image
         self.desc_branch = None
         if n_desc is not None:
@@ -90,11 +88,9 @@ class MultimodalNet(nn.Module):
         p = self.modality_dropout
         if not self.training or p <= 0 or len(parts) < 2:
             return parts
+        # one draw per sample: the image is dropped if u < p, the descriptors if u >= 1 - p
         u = torch.rand(parts[0].shape[0], 1, device=parts[0].device)
-        keep = [
-            (u >= p).float(),
-            (u < 1 - p).float(),
-        ]  # drop image if u < p, descriptors if u >= 1-p
+        keep = [(u >= p).float(), (u < 1 - p).float()]
         return [part * k / (1 - p) for part, k in zip(parts, keep, strict=True)]
 
     def forward(self, image: torch.Tensor | None = None, features: torch.Tensor | None = None):

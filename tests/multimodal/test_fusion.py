@@ -127,23 +127,3 @@ def test_one_stack_per_target_through_multioutputregressor(two_modalities):
     assert per_target.predict(X[40:]).shape == (120, 2)
     assert [e.n_outputs_ for e in per_target.estimators_] == [1, 1]
 
-
-def test_interrupting_a_stack_leaves_the_estimator_as_it_was(two_modalities, monkeypatch):
-    X, y = two_modalities
-    model = MultimodalRegressor(**TINY, **{**SMALL, "max_epochs": 2}, stack_folds=2)
-    model.fit(X[:40], y[:40])
-    before = model.predict(X[40:])
-    calls = {"n": 0}
-    original = MultimodalNet.forward
-
-    def forward(self, *args, **kwargs):  # Ctrl-C in the second epoch of the first member
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(MultimodalNet, "forward", forward)
-    with pytest.raises(KeyboardInterrupt, match="a stack needs all its members"):
-        model.fit(X, y)
-    monkeypatch.undo()
-    np.testing.assert_array_equal(model.predict(X[40:]), before)
