@@ -5,7 +5,7 @@ from ._version import __version__
 from .automl import HyperoptRegressor
 from .backbones import available_backbones, build_backbone, list_layers
 from .cnn import CNNRegressor, TransferCNNRegressor
-from .composition import ElementFractionTransformer
+from .composition import ElementFractionTransformer, ElementPropertyTransformer
 from .descriptors import TwoPointStatsTransformer
 from .featurizers import PretrainedCNNFeaturizer
 from .multimodal import (
@@ -16,7 +16,13 @@ from .multimodal import (
     multimodal_input,
 )
 from .reconstruction import MicrostructureReconstructor
-from .transfer import DeepMLPRegressor, LayerActivationTransformer, TLRLRegressor
+from .transfer import (
+    DeepMLPRegressor,
+    LayerActivationTransformer,
+    SmallDataWarning,
+    TLRLRegressor,
+    pretrain_source,
+)
 
 __all__ = [
     "DMTLR_PAPER",
@@ -24,12 +30,14 @@ __all__ = [
     "DeepMLPRegressor",
     "DescriptorRegressor",
     "ElementFractionTransformer",
+    "ElementPropertyTransformer",
     "HyperoptRegressor",
     "ImageRegressor",
     "LayerActivationTransformer",
     "MicrostructureReconstructor",
     "MultimodalRegressor",
     "PretrainedCNNFeaturizer",
+    "SmallDataWarning",
     "TLRLRegressor",
     "TransferCNNRegressor",
     "TwoPointStatsTransformer",
@@ -40,4 +48,5 @@ __all__ = [
     "list_layers",
     "multimodal_input",
     "persistence",
+    "pretrain_source",
 ]

@@ -7,6 +7,7 @@ each copy it.
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from collections.abc import Sequence
@@ -75,6 +76,27 @@ class KerasDecay:
         return 1.0 / (1.0 + self.decay * step)
 
 
+class OneCycle:
+    """One-cycle factor of the learning rate over ``total_steps`` batches (Smith 2018).
+
+    A cosine warm-up from lr / 25 to lr over the first 10 % of the steps, then a cosine
+    annealing down to lr / 250,000 (the shape of ``torch.optim.lr_scheduler.OneCycleLR``).
+    """
+
+    def __init__(self, total_steps: int, warmup: float = 0.1):
+        self.total_steps = max(int(total_steps), 2)
+        self.warmup = warmup
+
+    def __call__(self, step: int) -> float:
+        start, end = 1 / 25, 1 / 25 / 1e4
+        warm = max(int(self.warmup * self.total_steps), 1)
+        t = min(step, self.total_steps)
+        if t < warm:
+            return start + (1 - start) * (1 - math.cos(math.pi * t / warm)) / 2
+        progress = (t - warm) / max(self.total_steps - warm, 1)
+        return end + (1 - end) * (1 + math.cos(math.pi * progress)) / 2
+
+
 class EpochSnapshot(Callback):
     """Keep the module as it was at the end of the last finished epoch.
 
@@ -115,6 +137,7 @@ def build_regressor_net(
     optimizer=torch.optim.Adam,
     weight_decay: float = 0.0,
     lr_decay: float = 0.0,
+    onecycle_steps: int = 0,
     early_stopping: bool = False,
     patience: int = 10,
     validation_fraction: float = 0.1,
@@ -131,7 +154,18 @@ def build_regressor_net(
     """
     # first, so that EarlyStopping(load_best=True) still has the last word
     cbs = [("epoch_snapshot", EpochSnapshot()), *callbacks]
-    if lr_decay > 0:
+    if onecycle_steps > 0:
+        cbs.append(
+            (
+                "lr_schedule",
+                LRScheduler(
+                    torch.optim.lr_scheduler.LambdaLR,
+                    lr_lambda=OneCycle(onecycle_steps),
+                    step_every="batch",
+                ),
+            )
+        )
+    elif lr_decay > 0:
         cbs.append(
             (
                 "lr_decay",
@@ -240,6 +274,16 @@ class SkorchRegressorBase(PortableStateMixin, RegressorMixin, BaseEstimator):
         return quiet_predict(self.net_, inputs)
 
     # -- training -------------------------------------------------------------------------
+    def _onecycle_steps(self, inputs, max_epochs) -> int:
+        """Batches in the whole fit under ``lr_schedule="onecycle"`` (0 for other schedules)."""
+        if getattr(self, "lr_schedule", "decay") != "onecycle":
+            return 0
+        n = self._n_samples(inputs)
+        if self.early_stopping:
+            n -= int(round(n * self.validation_fraction))
+        epochs = self.max_epochs if max_epochs is None else max_epochs
+        return epochs * max(math.ceil(n / self.batch_size), 1)
+
     def _train_net(self, module, inputs, Yt, seed, *, lr=None, max_epochs=None, phase=None,
                    **net_kwargs):
         """Train one skorch net with this estimator's training settings; keep its history.
@@ -257,6 +301,7 @@ class SkorchRegressorBase(PortableStateMixin, RegressorMixin, BaseEstimator):
             criterion=self._criterion,
             weight_decay=self.weight_decay,
             lr_decay=getattr(self, "lr_decay", 0.0),
+            onecycle_steps=self._onecycle_steps(inputs, max_epochs),
             early_stopping=self.early_stopping,
             patience=self.patience,
             validation_fraction=self.validation_fraction,

@@ -37,6 +37,7 @@ TRUSTED_TYPES: list[str] = [
     "sktl.cnn._cnn.CNNRegressor",
     "sktl.cnn._transfer.TransferCNNRegressor",
     "sktl.composition._element_fractions.ElementFractionTransformer",
+    "sktl.composition._element_properties.ElementPropertyTransformer",
     "sktl.descriptors._twopoint.TwoPointStatsTransformer",
     "sktl.featurizers._pretrained_cnn.PretrainedCNNFeaturizer",
     "sktl.multimodal._regressors.DescriptorRegressor",

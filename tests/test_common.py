@@ -102,10 +102,10 @@ ESTIMATORS = [
     # a fit/sample estimator: a check's 2-D X is one grey-level image, quantised to 2 phases;
     # conv1_1 (receptive field 3 px) and two iterations keep each check fast
     MicrostructureReconstructor(layers=("conv1_1",), max_iter=2, n_phases=2, random_state=0),
-    # ElementFractionTransformer is not here: it takes chemical formulas (strings), and
-    # scikit-learn's checks feed numbers only (they skip string-input estimators). Its API
+    # ElementFractionTransformer and ElementPropertyTransformer are not here: they take chemical formulas (strings), and
+    # scikit-learn's checks feed numbers only (they skip string-input estimators). Their API
     # (clone, params, set_output, feature names, pickling, Pipeline) is tested in
-    # tests/composition/test_element_fractions.py.
+    # tests/composition/test_element_fractions.py and test_element_properties.py.
 ]
 
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {

@@ -42,7 +42,7 @@ from sklearn.base import BaseEstimator, clone
 from test_common import ESTIMATORS as TINY_ESTIMATORS
 
 import sktl
-from sktl import ElementFractionTransformer
+from sktl import ElementFractionTransformer, ElementPropertyTransformer
 
 PUBLIC_ESTIMATORS = sorted(
     (
@@ -57,6 +57,7 @@ PUBLIC_ESTIMATORS = sorted(
 # one estimator those checks cannot take (it reads chemical formulas)
 TINY = {type(est).__name__: est for est in TINY_ESTIMATORS}
 TINY["ElementFractionTransformer"] = ElementFractionTransformer()
+TINY["ElementPropertyTransformer"] = ElementPropertyTransformer()
 
 # Attributes documented although the tiny fit does not set them: {class: {attribute: reason}}.
 CONDITIONAL_ATTRIBUTES: dict[str, dict[str, str]] = {
@@ -79,7 +80,7 @@ def _tiny_fit(name: str) -> BaseEstimator:
     if "regressor__max_epochs" in params:
         est.set_params(regressor__max_epochs=2)
     rng = np.random.default_rng(0)
-    if name == "ElementFractionTransformer":
+    if name in ("ElementFractionTransformer", "ElementPropertyTransformer"):
         return est.fit(pd.DataFrame({"formula": ["Fe2O3", "NaCl", "CuSO4·5H2O"]}))
     if name == "MicrostructureReconstructor":
         # one 2-phase label image as a table: its columns are the image's columns

@@ -29,6 +29,7 @@ from sktl import (
     DeepMLPRegressor,
     DescriptorRegressor,
     ElementFractionTransformer,
+    ElementPropertyTransformer,
     HyperoptRegressor,
     ImageRegressor,
     LayerActivationTransformer,
@@ -189,6 +190,12 @@ def _cases():
             y,
         ),
         ("fractions", ElementFractionTransformer(), np.array(["NaCl", "Fe2O3", "H2O"]), None),
+        (
+            "element_properties",
+            ElementPropertyTransformer(include_fractions=True),
+            np.array(["NaCl", "Fe2O3", "H2O"]),
+            None,
+        ),
         (
             "reconstructor",
             MicrostructureReconstructor(

@@ -73,6 +73,7 @@ def _options(cls, name) -> set:
 def test_every_public_estimator_is_listed():
     assert {cls.__name__ for cls in ESTIMATORS} >= TORCH | {
         "ElementFractionTransformer",
+        "ElementPropertyTransformer",
         "HyperoptRegressor",
         "TwoPointStatsTransformer",
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _demo, _reconstruct
+from . import _demo, _pretrain, _reconstruct
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,6 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _demo.add_parser(sub)
     _reconstruct.add_parser(sub)
+    _pretrain.add_parser(sub)
     return parser
 
 

@@ -1,6 +1,8 @@
-"""Composition features: chemical formulas -> element fractions (ElemNet's representation)."""
+"""Composition features: chemical formulas -> element fractions (ElemNet's representation) and
+element-property statistics (Magpie-style)."""
 
 from ._element_fractions import ElementFractionTransformer
+from ._element_properties import ElementPropertyTransformer
 from ._elements import ELEMNET_ELEMENTS
 
-__all__ = ["ELEMNET_ELEMENTS", "ElementFractionTransformer"]
+__all__ = ["ELEMNET_ELEMENTS", "ElementFractionTransformer", "ElementPropertyTransformer"]
