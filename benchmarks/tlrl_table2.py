@@ -44,6 +44,7 @@ from sklearn.pipeline import make_pipeline
 
 from sktl.automl import HyperoptRegressor
 from sktl.composition import ElementFractionTransformer
+from sktl.composition._element_fractions import fraction_keys
 from sktl.datasets import fetch_jarvis_deltae, fetch_oqmd
 from sktl.transfer import (
     ELEMNET_ARCHITECTURE,
@@ -92,11 +93,6 @@ def fractions(formulas) -> tuple[np.ndarray, np.ndarray]:
     return out, ok
 
 
-def keys(X: np.ndarray) -> np.ndarray:
-    """Hashable composition keys: fractions rounded to 1e-6."""
-    return np.array([r.tobytes() for r in np.round(X, 6)])
-
-
 def jarvis(home):
     """JARVIS train and test (fractions, targets) of the formulas that parse, and the others' counts."""
     data = fetch_jarvis_deltae(data_home=home)
@@ -121,7 +117,7 @@ def load(args):
     info["unparsed_rows"] = {"source": int((~ok_s).sum()), **unparsed}
     Xs, ys = Xs[ok_s], src["target"].to_numpy()[ok_s]
     # overlap, on the full JARVIS split whatever subsets are used below
-    k_s, k_tr, k_te = keys(Xs), set(keys(Xtr)), set(keys(Xte))
+    k_s, k_tr, k_te = fraction_keys(Xs), set(fraction_keys(Xtr)), set(fraction_keys(Xte))
     in_test = np.array([k in k_te for k in k_s])
     info["source_rows_in_jarvis_test_removed"] = int(in_test.sum())
     info["source_rows_in_jarvis_train_kept"] = int(np.array([k in k_tr for k in k_s]).sum())

@@ -154,25 +154,20 @@ def build_regressor_net(
     """
     # first, so that EarlyStopping(load_best=True) still has the last word
     cbs = [("epoch_snapshot", EpochSnapshot()), *callbacks]
-    if onecycle_steps > 0:
+    schedule = (
+        ("lr_schedule", OneCycle(onecycle_steps))
+        if onecycle_steps > 0
+        else ("lr_decay", KerasDecay(lr_decay))
+        if lr_decay > 0
+        else None
+    )
+    if schedule is not None:
+        name, factor = schedule
         cbs.append(
             (
-                "lr_schedule",
+                name,
                 LRScheduler(
-                    torch.optim.lr_scheduler.LambdaLR,
-                    lr_lambda=OneCycle(onecycle_steps),
-                    step_every="batch",
-                ),
-            )
-        )
-    elif lr_decay > 0:
-        cbs.append(
-            (
-                "lr_decay",
-                LRScheduler(
-                    torch.optim.lr_scheduler.LambdaLR,
-                    lr_lambda=KerasDecay(lr_decay),
-                    step_every="batch",
+                    torch.optim.lr_scheduler.LambdaLR, lr_lambda=factor, step_every="batch"
                 ),
             )
         )

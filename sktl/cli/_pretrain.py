@@ -39,12 +39,12 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def fraction_keys(formulas) -> np.ndarray:
-    """One hashable key per formula: its element fractions rounded to 6 decimals."""
+def formula_keys(formulas) -> np.ndarray:
+    """One hashable composition key per formula (see ``fraction_keys``)."""
     from ..composition import ElementFractionTransformer
+    from ..composition._element_fractions import fraction_keys
 
-    fractions = ElementFractionTransformer(unsupported="drop").fit_transform(list(formulas))
-    return np.array([r.tobytes() for r in np.round(fractions, 6)], dtype=object)
+    return fraction_keys(ElementFractionTransformer(unsupported="drop").fit_transform(list(formulas)))
 
 
 def run(args) -> int:
@@ -56,8 +56,8 @@ def run(args) -> int:
     removed = 0
     if not args.keep_jarvis_test:
         jarvis = fetch_jarvis_deltae(data_home=args.data_home)
-        test_keys = set(fraction_keys(jarvis.test["formula"]))
-        keep = np.array([k not in test_keys for k in fraction_keys(train["formula"])])
+        test_keys = set(formula_keys(jarvis.test["formula"]))
+        keep = np.array([k not in test_keys for k in formula_keys(train["formula"])])
         removed = int((~keep).sum())
         train = train[keep]
     if args.limit:

@@ -42,7 +42,39 @@ def as_formula_column(X) -> np.ndarray:
     return arr
 
 
-class ElementFractionTransformer(TransformerMixin, BaseEstimator):
+def fraction_keys(fractions: np.ndarray) -> np.ndarray:
+    """One hashable key per row of element fractions, rounded to 1e-6.
+
+    Two formulas of the same composition ("Ta2Te1Zr1", "ZrTa2Te") get the same key, which is
+    how source-target overlap is found.
+    """
+    return np.array([r.tobytes() for r in np.round(fractions, 6)], dtype=object)
+
+
+class FormulaInputMixin:
+    """The input side of the formula transformers: one column of formulas, stateless fit."""
+
+    def _record_input(self, X) -> None:
+        """In ``fit``: check the column and record its name and width."""
+        _check_feature_names(self, X, reset=True)
+        as_formula_column(X)
+        self.n_features_in_ = 1
+
+    def _formulas(self, X) -> np.ndarray:
+        """In ``transform``: the formulas as a 1-D object array (fit is optional)."""
+        if hasattr(self, "n_features_in_"):
+            _check_feature_names(self, X, reset=False)
+        return as_formula_column(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        return tags
+
+
+class ElementFractionTransformer(FormulaInputMixin, TransformerMixin, BaseEstimator):
     """Chemical formulas -> fractions of ElemNet's 86 elements (H ... Pu, ElemNet's order).
 
     Each formula is parsed into element counts, which are divided by their sum, so every row
@@ -102,9 +134,7 @@ class ElementFractionTransformer(TransformerMixin, BaseEstimator):
         self : object
             The transformer.
         """
-        _check_feature_names(self, X, reset=True)
-        as_formula_column(X)
-        self.n_features_in_ = 1
+        self._record_input(X)
         return self
 
     def transform(self, X):
@@ -120,9 +150,7 @@ class ElementFractionTransformer(TransformerMixin, BaseEstimator):
         fractions : ndarray of shape (n_samples, 86)
             Rows sum to one; columns follow :meth:`get_feature_names_out`.
         """
-        if hasattr(self, "n_features_in_"):
-            _check_feature_names(self, X, reset=False)
-        formulas = as_formula_column(X)
+        formulas = self._formulas(X)
         out = np.zeros((len(formulas), len(ELEMNET_ELEMENTS)), dtype=np.float64)
         for row, formula in enumerate(formulas):
             out[row] = self._fractions(formula, row)
@@ -174,10 +202,3 @@ class ElementFractionTransformer(TransformerMixin, BaseEstimator):
             Element symbols, H ... Pu in ElemNet's order.
         """
         return np.asarray(ELEMNET_ELEMENTS, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        return tags

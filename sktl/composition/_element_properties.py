@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_feature_names
 
 from ._element_data import element_table
-from ._element_fractions import ElementFractionTransformer
+from ._element_fractions import ElementFractionTransformer, FormulaInputMixin
 from ._elements import ELEMNET_ELEMENTS
 
 STATS = ("mean", "avg_dev", "min", "max", "range")
@@ -59,7 +58,7 @@ def property_statistics(fractions: np.ndarray, table: np.ndarray, stats) -> np.n
     return out.reshape(n, -1)
 
 
-class ElementPropertyTransformer(TransformerMixin, BaseEstimator):
+class ElementPropertyTransformer(FormulaInputMixin, TransformerMixin, BaseEstimator):
     """Chemical formulas -> fraction-weighted statistics of elemental properties.
 
     Each formula becomes its element fractions (as in :class:`ElementFractionTransformer`);
@@ -176,9 +175,7 @@ class ElementPropertyTransformer(TransformerMixin, BaseEstimator):
             The transformer.
         """
         self._columns()
-        self._fractions().fit(X)
-        _check_feature_names(self, X, reset=True)
-        self.n_features_in_ = 1
+        self._record_input(X)
         return self
 
     def _fractions(self) -> ElementFractionTransformer:
@@ -197,10 +194,9 @@ class ElementPropertyTransformer(TransformerMixin, BaseEstimator):
         features : ndarray of shape (n_samples, n_features_out)
             Columns follow :meth:`get_feature_names_out`.
         """
-        if hasattr(self, "n_features_in_"):
-            _check_feature_names(self, X, reset=False)
+        formulas = self._formulas(X)
         _, stats, values = self._columns()
-        fractions = self._fractions().transform(X)
+        fractions = self._fractions().transform(formulas)
         features = property_statistics(fractions, values, stats)
         if self.include_fractions:
             features = np.hstack([fractions, features])
@@ -225,10 +221,3 @@ class ElementPropertyTransformer(TransformerMixin, BaseEstimator):
         if self.include_fractions:
             names = [*ELEMNET_ELEMENTS, *names]
         return np.asarray(names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        return tags

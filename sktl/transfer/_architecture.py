@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from sklearn.pipeline import Pipeline
 from torch import nn
 
 from .._modules import dense_layer_list
@@ -164,9 +165,9 @@ def as_module(source, what: str = "source") -> nn.Module:
             source = joblib.load(source)
     if hasattr(source, "estimator") and type(source).__name__ == "FrozenEstimator":
         source = source.estimator
-    if hasattr(source, "steps") and hasattr(source, "_final_estimator"):
-        # a Pipeline such as the one of pretrain_source: its last step holds the network
-        source = source._final_estimator
+    if isinstance(source, Pipeline):
+        # such as the one of pretrain_source: its last step holds the network
+        source = source.steps[-1][1]
     if isinstance(source, nn.Module):
         return source
     net = getattr(source, "net_", None)

@@ -366,8 +366,8 @@ class DeepMLPRegressor(SkorchRegressorBase):
         norms = norms_after(module, dense)
         for k in frozen:
             for layer in (dense[k][1], norms[k]):
-                for p in layer.parameters() if layer is not None else ():
-                    p.requires_grad_(False)
+                if layer is not None:
+                    layer.requires_grad_(False)
         self.copied_layers_ = [names[k] for k in copied]
         self.frozen_layers_ = [names[k] for k in frozen]
 

@@ -29,6 +29,8 @@ def bench(monkeypatch):
 
     monkeypatch.setattr(module, "load_target", tiny)
     monkeypatch.setitem(module.TARGET_NET, "max_epochs", 2)
+    # the target network must repeat the source's architecture to take its weights
+    monkeypatch.setitem(module.TARGET_NET, "architecture", "16B-8B-1")
     yield module
     sys.modules.pop("composition_crossprop", None)
 
@@ -40,19 +42,14 @@ def test_runs_resumes_and_tabulates(bench, tmp_path, capsys):
     args = ["--source", str(source), "--out", str(tmp_path / "out"), "--targets", "bulk_modulus",
             "--models", "RF properties,TL:Fine-tune,TL+RL (bridged)", "--n-train", "20,all",
             "--seeds", "0,1"]  # fmt: skip
-    # the target network must repeat the source's architecture to take its weights
-    bench.TARGET_NET["architecture"] = "16B-8B-1"
-    try:
-        bench.main(args)
-        rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
-        # forests: 2 seeds at n=20, 1 at all; networks: 2 seeds at each n
-        assert len(rows) == 2 + 1 + 2 * 2 * 2
-        assert all(r["mae"] > 0 for r in rows)
-        bench.main(args)  # resumes: nothing left to fit
-        assert len((tmp_path / "out" / "results.jsonl").read_text().splitlines()) == len(rows)
-        capsys.readouterr()
-        bench.main([*args, "--table"])
-        printed = capsys.readouterr().out
-        assert "TL:Fine-tune ensemble of 2" in printed and "RF properties" in printed
-    finally:
-        del bench.TARGET_NET["architecture"]
+    bench.main(args)
+    rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    # forests: 2 seeds at n=20, 1 at all; networks: 2 seeds at each n
+    assert len(rows) == 2 + 1 + 2 * 2 * 2
+    assert all(r["mae"] > 0 for r in rows)
+    bench.main(args)  # resumes: nothing left to fit
+    assert len((tmp_path / "out" / "results.jsonl").read_text().splitlines()) == len(rows)
+    capsys.readouterr()
+    bench.main([*args, "--table"])
+    printed = capsys.readouterr().out
+    assert "TL:Fine-tune ensemble of 2" in printed and "RF properties" in printed
