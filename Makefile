@@ -39,7 +39,7 @@ endef
 
 $(STAMP): pyproject.toml constraints/current.txt
 	$(call install_env,$(VENV),constraints/current.txt)
-	$(PY) -m pip install --quiet -c constraints/current.txt -e ".[pymatgen]"
+	$(PY) -m pip install --quiet -c constraints/current.txt -e ".[pymatgen,bench]"
 
 $(OLD_STAMP): pyproject.toml constraints/oldest.txt
 	$(call install_env,$(OLD_VENV),constraints/oldest.txt)

@@ -98,6 +98,7 @@ def run_case(
 ):
     """Fit, draw raw (unannealed) samples, anneal them here: both VF errors from one run."""
     model = MicrostructureReconstructor(
+        preset="li2018",  # the paper's single-scale settings; the terms come from the flags
         layers=layers,
         max_iter=max_iter,
         match_volume_fraction=False,
@@ -229,6 +230,7 @@ def run_baseline(img, layers, max_iter, n_samples, seed, variants, ladder, n_thr
             runs = []
             for budget in ladder:
                 model = MicrostructureReconstructor(
+                    preset="li2018",
                     layers=v_layers,
                     max_iter=budget,
                     s2_weight=s2_w,

@@ -101,7 +101,9 @@ ESTIMATORS = [
     TwoPointStatsTransformer(threshold=0.0, image_shape=(1, -1)),
     # a fit/sample estimator: a check's 2-D X is one grey-level image, quantised to 2 phases;
     # conv1_1 (receptive field 3 px) and two iterations keep each check fast
-    MicrostructureReconstructor(layers=("conv1_1",), max_iter=2, n_phases=2, random_state=0),
+    MicrostructureReconstructor(
+        layers=("conv1_1",), n_levels=1, max_iter=2, n_phases=2, random_state=0
+    ),
     # ElementFractionTransformer and ElementPropertyTransformer are not here: they take chemical formulas (strings), and
     # scikit-learn's checks feed numbers only (they skip string-input estimators). Their API
     # (clone, params, set_output, feature names, pickling, Pipeline) is tested in

@@ -6,41 +6,66 @@ report (JSON and text) of the error rates against the input.
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ..reconstruction._presets import PRESETS
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "reconstruct",
-        help="reconstruct statistically equivalent microstructures (Li et al. 2018)",
+        help="reconstruct statistically equivalent microstructures, 2-D or 3-D (Li et al. 2018)",
     )
-    p.add_argument("input", type=Path, help="labelled image: .npy, .png or .tif")
+    p.add_argument(
+        "input",
+        type=Path,
+        nargs="+",
+        help="labelled image: .npy, .png or .tif; for a volume, one image (isotropic) or the "
+        "three orthogonal planes (normal to axes 0, 1, 2)",
+    )
     p.add_argument("--n", type=int, default=4, help="number of samples (default: 4)")
-    p.add_argument("--size", type=int, default=None, help="side of the samples (default: input's)")
+    p.add_argument("--size", type=int, default=None, help="side of square samples (default: input's)")
+    p.add_argument(
+        "--shape",
+        default=None,
+        help="sample shape H,W or a volume D,H,W (e.g. 64,64,64); overrides --size",
+    )
     p.add_argument("--out", type=Path, default=Path("out/reconstruct"), help="output folder")
-    p.add_argument("--max-iter", type=int, default=300, help="L-BFGS-B iterations per sample")
+    p.add_argument(
+        "--preset",
+        default=None,
+        choices=sorted(PRESETS),
+        help="parameter set (default: sktl, the best method, or sktl_volume for a 3-D "
+        "--shape; li2018: the paper's)",
+    )
+    p.add_argument("--max-iter", type=int, default=None, help="L-BFGS-B iterations per level")
     p.add_argument(
         "--layers",
         default="auto",
-        help="comma-separated VGG19 taps; 'auto' (default) keeps those of conv1_1, pool1..pool4 "
-        "whose receptive field fits the input and the samples",
+        help="comma-separated VGG19 taps; 'auto' (default) keeps the preset's taps whose "
+        "receptive field fits the input and the samples",
     )
+    p.add_argument("--vgg-pooling", choices=["max", "avg"], default=None, help="VGG19 pooling")
+    p.add_argument("--padding", choices=["zeros", "circular"], default=None, help="conv padding")
+    p.add_argument("--n-levels", type=int, default=None, help="coarse-to-fine levels")
     p.add_argument("--n-phases", type=int, default=None, help="quantise grey images into N phases")
+    p.add_argument("--s2-weight", type=float, default=None, help="weight of the S2 loss term")
     p.add_argument(
-        "--s2-weight", type=float, default=0.0, help="S2 term of the loss (default 0: the paper's)"
+        "--lineal-path-weight", type=float, default=None, help="weight of the lineal-path term"
     )
     p.add_argument(
-        "--lineal-path-weight", type=float, default=0.0, help="lineal-path term of the loss"
+        "--anneal",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="anneal the samples to the input's volume fractions (default: the preset's)",
     )
-    p.add_argument(
-        "--no-anneal",
-        action="store_true",
-        help="keep the decoded volume fractions (no annealing to the input's)",
-    )
+    p.add_argument("--vtk", action="store_true", help="also write volumes as .vtk (3-D only)")
+    p.add_argument("--tiff", action="store_true", help="also write volumes as TIFF stacks (3-D)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -67,14 +92,32 @@ def read_image(path: Path) -> np.ndarray:
     return img
 
 
-def _auto_layers(side: int) -> tuple:
+def _auto_layers(preset: str, n_levels, side: int) -> tuple:
+    """The preset's taps whose receptive field, at the coarsest level, fits ``side``."""
     from ..backbones import receptive_field
-    from ..reconstruction import DEFAULT_LAYERS
 
-    layers = tuple(t for t in DEFAULT_LAYERS if receptive_field("vgg19", t) <= side)
+    settings = PRESETS[preset]
+    levels = settings["n_levels"] if n_levels is None else n_levels
+    coarse = side >> (levels - 1)
+    layers = tuple(t for t in settings["layers"] if receptive_field("vgg19", t) <= coarse)
     if not layers:
-        raise ValueError(f"images of {side} px are too small for any VGG19 tap")
+        raise ValueError(
+            f"images of {side} px are too small for any VGG19 tap at {levels} level(s); "
+            "use --n-levels 1 or a larger image"
+        )
     return layers
+
+
+def _parse_shape(args, img):
+    if args.shape:
+        try:
+            shape = tuple(int(v) for v in args.shape.split(","))
+        except ValueError:
+            raise ValueError(f"--shape must be integers separated by commas, got {args.shape!r}") from None
+        if len(shape) not in (2, 3):
+            raise ValueError(f"--shape takes H,W or D,H,W, got {args.shape!r}")
+        return shape
+    return (args.size, args.size) if args.size else tuple(img.shape)
 
 
 def _to_png(labels: np.ndarray, phases: np.ndarray) -> np.ndarray:
@@ -126,6 +169,68 @@ def _plots(out, img, samples, phases):
         fig.savefig(out / f"{desc}.png", dpi=110)
 
 
+def _write_volume(out: Path, name: str, vol: np.ndarray, args) -> None:
+    """A volume as .npy, optionally as legacy VTK (structured points) and a TIFF stack."""
+    np.save(out / f"{name}.npy", vol)
+    if args.vtk:
+        d, h, w = vol.shape
+        header = (
+            "# vtk DataFile Version 3.0\nsktl reconstruct\nBINARY\nDATASET STRUCTURED_POINTS\n"
+            f"DIMENSIONS {w} {h} {d}\nORIGIN 0 0 0\nSPACING 1 1 1\nPOINT_DATA {vol.size}\n"
+            "SCALARS phase int 1\nLOOKUP_TABLE default\n"
+        )
+        with open(out / f"{name}.vtk", "wb") as f:  # VTK legacy binary is big-endian, x fastest
+            f.write(header.encode("ascii"))
+            f.write(np.ascontiguousarray(vol, dtype=">i4").tobytes())
+            f.write(b"\n")
+    if args.tiff:
+        try:
+            import tifffile
+        except ImportError:
+            raise ValueError("--tiff needs tifffile: pip install tifffile") from None
+        tifffile.imwrite(out / f"{name}.tif", vol.astype(np.uint8 if vol.max() < 256 else np.int32))
+
+
+def _volume_report(model, samples, exemplars):
+    """Per-axis error rates of each volume's slices against the exemplar(s) of that axis."""
+    from ..descriptors import error_rate, phase_curves, slice_curves
+
+    per_axis = exemplars if len(exemplars) == 3 else exemplars[:1] * 3
+    shown = model.phases_[-1:] if len(model.phases_) == 2 else model.phases_
+    errs = {}
+    for desc in ("s2", "lineal_path"):
+        errs[desc] = {}
+        for axis in range(3):
+            ref = phase_curves(per_axis[axis], desc, shown, periodic=False)
+            errs[desc][str(axis)] = {
+                str(p): [
+                    error_rate(ref[int(p)], slice_curves(v == p, True, descriptor=desc,
+                                                         axis=axis, periodic=False))
+                    for v in samples
+                ]
+                for p in shown
+            }
+    return errs
+
+
+def _slice_panel(out, vol, phases):
+    from ..plotting import new_figure
+
+    fig = new_figure((7.5, 7.5))
+    axes = fig.subplots(3, 3)
+    for axis in range(3):
+        n = vol.shape[axis]
+        for j, k in enumerate((n // 4, n // 2, 3 * n // 4)):
+            im = np.take(vol, k, axis=axis)
+            ax = axes[axis, j]
+            ax.imshow(np.searchsorted(phases, im), cmap="viridis", vmin=0,
+                      vmax=len(phases) - 1, interpolation="none")
+            ax.set_title(f"axis {axis}, slice {k}", fontsize=8)
+            ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(out / "slices.png", dpi=110)
+
+
 def run(args) -> int:
     from PIL import Image
 
@@ -134,42 +239,51 @@ def run(args) -> int:
 
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
-    img = read_image(args.input)
-    size = args.size or min(img.shape)
+    if len(args.input) not in (1, 3):
+        raise ValueError(f"give one input image or three (orthogonal planes), got {len(args.input)}")
+    images = [read_image(path) for path in args.input]
+    shape = _parse_shape(args, images[0])
+    if args.preset is None:
+        args.preset = "sktl_volume" if len(shape) == 3 else "sktl"
+    if (args.vtk or args.tiff) and len(shape) != 3:
+        raise ValueError("--vtk and --tiff write volumes: give --shape D,H,W")
     if args.layers == "auto":
-        layers = _auto_layers(min(size, *img.shape))
+        side = min(min(shape), *(min(im.shape) for im in images))
+        layers = _auto_layers(args.preset, args.n_levels, side)
     else:
         layers = tuple(t.strip() for t in args.layers.split(",") if t.strip())
     model = MicrostructureReconstructor(
+        preset=args.preset,
         layers=layers,
         max_iter=args.max_iter,
+        vgg_pooling=args.vgg_pooling,
+        padding=args.padding,
+        n_levels=args.n_levels,
         n_phases=args.n_phases,
         s2_weight=args.s2_weight,
         lineal_path_weight=args.lineal_path_weight,
-        match_volume_fraction=not args.no_anneal,
+        match_volume_fraction=args.anneal,
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
     )
     t0 = time.perf_counter()
-    model.fit(img)
-    shape = (size, size) if args.size else model.image_shape_
+    model.fit(images if len(images) == 3 else images[0])
     samples = model.sample(args.n, shape=shape)
-    labels = model.exemplar_labels_[0]  # grey images quantised exactly as fit did
+    exemplars = model.exemplar_labels_  # grey images quantised exactly as fit did
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for i, s in enumerate(samples):
-        np.save(out / f"sample_{i + 1}.npy", s)
-        Image.fromarray(_to_png(s, model.phases_)).save(out / f"sample_{i + 1}.png")
-    np.save(out / "samples.npy", samples)
+    settings = {k: list(v) if isinstance(v, tuple) else v for k, v in model.settings_.items()}
     report = {
-        "input": str(args.input),
-        "input_shape": list(img.shape),
+        "input": [str(p) for p in args.input],
+        "input_shape": [list(im.shape) for im in images],
         "sample_shape": list(shape),
         "n_samples": args.n,
-        "layers": list(layers),
-        "s2_weight": args.s2_weight,
-        "lineal_path_weight": args.lineal_path_weight,
-        "annealed": not args.no_anneal,
+        "preset": args.preset,
+        "settings": settings,
+        "layers": list(model.layers_),
+        "s2_weight": settings["s2_weight"],
+        "lineal_path_weight": settings["lineal_path_weight"],
+        "annealed": settings["match_volume_fraction"],
         "phases": model.phases_.tolist(),
         "volume_fractions_input": model.volume_fractions_.tolist(),
         "volume_fractions_samples": [
@@ -179,21 +293,49 @@ def run(args) -> int:
         "loss_reduction": [float(h[0] / max(h[-1], 1e-30)) for h in model.loss_history_],
         "error_rate_percent": {},
     }
+    kind = "volumes" if len(shape) == 3 else "samples"
     lines = [
-        f"sktl reconstruct {args.input}: {args.n} samples of {shape[0]} x {shape[1]} px, "
-        f"layers {', '.join(layers)}",
+        f"sktl reconstruct {' '.join(map(str, args.input))}: {args.n} {kind} of "
+        f"{' x '.join(map(str, shape))} px, preset {args.preset}, layers {', '.join(model.layers_)}",
         "",
     ]
-    for desc in ("s2", "lineal_path"):
-        errs = phase_error_rates(labels, samples, desc, model.phases_, periodic=False)
-        report["error_rate_percent"][desc] = {str(p): e.tolist() for p, e in errs.items()}
-        for p, e in errs.items():
-            lines.append(f"{desc:12s} phase {p}: error {e.mean():6.2f} % +- {e.std():5.2f} %")
+    if len(shape) == 3:
+        for i, vol in enumerate(samples):
+            _write_volume(out, f"volume_{i + 1}", vol, args)
+            for axis in range(3):
+                for k in (vol.shape[axis] // 4, vol.shape[axis] // 2, 3 * vol.shape[axis] // 4):
+                    im = np.take(vol, k, axis=axis)
+                    Image.fromarray(_to_png(im, model.phases_)).save(
+                        out / f"volume_{i + 1}_axis{axis}_slice{k}.png"
+                    )
+        np.save(out / "samples.npy", samples)
+        report["error_rate_percent"] = _volume_report(model, samples, exemplars)
+        for desc, per_axis in report["error_rate_percent"].items():
+            for axis, per_phase in per_axis.items():
+                for p, e in per_phase.items():
+                    lines.append(
+                        f"{desc:12s} axis {axis} slices, phase {p}: error {np.mean(e):6.2f} % "
+                        f"+- {np.std(e):5.2f} %"
+                    )
+        _slice_panel(out, samples[0], model.phases_)
+        wrote = "volume_<i>.npy" + (", .vtk" if args.vtk else "") + (", .tif" if args.tiff else "")
+        wrote += ", slice PNGs, slices.png"
+    else:
+        for i, s in enumerate(samples):
+            np.save(out / f"sample_{i + 1}.npy", s)
+            Image.fromarray(_to_png(s, model.phases_)).save(out / f"sample_{i + 1}.png")
+        np.save(out / "samples.npy", samples)
+        for desc in ("s2", "lineal_path"):
+            errs = phase_error_rates(exemplars[0], samples, desc, model.phases_, periodic=False)
+            report["error_rate_percent"][desc] = {str(p): e.tolist() for p, e in errs.items()}
+            for p, e in errs.items():
+                lines.append(f"{desc:12s} phase {p}: error {e.mean():6.2f} % +- {e.std():5.2f} %")
+        _plots(out, exemplars[0], samples, model.phases_)
+        wrote = "samples, panel.png, s2.png, lineal_path.png"
     lines.append(f"\n{time.perf_counter() - t0:.0f} s in all")
     text = "\n".join(lines)
     (out / "report.json").write_text(json.dumps(report, indent=2))
     (out / "report.txt").write_text(text + "\n")
-    _plots(out, labels, samples, model.phases_)
     print(text)
-    print(f"wrote samples, panel.png, s2.png, lineal_path.png and report.json/.txt to {out}")
+    print(f"wrote {wrote} and report.json/.txt to {out}")
     return 0

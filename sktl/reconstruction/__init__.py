@@ -9,11 +9,13 @@ from ._decode import decode as decode_phases
 from ._encoding import encode as encode_phases
 from ._encoding import maximin_colours
 from ._estimator import DEFAULT_LAYERS, MAX_PHASES, MicrostructureReconstructor
+from ._presets import PRESETS
 
 __all__ = [
     "DEFAULT_LAYERS",
     "MAX_PHASES",
     "MicrostructureReconstructor",
+    "PRESETS",
     "decode_phases",
     "encode_phases",
     "match_volume_fractions",

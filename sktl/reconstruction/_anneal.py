@@ -6,7 +6,12 @@ import numpy as np
 from scipy.ndimage import convolve
 from sklearn.utils import check_random_state
 
-_KERNEL = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.int64)
+
+def _neighbour_kernel(ndim: int) -> np.ndarray:
+    """The 8- (2-D) or 26-neighbourhood (3-D) without the centre."""
+    k = np.ones((3,) * ndim, dtype=np.int64)
+    k[(1,) * ndim] = 0
+    return k
 
 
 def target_counts(volume_fractions, n_pixels: int) -> np.ndarray:
@@ -29,8 +34,8 @@ def match_volume_fractions(
     """Switch boundary pixels between phases until every phase has its target volume fraction.
 
     Each step takes the phase with the largest excess ``a`` and the one with the largest deficit
-    ``b``; candidates are the pixels of ``a`` touching ``b`` (8-neighbourhood). A flip changes
-    the interface length by ``dE = same - other`` (neighbours in ``a`` minus neighbours in
+    ``b``; candidates are the pixels of ``a`` touching ``b`` (8-neighbourhood; 26 in 3-D).
+    A flip changes the interface length by ``dE = same - other`` (neighbours in ``a`` minus neighbours in
     ``b``), and candidates are drawn with Boltzmann weights ``exp(-dE / T)``: at high T almost
     any boundary pixel can move, as T cools flips concentrate on protrusions and pixels inside
     ``b``, which smooths rather than roughens the interfaces. A step flips up to
@@ -39,7 +44,7 @@ def match_volume_fractions(
 
     Parameters
     ----------
-    labels : ndarray of shape (H, W), int
+    labels : ndarray of shape (H, W) or (D, H, W), int
         Phase indices 0..K-1.
     volume_fractions : array-like of shape (K,)
     random_state : int, RandomState or None
@@ -51,7 +56,7 @@ def match_volume_fractions(
 
     Returns
     -------
-    ndarray of shape (H, W)
+    ndarray of the shape of ``labels``
         Labels whose phase counts equal :func:`target_counts`.
     """
     rng = check_random_state(random_state)
@@ -59,6 +64,7 @@ def match_volume_fractions(
     k = len(volume_fractions)
     target = target_counts(volume_fractions, labels.size)
     t = float(temperature)
+    kernel = _neighbour_kernel(labels.ndim)
     while True:
         diff = np.bincount(labels.ravel(), minlength=k) - target
         if not diff.any():
@@ -66,8 +72,8 @@ def match_volume_fractions(
         a, b = int(np.argmax(diff)), int(np.argmin(diff))
         n_move = min(diff[a], -diff[b])
         in_a = labels == a
-        near_b = convolve((labels == b).astype(np.int64), _KERNEL, mode="wrap")
-        near_a = convolve(in_a.astype(np.int64), _KERNEL, mode="wrap")
+        near_b = convolve((labels == b).astype(np.int64), kernel, mode="wrap")
+        near_a = convolve(in_a.astype(np.int64), kernel, mode="wrap")
         cand = in_a & (near_b > 0)
         if not cand.any():  # a and b do not touch: any pixel of a will do
             cand = in_a

@@ -12,17 +12,18 @@ def decode(image: np.ndarray, colours: np.ndarray, random_state=None) -> np.ndar
 
     Parameters
     ----------
-    image : ndarray of shape (H, W, 3)
+    image : ndarray of shape (*spatial, 3)
+        An (H, W, 3) image or a (D, H, W, 3) volume.
     colours : ndarray of shape (K, 3)
         Encoded colour of each phase; also the K-means initial centres.
     random_state : int, RandomState or None
 
     Returns
     -------
-    ndarray of shape (H, W), int
+    ndarray of shape spatial, int
         Phase indices 0..K-1.
     """
-    h, w, _ = image.shape
+    spatial = image.shape[:-1]
     pixels = image.reshape(-1, 3).astype(np.float64)
     k = len(colours)
     km = KMeans(
@@ -34,4 +35,4 @@ def decode(image: np.ndarray, colours: np.ndarray, random_state=None) -> np.ndar
     rows, cols = linear_sum_assignment(cost)
     mapping = np.empty(k, dtype=np.int64)
     mapping[rows] = cols
-    return mapping[assign].reshape(h, w)
+    return mapping[assign].reshape(spatial)

@@ -23,21 +23,26 @@ SOFTNESS = 0.1
 
 
 def target_curves(images, n_phases: int, descriptor: str) -> np.ndarray:
-    """Non-periodic S2 or L of each phase, averaged over phase-index images: (n_phases, n_r).
+    """S2, periodic S2 or L of each phase, averaged over phase-index images: (n_phases, n_r).
 
+    ``descriptor`` is "s2" (non-periodic), "s2_periodic" or "lineal_path" (non-periodic);
     r = 0 .. ``min(H, W) // 2`` of the smallest image.
     """
-    fn = {"s2": two_point_correlation, "lineal_path": lineal_path}[descriptor]
+    fn, periodic = {
+        "s2": (two_point_correlation, False),
+        "s2_periodic": (two_point_correlation, True),
+        "lineal_path": (lineal_path, False),
+    }[descriptor]
     r_max = min(min(img.shape) for img in images) // 2
     return np.mean(
-        [[fn(img, k, periodic=False, r_max=r_max) for k in range(n_phases)] for img in images],
+        [[fn(img, k, periodic=periodic, r_max=r_max) for k in range(n_phases)] for img in images],
         axis=0,
     )
 
 
 def soft_indicators(x: torch.Tensor, colours: torch.Tensor, temperature: float) -> torch.Tensor:
-    """(1, 3, H, W) pixels -> (n_phases, H, W) soft indicators that sum to 1 per pixel."""
-    d2 = ((x[0][None] - colours[:, :, None, None]) ** 2).sum(1)
+    """(N, 3, H, W) pixels -> (n_phases, N, H, W) soft indicators that sum to 1 per pixel."""
+    d2 = ((x[None] - colours[:, None, :, None, None]) ** 2).sum(2)
     return torch.softmax(-d2 / temperature, dim=0)
 
 
@@ -62,7 +67,8 @@ class _CurveLoss(nn.Module):
         self.register_buffer("targets", t)
         self.register_buffer("norm", (t**2).sum(1).clamp_min(1e-12))
 
-    def curves(self, x: torch.Tensor) -> torch.Tensor:  # (n_phases, r_max + 1)
+    def curves(self, x: torch.Tensor) -> torch.Tensor:
+        """(n_phases, r_max + 1) curves of an (N, 3, H, W) batch, averaged over the batch."""
         return self._curves(soft_indicators(x, self.colours, self.temperature))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -82,13 +88,13 @@ class LinealPathLoss(_CurveLoss):
     """
 
     def _curves(self, m: torch.Tensor) -> torch.Tensor:
-        out = []
-        for grid in (m, m.transpose(1, 2)):
+        out = []  # m: (n_phases, N, H, W)
+        for grid in (m, m.transpose(-2, -1)):
             run = grid
-            per_r = [run.mean((1, 2))]
+            per_r = [run.mean((1, 2, 3))]
             for r in range(1, self.r_max + 1):
-                run = run[:, :, :-1] * grid[:, :, r:]
-                per_r.append(run.mean((1, 2)))
+                run = run[..., :-1] * grid[..., r:]
+                per_r.append(run.mean((1, 2, 3)))
             out.append(torch.stack(per_r, dim=1))
         return (out[0] + out[1]) / 2.0
 
@@ -126,8 +132,43 @@ class S2Loss(_CurveLoss):
 
     def _curves(self, m: torch.Tensor) -> torch.Tensor:
         h, w = self.shape
-        f = torch.fft.rfft2(m, s=(2 * h, 2 * w))
-        auto = torch.fft.fftshift(torch.fft.irfft2(f * f.conj(), s=(2 * h, 2 * w)), dim=(-2, -1))
+        f = torch.fft.rfft2(m, s=(2 * h, 2 * w))  # m: (n_phases, N, H, W)
+        power = (f * f.conj()).mean(1)  # the batch's mean autocorrelation
+        auto = torch.fft.fftshift(torch.fft.irfft2(power, s=(2 * h, 2 * w)), dim=(-2, -1))
+        flat = auto.reshape(len(m), -1)[:, self.index]
+        num = flat.new_zeros(len(m), self.r_max + 1).index_add_(1, self.ring, flat)
+        return num / self.den
+
+
+class PeriodicS2Loss(_CurveLoss):
+    """Curve loss of the periodic S2(r), computed as
+    :func:`sktl.descriptors.two_point_correlation` does with ``periodic=True`` (circular
+    autocorrelation, plain ring means).
+
+    Parameters
+    ----------
+    colours : ndarray of shape (n_phases, 3)
+    targets : ndarray of shape (n_phases, n_r)
+    shape : (H, W)
+    """
+
+    def __init__(self, colours, targets, shape):
+        super().__init__(colours, targets, shape)
+        h, w = self.shape
+        dy = np.arange(h) - h // 2
+        dx = np.arange(w) - w // 2
+        ring = np.rint(np.hypot(dy[:, None], dx[None, :])).astype(np.int64)
+        keep = ring <= self.r_max
+        den = np.bincount(ring[keep], minlength=self.r_max + 1).astype(np.float64)
+        self.register_buffer("index", torch.from_numpy(np.flatnonzero(keep)))
+        self.register_buffer("ring", torch.from_numpy(ring[keep]))
+        self.register_buffer("den", torch.from_numpy(den * h * w).float())
+
+    def _curves(self, m: torch.Tensor) -> torch.Tensor:
+        h, w = self.shape
+        f = torch.fft.rfft2(m)  # m: (n_phases, N, H, W)
+        power = (f * f.conj()).mean(1)
+        auto = torch.fft.fftshift(torch.fft.irfft2(power, s=(h, w)), dim=(-2, -1))
         flat = auto.reshape(len(m), -1)[:, self.index]
         num = flat.new_zeros(len(m), self.r_max + 1).index_add_(1, self.ring, flat)
         return num / self.den

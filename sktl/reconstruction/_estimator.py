@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import os
 import time
@@ -21,15 +20,25 @@ from .._torch import resolve_device
 from ..backbones import list_layers, receptive_field
 from ._anneal import match_volume_fractions
 from ._decode import decode
-from ._descriptor_loss import LinealPathLoss, S2Loss, target_curves, weighted_objective
+from ._descriptor_loss import (
+    LinealPathLoss,
+    PeriodicS2Loss,
+    S2Loss,
+    target_curves,
+    weighted_objective,
+)
 from ._encoding import encode, maximin_colours
-from ._gram import GramLoss, tap_features, target_grams
+from ._gram import PADDINGS, VGG_POOLINGS, GramLoss, tap_features, target_grams
+from ._inputs import MAX_PHASES, _as_label_images, _thread_limits
+from ._multigrid import downsample_labels, level_shapes, upsample_pixels
 from ._optimise import optimise_adam, optimise_lbfgs
+from ._presets import PAPER_LAYERS, PRESET_KEYS, PRESETS, resolve_preset
 
-MAX_PHASES = 5
 # VGG19's conv and pool taps in order, from the backbone registry (no fc layers)
 CONV_TAPS = [t for t in list_layers("vgg19") if not t.startswith("fc")]
-DEFAULT_LAYERS = ("conv1_1", "pool1", "pool2", "pool3", "pool4")
+DEFAULT_LAYERS = PAPER_LAYERS  # the paper's taps (kept for older imports)
+MAX_LEVELS = 4
+CURVES = ("s2", "s2_periodic", "lineal_path")  # descriptor targets of every level
 # share of max_iter spent on the Gram loss plus descriptor terms, after a Gram-only start
 DESCRIPTOR_SHARE = 0.8
 
@@ -38,122 +47,52 @@ def _device_of(module) -> torch.device:
     return next(iter(module.buffers()), next(module.parameters())).device
 
 
-def _as_label_images(X, n_phases):
-    """Validate one image or a list of images; return phase-index images and the phase values."""
-    if isinstance(X, np.ndarray) and X.ndim == 2:
-        images = [X]
-    elif isinstance(X, np.ndarray) and X.ndim == 3:
-        if X.shape[-1] in (3, 4) and min(X.shape[:2]) > 4:
-            raise ValueError(
-                f"Got an array of shape {X.shape}, which looks like a colour image; pass 2-D "
-                "label images (H, W) or a stack (n, H, W)."
-            )
-        images = list(X)
-    elif isinstance(X, (list, tuple)) and len(X) > 0:
-        images = [np.asarray(x) for x in X]
-    else:
-        arr = np.asarray(X)
-        raise ValueError(
-            "fit expects a 2-D label image, a 3-D stack (n, H, W) or a non-empty list of 2-D "
-            f"images; got an array of shape {arr.shape}."
-        )
-    for img in images:
-        if img.ndim != 2:
-            raise ValueError(f"Each image must be 2-D (H, W); got shape {img.shape}.")
-        if img.size == 0:
-            raise ValueError(f"Found an empty image of shape {img.shape}; pass a labelled image.")
-        if img.dtype.kind not in "biuf":
-            raise ValueError(f"Images must be numeric label arrays, got dtype {img.dtype}.")
-        if img.dtype.kind == "f" and not np.all(np.isfinite(img)):
-            raise ValueError("Input contains NaN or infinity; labels must be finite.")
-    values = np.unique(np.concatenate([np.unique(img) for img in images]))
-    integral = all(img.dtype.kind in "biu" for img in images) or np.all(values == np.round(values))
-    if integral and values.min() < 0:
-        raise ValueError(f"Phase labels must be non-negative integers; found {values.min():g}.")
-    if integral and values.max() > np.iinfo(np.int32).max:
-        raise ValueError(
-            f"Phase labels must be small non-negative integers (0, 1, 2, ...); found "
-            f"{values.max():g}. Relabel the phases, or pass n_phases to quantise a grey image."
-        )
-    if n_phases is not None and len(values) > n_phases and any(i.dtype.kind == "f" for i in images):
-        # a grey-level float image: quantise it into n_phases levels
-        from sklearn.cluster import KMeans
-
-        flat = np.concatenate([img.ravel() for img in images])[:, None].astype(np.float64)
-        init = np.quantile(flat, (np.arange(n_phases) + 0.5) / n_phases)[:, None]
-        km = KMeans(n_phases, init=init, n_init=1).fit(flat)
-        order = np.argsort(km.cluster_centers_.ravel())
-        rank = np.empty(n_phases, np.int64)
-        rank[order] = np.arange(n_phases)
-        idx = [
-            rank[km.predict(img.reshape(-1, 1).astype(np.float64))].reshape(img.shape)
-            for img in images
-        ]
-        return idx, np.arange(n_phases), np.sort(km.cluster_centers_.ravel())
-    if len(values) > MAX_PHASES:
-        hint = " (a float image: pass n_phases to quantise it)" if not integral else ""
-        raise ValueError(
-            f"MicrostructureReconstructor supports 2 to {MAX_PHASES} phases; the input has "
-            f"{len(values)} distinct labels{hint}."
-        )
-    if len(values) < 2:
-        raise ValueError("The input has a single phase; at least two phases are needed.")
-    if n_phases is not None and len(values) != n_phases:
-        raise ValueError(f"n_phases={n_phases} but the input has {len(values)} distinct labels.")
-    idx = [np.searchsorted(values, img) for img in images]
-    phases = values.astype(np.int64) if integral else np.arange(len(values))
-    return idx, phases, values.astype(np.float64)
-
-
-@contextlib.contextmanager
-def _thread_limits(n_threads):
-    """Torch intra-op threads and the BLAS / OpenMP pools of numpy and scipy set to n_threads.
-
-    scipy's L-BFGS-B and the K-means decoding run on OpenBLAS, whose idle threads spin: two
-    reconstructions side by side, each with one torch thread but unlimited BLAS pools, took
-    3x longer per sample than one alone (128 px, 2 cores).
-    """
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    n = max(1, int((os.cpu_count() or 1) if n_threads < 1 else n_threads))
-    torch.set_num_threads(n)
-    try:
-        with threadpool_limits(limits=n):
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
 class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
-    """Reconstruct statistically equivalent microstructures from labelled examples.
+    """Reconstruct statistically equivalent microstructures, 2-D or 3-D, from labelled examples.
 
     The method of Li et al. (2018, Sci. Rep. 8:13461): phases are encoded as maximin Latin
     hypercube colours, an image of random pixels is optimised so that its VGG19 Gram matrices
     at ``layers`` match those of the examples, then decoded with K-means and, optionally,
-    annealed to the examples' volume fractions. No training: ``fit`` only computes target
-    statistics.
+    annealed to the examples' volume fractions. sktl adds descriptor terms (S2 and lineal
+    path) to the loss, coarse-to-fine optimisation and 3-D volumes from 2-D examples. No
+    training: ``fit`` only computes target statistics.
+
+    Parameters set to None take the value of ``preset`` (the table is in the user guide and in
+    :data:`sktl.reconstruction.PRESETS`); any other value overrides it.
 
     Parameters
     ----------
-    layers : tuple of str, default=("conv1_1", "pool1", "pool2", "pool3", "pool4")
-        VGG19 taps of the style loss. Images (and samples) must be at least the receptive
-        field of the deepest one: 3, 6, 16, 52, 124 px for conv1_1, pool1, ..., pool4
-        (computed by :func:`sktl.backbones.receptive_field`; the paper's Table 4 lists 3, 10,
-        28, 72, 160 because it doubles the field at every pooling, see the user guide).
+    preset : {"sktl", "li2018", "sktl_volume"}, default="sktl"
+        "sktl": sktl's best method on the generalisation benchmark (the default);
+        "li2018": the paper's method (Gram loss at conv1_1 and pool1..pool4, 300 L-BFGS-B
+        iterations, annealing); "sktl_volume": "sktl" with three levels and fewer
+        iterations, for 3-D volumes.
+    layers : tuple of str or None, default=None
+        VGG19 taps of the style loss. Images (and samples, along every axis) must be at least
+        the receptive field of the deepest one, times ``2 ** (n_levels - 1)``: 3, 6, 16, 52,
+        124 px for conv1_1, pool1, ..., pool4 (computed by
+        :func:`sktl.backbones.receptive_field`; the paper's Table 4 lists 3, 10, 28, 72, 160
+        because it doubles the field at every pooling, see the user guide).
     layer_weights : array-like of shape (n_layers,) or None, default=None
         Weight of each tap in the loss; None gives equal weights 1/n_layers.
+    vgg_pooling : {"max", "avg"} or None, default=None
+        VGG19's pooling layers: its own max pooling, or average pooling as in Gatys et al.'s
+        texture synthesis. Weights and receptive fields are the same.
+    padding : {"zeros", "circular"} or None, default=None
+        Padding of VGG19's convolutions. "circular" treats the examples and samples as
+        periodic (no border): right for periodic structures (simulations, PyMKS), wrong for
+        a crop of a micrograph, whose opposite edges do not join.
     optimizer : {"lbfgs", "adam"}, default="lbfgs"
         scipy L-BFGS-B with bounds [0, 255], or Adam with clamping.
-    max_iter : int, default=300
-        Iterations per sample.
+    max_iter : int or None, default=None
+        Iterations per sample and level.
     tol : float, default=1e-7
         Relative loss reduction below which optimisation stops early.
     lr : float, default=2.0
         Adam step size in pixel units (ignored by L-BFGS-B).
-    match_volume_fraction : bool, default=True
+    match_volume_fraction : bool or None, default=None
         Anneal decoded samples to the examples' volume fractions.
-    s2_weight : float, default=0.0
+    s2_weight : float or None, default=None
         Weight of a two-point-correlation term added to the Gram loss (0: the paper's
         method). The term compares the non-periodic S2(r) of soft phase indicators of the
         pixels with the examples' S2 up to half the sample size. The terms join after the
@@ -161,9 +100,14 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         then divided by its value at that point, so 1.0 weighs a term like the Gram loss
         there. It reaches correlations beyond the receptive field of the deepest tap (see
         the user guide). With the terms, ``match_volume_fraction=False`` is recommended.
-    lineal_path_weight : float, default=0.0
+    lineal_path_weight : float or None, default=None
         Weight of the same kind of term for the lineal-path function L(r) (segments along x
         and y), which the Gram loss does not constrain: long straight runs of one phase.
+    n_levels : int or None, default=None
+        Coarse-to-fine levels (1 to 4). With L levels a sample is first reconstructed at
+        ``1 / 2 ** (L - 1)`` of its size against the examples downsampled as much (2x2 block
+        majority), then upsampled and refined at every finer level, ``max_iter`` iterations
+        each: the coarse levels cost little and settle the large scales.
     weights : str or path, default="vgg19_normalised"
         VGG19 weight source (see :func:`sktl.backbones.build_backbone`).
     n_phases : int or None, default=None
@@ -202,8 +146,17 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     target_s2_, target_lineal_path_ : ndarray of shape (n_phases, n_r)
         Non-periodic S2(r) and L(r) of each phase (index order of ``phases_``), r = 0 ..
         ``min(H, W) // 2`` of the smallest example, averaged over the examples.
+    settings_ : dict
+        The preset's settings with the parameters given in their place: ``layers``,
+        ``vgg_pooling``, ``padding``, ``max_iter``, ``s2_weight``, ``lineal_path_weight``,
+        ``match_volume_fraction`` and ``n_levels``.
+    level_targets_ : list of dict
+        Per level (0: the examples, k: their 2^k-fold downsampling), the averaged
+        ``"grams"``, ``"s2"`` and ``"lineal_path"`` targets.
+    level_targets_per_example_ : list of list of dict
+        With three examples, the same per example (the planes of a volume); else empty.
     layers_ : list of str
-        The VGG19 taps of the style loss, from ``layers``.
+        The VGG19 taps of the style loss.
     layer_weights_ : dict of str to float
         Weight of each tap in the loss, from ``layer_weights``.
     min_size_ : int
@@ -223,8 +176,8 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
 
     Examples
     --------
-    Two shallow taps and a few iterations keep this quick; the paper's five taps and
-    ``max_iter=300`` reconstruct far better:
+    Two shallow taps and a few iterations keep this quick; the default preset reconstructs
+    far better:
 
     >>> from sktl import MicrostructureReconstructor
     >>> from sktl.datasets import load_li2018
@@ -238,15 +191,19 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "layers": ["array-like", str],
+        "preset": [StrOptions(set(PRESETS))],
+        "layers": ["array-like", str, None],
         "layer_weights": ["array-like", None],
+        "vgg_pooling": [StrOptions(set(VGG_POOLINGS)), None],
+        "padding": [StrOptions(set(PADDINGS)), None],
         "optimizer": [StrOptions({"lbfgs", "adam"})],
-        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "match_volume_fraction": ["boolean"],
-        "s2_weight": [Interval(numbers.Real, 0, None, closed="left")],
-        "lineal_path_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "match_volume_fraction": ["boolean", None],
+        "s2_weight": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "lineal_path_weight": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "n_levels": [Interval(numbers.Integral, 1, MAX_LEVELS, closed="both"), None],
         "weights": [str, os.PathLike, None],
         "n_phases": [Interval(numbers.Integral, 2, MAX_PHASES, closed="both"), None],
         "random_state": ["random_state"],
@@ -258,15 +215,19 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        layers=DEFAULT_LAYERS,
+        preset="sktl",
+        layers=None,
         layer_weights=None,
+        vgg_pooling=None,
+        padding=None,
         optimizer="lbfgs",
-        max_iter=300,
+        max_iter=None,
         tol=1e-7,
         lr=2.0,
-        match_volume_fraction=True,
-        s2_weight=0.0,
-        lineal_path_weight=0.0,
+        match_volume_fraction=None,
+        s2_weight=None,
+        lineal_path_weight=None,
+        n_levels=None,
         weights="vgg19_normalised",
         n_phases=None,
         random_state=None,
@@ -274,8 +235,11 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         verbose=0,
         n_threads=1,
     ):
+        self.preset = preset
         self.layers = layers
         self.layer_weights = layer_weights
+        self.vgg_pooling = vgg_pooling
+        self.padding = padding
         self.optimizer = optimizer
         self.max_iter = max_iter
         self.tol = tol
@@ -283,6 +247,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.match_volume_fraction = match_volume_fraction
         self.s2_weight = s2_weight
         self.lineal_path_weight = lineal_path_weight
+        self.n_levels = n_levels
         self.weights = weights
         self.n_phases = n_phases
         self.random_state = random_state
@@ -290,8 +255,8 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.verbose = verbose
         self.n_threads = n_threads
 
-    def _check_layers(self):
-        layers = [self.layers] if isinstance(self.layers, str) else list(self.layers)
+    def _check_layers(self, layers):
+        layers = [layers] if isinstance(layers, str) else list(layers)
         if not layers or len(set(layers)) != len(layers):
             raise ValueError(f"layers must be a non-empty list of distinct taps, got {layers}.")
         unknown = [t for t in layers if t not in CONV_TAPS]
@@ -309,10 +274,12 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
 
     def _features(self):
         device = resolve_device(self.device)
-        key = (tuple(self.layers_), str(self.weights), str(device))
+        pooling, padding = self.settings_["vgg_pooling"], self.settings_["padding"]
+        key = (tuple(self.layers_), str(self.weights), pooling, padding, str(device))
         cached = getattr(self, "_feature_cache", None)
         if cached is None or cached[0] != key:
-            self._feature_cache = (key, tap_features(self.layers_, self.weights).to(device))
+            model = tap_features(self.layers_, self.weights, pooling, padding)
+            self._feature_cache = (key, model.to(device))
         return self._feature_cache[1]
 
     @atomic_fit
@@ -336,8 +303,12 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             return self._fit(X)
 
     def _fit(self, X):
-        layers, lw = self._check_layers()
-        min_size = max(receptive_field("vgg19", t) for t in layers)
+        settings = resolve_preset(self.preset, {k: getattr(self, k) for k in PRESET_KEYS})
+        layers, lw = self._check_layers(settings["layers"])
+        settings["layers"] = tuple(layers)
+        n_levels = settings["n_levels"]
+        # every level's image, the coarsest (side / 2^(n_levels-1)) included, holds the taps
+        min_size = max(receptive_field("vgg19", t) for t in layers) * 2 ** (n_levels - 1)
         if sp.issparse(X) or hasattr(X, "to_numpy") or (
             isinstance(X, np.ndarray) and X.ndim == 2
         ):
@@ -350,10 +321,12 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
                 raise ValueError(
                     f"Image of shape {img.shape} ({img.shape[0]} sample(s) x {img.shape[1]} "
                     "feature(s) as a 2-D table) is smaller than the receptive field of layers "
-                    f"{layers}: the minimum size is {min_size} x {min_size} px (drop the deepest "
-                    "layers or use a larger image)."
+                    f"{layers} at n_levels={n_levels}: the minimum size is {min_size} x "
+                    f"{min_size} px (drop the deepest layers, lower n_levels or use a larger "
+                    "image)."
                 )
         rng = check_random_state(self.random_state)
+        self.settings_ = settings
         self.layers_ = layers
         self.layer_weights_ = lw
         self.phases_ = phases
@@ -367,43 +340,89 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.image_shape_ = tuple(int(s) for s in idx[0].shape)
         self._seed = int(rng.randint(0, 2**31 - 1))
         model = self._features()
-        self.target_grams_ = target_grams(model, [encode(img, self.colours_) for img in idx])
-        self.target_s2_ = target_curves(idx, self.n_phases_, "s2")
-        self.target_lineal_path_ = target_curves(idx, self.n_phases_, "lineal_path")
+        # level 0 is the examples; level k their 2^k-fold downsampling (coarse-to-fine)
+        levels = [idx]
+        for _ in range(n_levels - 1):
+            levels.append([downsample_labels(img, self.n_phases_, rng) for img in levels[-1]])
+        self.level_targets_ = [
+            {
+                "grams": target_grams(model, [encode(img, self.colours_) for img in imgs]),
+                **{key: target_curves(imgs, self.n_phases_, key) for key in CURVES},
+            }
+            for imgs in levels
+        ]
+        # three examples can be the orthogonal planes of a volume: keep each one's targets
+        self.level_targets_per_example_ = []
+        if len(idx) == 3:
+            per_level = [[[imgs[j]] for imgs in levels] for j in range(3)]
+            self.level_targets_per_example_ = [
+                [
+                    {
+                        "grams": target_grams(model, [encode(im[0], self.colours_)]),
+                        **{key: target_curves(im, self.n_phases_, key) for key in CURVES},
+                    }
+                    for im in levels_j
+                ]
+                for levels_j in per_level
+            ]
         return self
+
+    # the examples' own targets are level 0's: views, so a saved model holds them once
+    @property
+    def target_grams_(self):
+        return self.level_targets_[0]["grams"]
+
+    @property
+    def target_s2_(self):
+        return self.level_targets_[0]["s2"]
+
+    @property
+    def target_lineal_path_(self):
+        return self.level_targets_[0]["lineal_path"]
 
     def _sample_shape(self, shape):
         if shape is None:
             return self.image_shape_
         shape = (int(shape), int(shape)) if np.isscalar(shape) else tuple(int(s) for s in shape)
-        if len(shape) != 2:
-            raise ValueError(f"shape must be an int or (H, W), got {shape}.")
+        if len(shape) not in (2, 3):
+            raise ValueError(
+                f"shape must be an int, (H, W) or a volume (D, H, W), got {shape}."
+            )
         if min(shape) < self.min_size_:
             raise ValueError(
-                f"shape {shape} is smaller than the receptive field of layers {self.layers_}: "
-                f"the minimum size is {self.min_size_} x {self.min_size_} px."
+                f"shape {shape} is smaller than the receptive field of layers {self.layers_} "
+                f"at n_levels={self.settings_['n_levels']}: the minimum size is "
+                f"{self.min_size_} px along every axis (drop the deepest layers, lower n_levels "
+                "or ask for a larger sample)."
             )
         return shape
 
     def sample(self, n_samples=1, shape=None, random_state=None):
-        """Draw reconstructions.
+        """Draw reconstructions: 2-D images, or 3-D volumes from the 2-D examples.
 
         Parameters
         ----------
         n_samples : int, default=1
             Number of reconstructions.
-        shape : int, (int, int) or None, default=None
+        shape : int, (int, int), (int, int, int) or None, default=None
             Size (H, W) of the samples, an int for a square; None: the first example's shape.
+            A volume (D, H, W) gives 3-D samples whose slices along every axis match the
+            examples: with three examples, example k is the plane normal to axis k (of shape
+            (H, W), (D, W) and (D, H)); otherwise all examples serve every axis (isotropic).
         random_state : int, RandomState instance or None, default=None
             Seeds the samples. None uses the estimator's ``random_state``, or when that is
             None too a seed drawn in ``fit``, so repeated calls give the same samples.
 
         Returns
         -------
-        samples : ndarray of shape (n_samples, H, W), int64
+        samples : ndarray of shape (n_samples, H, W) or (n_samples, D, H, W), int64
             Phase labels (values of ``phases_``).
         """
         check_is_fitted(self, "target_grams_")
+        if not hasattr(self, "settings_"):
+            raise ValueError(
+                "This model was fitted by an older sktl without presets: fit it again."
+            )
         if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         shape = self._sample_shape(shape)
@@ -414,34 +433,55 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             return self._sample(n_samples, shape, rng)
 
     def _sample(self, n_samples, shape, rng):
-        model = self._features()
-        loss = GramLoss(model, self.target_grams_, self.layer_weights_).to(_device_of(model))
         out = np.empty((n_samples, *shape), dtype=np.int64)
         self.loss_history_, self.sample_times_ = [], []
         for i in range(n_samples):
             seed = int(rng.randint(0, 2**31 - 1))
             t0 = time.perf_counter()
-            labels, history = self._one_sample(loss, shape, seed, i, n_samples)
+            labels, history = self._one_sample(shape, seed, i, n_samples)
             out[i] = self.phases_[labels]
             self.loss_history_.append(history)
             self.sample_times_.append(time.perf_counter() - t0)
         return out
 
-    def _descriptor_terms(self, shape):
-        """[(weight, loss term)] of the descriptor terms in use (empty for the paper's loss)."""
-        if self.s2_weight == 0 and self.lineal_path_weight == 0:
-            return []
-        if not hasattr(self, "target_s2_"):
-            raise ValueError(
-                "This model was fitted before s2_weight and lineal_path_weight existed and has "
-                "no target curves: fit it again to use them."
-            )
-        terms = [
-            (self.s2_weight, S2Loss, self.target_s2_),
-            (self.lineal_path_weight, LinealPathLoss, self.target_lineal_path_),
+    def _level_losses(self, level, shape):
+        """The Gram loss and the [(weight, term)] descriptor terms of one level, as callables
+        of NCHW pixels (2-D) or of a (1, 3, D, H, W) volume, whose slices along each axis
+        are scored against that axis's targets."""
+        model = self._features()
+        device = _device_of(model)
+        s = self.settings_
+        # S2 by both estimators, half the weight each: users score with either, and a sample
+        # matched to the non-periodic S2 alone missed the periodic one by 2-5x as much
+        specs = [
+            (s["s2_weight"] / 2, S2Loss, "s2"),
+            (s["s2_weight"] / 2, PeriodicS2Loss, "s2_periodic"),
+            (s["lineal_path_weight"], LinealPathLoss, "lineal_path"),
         ]
-        device = resolve_device(self.device)
-        return [(w, term(self.colours_, t, shape).to(device)) for w, term, t in terms if w > 0]
+        specs = [spec for spec in specs if spec[0] > 0]
+        if len(shape) == 2:
+            t = self.level_targets_[level]
+            gram = GramLoss(model, t["grams"], self.layer_weights_).to(device)
+            terms = [(w, cls(self.colours_, t[key], shape).to(device)) for w, cls, key in specs]
+            return gram, terms
+        per_axis = self._axis_targets(level)
+        grams, terms = [], [[] for _ in specs]
+        for axis, t in enumerate(per_axis):
+            plane = tuple(n for a, n in enumerate(shape) if a != axis)
+            grams.append(GramLoss(model, t["grams"], self.layer_weights_).to(device))
+            for j, (_, cls, key) in enumerate(specs):
+                terms[j].append(cls(self.colours_, t[key], plane).to(device))
+        return _AxisMean(grams), [
+            (w, _AxisMean(ts)) for (w, _, _), ts in zip(specs, terms, strict=True)
+        ]
+
+    def _axis_targets(self, level):
+        """Targets of the slices normal to each axis: one example per axis when there are
+        three, else the average over the examples for all three."""
+        per_example = self.level_targets_per_example_
+        if len(per_example) == 3:
+            return [per_example[a][level] for a in range(3)]
+        return [self.level_targets_[level]] * 3
 
     def _optimise(self, loss, x, n_iter, callback):
         device = resolve_device(self.device)
@@ -449,34 +489,63 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             return optimise_lbfgs(loss, x, n_iter, self.tol, callback, device=device)
         return optimise_adam(loss, x, n_iter, self.tol, self.lr, callback, device=device)
 
-    def _one_sample(self, loss, shape, seed, i, n):
+    def _one_sample(self, shape, seed, i, n):
         from tqdm.auto import tqdm
 
+        s = self.settings_
         rng = np.random.RandomState(seed)
-        x = rng.uniform(0.0, 255.0, size=(1, 3, *shape)).astype(np.float32)
-        terms = self._descriptor_terms(shape)
-        # Descriptor terms join once the Gram loss alone has shaped the image: from random
-        # pixels, a strong S2 term first drives them to in-between colours that decode badly.
-        n_gram = self.max_iter - int(DESCRIPTOR_SHARE * self.max_iter) if terms else self.max_iter
-        stages = [(loss, n_gram), (None, self.max_iter - n_gram)]
+        shapes = level_shapes(shape, s["n_levels"])
+        x = rng.uniform(0.0, 255.0, size=(1, 3, *shapes[0])).astype(np.float32)
+        max_iter = s["max_iter"]
         histories = []
         with tqdm(
-            total=self.max_iter, desc=f"sample {i + 1}/{n}", disable=not self.verbose, leave=False
+            total=max_iter * len(shapes),
+            desc=f"sample {i + 1}/{n}",
+            disable=not self.verbose,
+            leave=False,
         ) as bar:
 
             def _cb(value):
                 bar.update(1)
                 bar.set_postfix(loss=f"{value:.3g}", refresh=False)
 
-            with torch.inference_mode(False):
-                for stage_loss, n_iter in stages:
-                    if n_iter == 0:
-                        continue
-                    if stage_loss is None:
-                        stage_loss = weighted_objective(loss, terms, x, _device_of(loss))
-                    x, history = self._optimise(stage_loss, x, n_iter, _cb)
-                    histories.append(history)
-        labels = decode(x[0].transpose(1, 2, 0), self.colours_, random_state=seed)
-        if self.match_volume_fraction:
+            for k, level_shape in enumerate(shapes):
+                level = len(shapes) - 1 - k
+                if k > 0:
+                    x = upsample_pixels(x, level_shape)
+                gram, terms = self._level_losses(level, level_shape)
+                # From random pixels the Gram loss shapes the image first: a strong S2 term at
+                # once drives the pixels to in-between colours that decode badly. A finer
+                # level starts from the coarser result and takes every term at once.
+                n_gram = max_iter - int(DESCRIPTOR_SHARE * max_iter) if terms and k == 0 else 0
+                n_gram = max_iter if not terms else n_gram
+                with torch.inference_mode(False):
+                    if n_gram:
+                        x, history = self._optimise(gram, x, n_gram, _cb)
+                        histories.append(history)
+                    if max_iter - n_gram:
+                        objective = weighted_objective(gram, terms, x, _device_of(gram))
+                        x, history = self._optimise(objective, x, max_iter - n_gram, _cb)
+                        histories.append(history)
+        pixels = np.moveaxis(x[0], 0, -1)
+        labels = decode(pixels, self.colours_, random_state=seed)
+        if s["match_volume_fraction"]:
             labels = match_volume_fractions(labels, self.volume_fractions_, random_state=seed)
         return labels, np.concatenate(histories)
+
+
+class _AxisMean(torch.nn.Module):
+    """Mean over the three axes of a loss applied to a volume's slices normal to each axis."""
+
+    def __init__(self, losses):
+        super().__init__()
+        self.losses = torch.nn.ModuleList(losses)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        v = x[0]  # (3, D, H, W)
+        slices = (
+            v.permute(1, 0, 2, 3),  # normal to axis 0: D slices of (H, W)
+            v.permute(2, 0, 1, 3),  # normal to axis 1: H slices of (D, W)
+            v.permute(3, 0, 1, 2),  # normal to axis 2: W slices of (D, H)
+        )
+        return sum(f(sl) for f, sl in zip(self.losses, slices, strict=True)) / 3.0

@@ -10,9 +10,22 @@ from .._persistence import portable
 from ..backbones import build_backbone, list_layers
 from ..backbones._pooling import gram
 
+VGG_POOLINGS = ("max", "avg")
+PADDINGS = ("zeros", "circular")
 
-def tap_features(layers, weights="vgg19_normalised") -> TapFeatures:
-    """VGG19 with ``weights`` up to the deepest of ``layers`` (random weights are seeded: 0)."""
+
+def tap_features(layers, weights="vgg19_normalised", vgg_pooling="max", padding="zeros"):
+    """VGG19 with ``weights`` up to the deepest of ``layers`` (random weights are seeded: 0).
+
+    ``vgg_pooling="avg"`` replaces VGG19's 2x2 max-poolings by average poolings, as Gatys et
+    al. do for texture synthesis (smoother gradients); ``padding="circular"`` makes every
+    convolution wrap around the image edges (a periodic image has no border). Both keep the
+    weights and the receptive fields.
+    """
+    if vgg_pooling not in VGG_POOLINGS:
+        raise ValueError(f"vgg_pooling must be one of {VGG_POOLINGS}, got {vgg_pooling!r}.")
+    if padding not in PADDINGS:
+        raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}.")
     order = list_layers("vgg19")
     unknown = [t for t in layers if t not in order or t.startswith("fc")]
     if unknown:
@@ -21,7 +34,8 @@ def tap_features(layers, weights="vgg19_normalised") -> TapFeatures:
             f"{[t for t in order if not t.startswith('fc')]}."
         )
     deepest = max(layers, key=order.index)
-    return TapFeatures(layers, build_backbone("vgg19", deepest, weights=weights, random_state=0))
+    backbone = build_backbone("vgg19", deepest, weights=weights, random_state=0)
+    return TapFeatures(layers, backbone, vgg_pooling, padding)
 
 
 @portable("vgg19_taps")
@@ -31,10 +45,17 @@ class TapFeatures(nn.Module):
     Input: an NCHW float tensor of RGB pixels in [0, 255]. Build it with :func:`tap_features`.
     """
 
-    def __init__(self, layers, backbone: nn.Module):
+    def __init__(self, layers, backbone: nn.Module, vgg_pooling="max", padding="zeros"):
         super().__init__()
         self.layers = list(layers)
         backbone.requires_grad_(False)
+        # here, not in tap_features: a saved model rebuilds the module from these arguments
+        for block in backbone.body.children():
+            for i, m in enumerate(block):
+                if vgg_pooling == "avg" and isinstance(m, nn.MaxPool2d):
+                    block[i] = nn.AvgPool2d(m.kernel_size, m.stride)
+                elif isinstance(m, nn.Conv2d):
+                    m.padding_mode = padding
         self.preprocess = backbone.preprocess
         self.body = backbone.body
 
@@ -78,10 +99,11 @@ class GramLoss(nn.Module):
             self.register_buffer(f"target_{name}", torch.as_tensor(t))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Loss of an (N, 3, H, W) batch; N > 1 compares the batch's mean Gram matrices."""
         feats = self.model(x)
         total = x.new_zeros(())
         for name, w in self.layer_weights.items():
             a = getattr(self, f"target_{name}")
-            g = gram(feats[name])
+            g = gram(feats[name]).mean(0)  # a batch (a volume's slices): their mean Gram
             total = total + w * ((g - a) ** 2).sum() / (4.0 * a.shape[0] ** 2)
         return total

@@ -24,7 +24,8 @@ def test_reconstruct_end_to_end(tmp_path, capsys):
     samples = np.load(out / "samples.npy")
     assert samples.shape == (2, 40, 40) and set(np.unique(samples)) <= {0, 1}
     report = json.loads((out / "report.json").read_text())
-    assert report["layers"] == ["conv1_1", "pool1", "pool2"]  # auto: receptive field <= 40 px
+    # auto: the taps whose receptive field fits the coarsest level (40 px / 2 with 2 levels)
+    assert report["layers"] == ["conv1_1", "pool1", "pool2"]
     assert set(report["error_rate_percent"]) == {"s2", "lineal_path"}
     assert len(report["error_rate_percent"]["s2"]["1"]) == 2
     for name in (
@@ -70,3 +71,37 @@ def test_reconstruct_errors_are_one_line(tmp_path, capsys):
     np.save(tmp_path / "many.npy", np.arange(64 * 64).reshape(64, 64) % 7)
     assert main(["reconstruct", str(tmp_path / "many.npy"), "--out", str(tmp_path / "o")]) == 2
     assert "2 to 5 phases" in capsys.readouterr().err
+
+
+def test_reconstruct_volume_writes_npy_vtk_and_slices(tmp_path, capsys):
+    _input(tmp_path, 32)
+    out = tmp_path / "vol"
+    args = ["reconstruct", str(tmp_path / "in.npy"), "--n", "1", "--out", str(out), "--quiet"]
+    extra = ["--shape", "16,16,16", "--max-iter", "2", "--n-levels", "1", "--vtk"]
+    assert main([*args, *extra]) == 0
+    assert "axis 2 slices" in capsys.readouterr().out
+    vol = np.load(out / "volume_1.npy")
+    assert vol.shape == (16, 16, 16)
+    report = json.loads((out / "report.json").read_text())
+    assert report["preset"] == "sktl_volume" and report["sample_shape"] == [16, 16, 16]
+    assert set(report["error_rate_percent"]["s2"]) == {"0", "1", "2"}  # one entry per axis
+    vtk = (out / "volume_1.vtk").read_bytes()
+    assert vtk.startswith(b"# vtk DataFile") and b"DIMENSIONS 16 16 16" in vtk
+    payload = vtk.split(b"LOOKUP_TABLE default\n", 1)[1][:-1]
+    np.testing.assert_array_equal(np.frombuffer(payload, ">i4").reshape(16, 16, 16), vol)
+    assert len(list(out.glob("volume_1_axis*_slice*.png"))) == 9
+    assert (out / "slices.png").stat().st_size > 0
+
+
+def test_reconstruct_three_planes_and_bad_counts(tmp_path, capsys):
+    img = _input(tmp_path, 24)
+    for name in ("b", "c"):
+        np.save(tmp_path / f"{name}.npy", img.T.copy())
+    out = tmp_path / "planes"
+    files = [str(tmp_path / f) for f in ("in.npy", "b.npy", "c.npy")]
+    extra = ["--shape", "16,16,16", "--max-iter", "1", "--n-levels", "1", "--quiet"]
+    assert main(["reconstruct", *files, "--n", "1", "--out", str(out), *extra]) == 0
+    code = main(["reconstruct", *files[:2], "--out", str(out)])
+    assert code == 2 and "three" in capsys.readouterr().err
+    code = main(["reconstruct", files[0], "--vtk", "--out", str(out)])
+    assert code == 2 and "--shape D,H,W" in capsys.readouterr().err

@@ -11,13 +11,14 @@ from sktl.descriptors import phase_error_rates
 from sktl.reconstruction import MicrostructureReconstructor, maximin_colours
 from sktl.reconstruction._descriptor_loss import (
     LinealPathLoss,
+    PeriodicS2Loss,
     S2Loss,
     soft_indicators,
     target_curves,
 )
 from sktl.reconstruction._encoding import encode
 
-LOSSES = {"s2": S2Loss, "lineal_path": LinealPathLoss}
+LOSSES = {"s2": S2Loss, "s2_periodic": PeriodicS2Loss, "lineal_path": LinealPathLoss}
 DATA = Path(os.environ.get("SKTL_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 CARBONATE = DATA / "microstructures" / "li2018" / "carbonate_resized.npy"
 
@@ -32,7 +33,7 @@ def _pixels(img, colours):
     return torch.from_numpy(np.ascontiguousarray(encode(img, colours).transpose(2, 0, 1)))[None]
 
 
-@pytest.mark.parametrize("descriptor", ["s2", "lineal_path"])
+@pytest.mark.parametrize("descriptor", list(LOSSES))
 def test_curves_of_an_encoded_image_equal_the_descriptors(rng, descriptor):
     img = _three_phase(rng)
     colours = maximin_colours(3, random_state=0)
@@ -44,7 +45,7 @@ def test_curves_of_an_encoded_image_equal_the_descriptors(rng, descriptor):
     assert float(loss(_pixels(img, colours).float())) < 1e-6
 
 
-@pytest.mark.parametrize("descriptor", ["s2", "lineal_path"])
+@pytest.mark.parametrize("descriptor", list(LOSSES))
 def test_gradient_matches_finite_differences(rng, descriptor):
     img = _three_phase(rng, (8, 9))
     colours = maximin_colours(3, random_state=0)
@@ -59,7 +60,8 @@ def test_soft_indicators_are_nearly_one_hot_on_the_colours():
     colours = maximin_colours(4, random_state=0)
     x = torch.as_tensor(colours.T[None, :, :, None], dtype=torch.float32)  # (1, 3, 4, 1)
     m = soft_indicators(x, torch.as_tensor(colours, dtype=torch.float32), 0.1 * 100.0**2)
-    np.testing.assert_allclose(m[:, :, 0].numpy(), np.eye(4), atol=1e-4)
+    assert m.shape == (4, 1, 4, 1)  # (phases, batch, H, W)
+    np.testing.assert_allclose(m[:, 0, :, 0].numpy(), np.eye(4), atol=1e-4)
 
 
 def test_sample_shape_other_than_the_example_cuts_the_targets(rng):
@@ -76,13 +78,14 @@ def test_descriptor_terms_lower_the_descriptor_errors_on_a_real_microstructure()
     img = full[96:160, 96:160]  # 64 px centre crop
     kw = dict(
         layers=("conv1_1", "pool1", "pool2", "pool3"),
+        n_levels=1,
         max_iter=100,
         match_volume_fraction=False,
         random_state=0,
     )
     errors = {}
     for name, extra in {
-        "gram": {},
+        "gram": {"s2_weight": 0.0, "lineal_path_weight": 0.0},
         "terms": {"s2_weight": 30.0, "lineal_path_weight": 10.0},
     }.items():
         samples = MicrostructureReconstructor(**kw, **extra).fit(img).sample(1)
@@ -109,6 +112,6 @@ def test_fit_stores_target_curves_and_old_models_ask_for_a_refit(rng):
     assert model.target_s2_.shape == model.target_lineal_path_.shape == (2, 17)
     np.testing.assert_allclose(model.target_s2_[:, 0], model.volume_fractions_)
     np.testing.assert_allclose(model.target_lineal_path_[:, 0], model.volume_fractions_)
-    del model.target_s2_  # as in a file written before the descriptor terms existed
+    del model.settings_  # as in a file written before presets existed
     with pytest.raises(ValueError, match="fit it again"):
         model.sample(1)

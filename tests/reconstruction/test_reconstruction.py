@@ -30,7 +30,8 @@ def _blobs(rng, size=32, labels=(0, 1)):
 
 
 def _model(**kw):
-    kw = {"layers": SMALL, "max_iter": 15, "random_state": 0, **kw}
+    # the paper's method on shallow taps; the sktl preset is tested in test_presets.py
+    kw = {"preset": "li2018", "layers": SMALL, "max_iter": 15, "random_state": 0, **kw}
     return MicrostructureReconstructor(**kw)
 
 
@@ -228,8 +229,12 @@ def test_device_runs_on_cpu_and_cuda_when_present(rng):
     import torch
 
     img = _blobs(rng, 32)
-    cpu = _model(max_iter=3, device="cpu").fit(img).sample(1, random_state=0)
+    kw = {"max_iter": 3, "preset": "sktl", "n_levels": 1}  # descriptor terms on the device too
+    cpu = _model(device="cpu", **kw).fit(img)
+    flat, vol = cpu.sample(1, random_state=0), cpu.sample(1, shape=(16, 16, 16), random_state=0)
     if not torch.cuda.is_available():
-        pytest.skip("no CUDA device on this machine; the CPU run above passed")
-    gpu = _model(max_iter=3, device="cuda").fit(img).sample(1, random_state=0)
-    assert gpu.shape == cpu.shape and set(np.unique(gpu)) <= {0, 1}
+        pytest.skip("no CUDA device on this machine; the CPU runs above passed")
+    gpu = _model(device="cuda", **kw).fit(img)
+    for got, want in ((gpu.sample(1, random_state=0), flat),
+                      (gpu.sample(1, shape=(16, 16, 16), random_state=0), vol)):
+        assert got.shape == want.shape and set(np.unique(got)) <= {0, 1}

@@ -1,0 +1,125 @@
+"""Presets, VGG19 tap options (average pooling, circular padding) and coarse-to-fine levels."""
+
+import numpy as np
+import pytest
+import torch
+
+from sktl.reconstruction import PRESETS, MicrostructureReconstructor
+from sktl.reconstruction._gram import GramLoss, tap_features, target_grams
+from sktl.reconstruction._multigrid import downsample_labels, level_shapes, upsample_pixels
+
+
+def _blobs(seed=0, size=32, labels=(0, 1)):
+    from scipy.ndimage import gaussian_filter
+
+    f = gaussian_filter(np.random.default_rng(seed).standard_normal((size, size)), 2.0, mode="wrap")
+    edges = np.quantile(f, np.linspace(0, 1, len(labels) + 1)[1:-1])
+    return np.asarray(labels)[np.digitize(f, edges)]
+
+
+def test_default_is_the_sktl_preset_and_li2018_is_the_paper():
+    img = _blobs(size=64)
+    m = MicrostructureReconstructor(random_state=0).fit(img)
+    assert m.settings_ == PRESETS["sktl"]
+    paper = PRESETS["li2018"]
+    assert paper["layers"] == ("conv1_1", "pool1", "pool2", "pool3", "pool4")
+    assert paper["s2_weight"] == paper["lineal_path_weight"] == 0
+    assert paper["match_volume_fraction"] and paper["max_iter"] == 300
+    with pytest.raises(ValueError, match="minimum size is 124"):
+        MicrostructureReconstructor(preset="li2018").fit(img)  # pool4 needs 124 px
+
+
+def test_parameters_override_the_preset_and_none_keeps_it():
+    img = _blobs(size=64)
+    m = MicrostructureReconstructor(
+        preset="li2018", layers=("conv1_1", "pool1"), max_iter=5, random_state=0
+    ).fit(img)
+    assert m.settings_ == {**PRESETS["li2018"], "layers": ("conv1_1", "pool1"), "max_iter": 5}
+    assert m.get_params()["s2_weight"] is None  # the constructor only stores
+
+
+def test_unknown_preset_names_the_choices():
+    with pytest.raises(ValueError, match="preset"):
+        MicrostructureReconstructor(preset="gatys").fit(_blobs())
+
+
+@pytest.mark.parametrize("pooling", ["max", "avg"])
+def test_circular_padding_makes_the_gram_loss_shift_invariant(pooling):
+    layers = ["conv1_1", "pool1", "pool2"]
+    x = torch.rand(1, 3, 32, 32) * 255
+    shifted = torch.roll(x, (4, 12), (2, 3))
+    target = target_grams(tap_features(layers), [np.zeros((32, 32, 3), np.float32)])
+    w = dict.fromkeys(layers, 1.0 / 3)
+    losses = {}
+    for padding in ("zeros", "circular"):
+        loss = GramLoss(tap_features(layers, vgg_pooling=pooling, padding=padding), target, w)
+        with torch.no_grad():
+            losses[padding] = float(loss(x)), float(loss(shifted))
+    a, b = losses["circular"]
+    assert abs(a - b) <= 1e-4 * abs(a)  # shifts by multiples of 4 px keep pool2 aligned ...
+    a, b = losses["zeros"]
+    assert abs(a - b) > 1e-4 * abs(a)  # ... and zero padding sees the borders move
+
+
+def test_avg_pooling_replaces_every_max_pooling():
+    model = tap_features(["conv1_1", "pool3"], vgg_pooling="avg", padding="circular")
+    kinds = {type(m).__name__ for m in model.modules()}
+    assert "AvgPool2d" in kinds and "MaxPool2d" not in kinds
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(c.padding_mode == "circular" for c in convs)
+    with pytest.raises(ValueError, match="vgg_pooling"):
+        tap_features(["conv1_1"], vgg_pooling="median")
+
+
+def test_levels_downsample_the_examples_and_halve_the_shapes():
+    rng = np.random.RandomState(0)
+    img = _blobs(size=32)
+    coarse = downsample_labels(img, 2, rng)
+    assert coarse.shape == (16, 16)
+    assert abs(coarse.mean() - img.mean()) < 0.05
+    assert level_shapes((64, 48), 3) == [(16, 12), (32, 24), (64, 48)]
+    up = upsample_pixels(np.full((1, 3, 8, 8), 100.0, np.float32), (16, 16))
+    np.testing.assert_allclose(up, 100.0)
+    m = MicrostructureReconstructor(
+        layers=("conv1_1", "pool1"), n_levels=2, max_iter=4, random_state=0
+    ).fit(img)
+    assert len(m.level_targets_) == 2 and m.min_size_ == 12
+    assert m.level_targets_[1]["s2"].shape[1] == 9  # 16 px coarse example: r = 0..8
+    out = m.sample(1, shape=(32, 40))
+    assert out.shape == (1, 32, 40) and len(m.loss_history_[0]) > 4
+    with pytest.raises(ValueError, match="n_levels"):
+        m.sample(1, shape=10)
+
+
+def test_different_phase_sets_are_an_error():
+    a, b = _blobs(0, labels=(0, 1, 2)), _blobs(1, labels=(0, 1))
+    with pytest.raises(ValueError, match="different phase sets"):
+        MicrostructureReconstructor(layers=("conv1_1",)).fit([a, b])
+
+
+def test_the_user_guide_table_lists_every_preset_as_it_is():
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[2] / "docs" / "user_guide" / "reconstruction.md"
+    lines = guide.read_text().split("| parameter |", 1)[1].splitlines()
+    header = [c.strip(" `") for c in lines[0].split("|")[:-1]]
+    names = [h.split()[0].strip("`") for h in header]
+    assert set(names) == set(PRESETS)
+    rows = {}
+    for line in lines[2:]:
+        if not line.startswith("| `"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0].split()[0].strip("`")] = cells[1:]
+
+    def shown(value):
+        if isinstance(value, tuple):
+            if len(value) > 3:
+                return f"{value[0]}, {value[1]} ... {value[-1]}"
+            return ", ".join(value)
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    assert set(rows) == set(PRESETS["sktl"])
+    for key, cells in rows.items():
+        for name, cell in zip(names, cells, strict=True):
+            assert cell == shown(PRESETS[name][key]), (key, name, cell)
