@@ -52,6 +52,13 @@ def test_generalisation_benchmark_writes_results_and_verdicts(li2018_dir, tmp_pa
     assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 2
     md = (tmp_path / "results.md").read_text()
     assert "## design materials" in md and "carbonate" in md
+    # at the field's size the whole field is the exemplar and there is no floor
+    whole = json.dumps({"max_iter": 1, "n_levels": 1, "layers": ["conv1_1"]})
+    bench.main(["--out", str(tmp_path), "--materials", "blobs", "--size", "256",
+                "--n-samples", "1", "--set", whole])
+    last = json.loads((tmp_path / "results.jsonl").read_text().splitlines()[-1])
+    assert last["floor"] is None and last["size"] == 256
+    assert "@ 256 px" in (tmp_path / "results.md").read_text()
 
 
 def test_volume_benchmark_on_a_small_volume(tmp_path):
