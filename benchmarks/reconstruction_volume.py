@@ -53,17 +53,10 @@ def case_examples(case, seed=0, side=SIDE):
 
 
 def slice_errors(vol, examples):
-    from sktl.descriptors import error_rate, lineal_path, slice_curves, two_point_correlation
+    from sktl.descriptors import slice_error_rates
 
-    per_axis = examples if len(examples) == 3 else examples * 3
-    out = {}
-    for desc, fn in (("s2", two_point_correlation), ("lineal_path", lineal_path)):
-        out[desc] = [
-            error_rate(fn(per_axis[a], 1, periodic=False),
-                       slice_curves(vol, 1, descriptor=desc, axis=a, periodic=False))
-            for a in range(3)
-        ]
-    return out
+    return {desc: slice_error_rates(vol, examples, desc, 1, periodic=False).tolist()
+            for desc in ("s2", "lineal_path")}
 
 
 def run_case(case, preset, settings, n_samples, seed, side=SIDE):

@@ -193,23 +193,22 @@ def _write_volume(out: Path, name: str, vol: np.ndarray, args) -> None:
 
 def _volume_report(model, samples, exemplars):
     """Per-axis error rates of each volume's slices against the exemplar(s) of that axis."""
-    from ..descriptors import error_rate, phase_curves, slice_curves
+    from ..descriptors import slice_error_rates
 
-    per_axis = exemplars if len(exemplars) == 3 else exemplars[:1] * 3
+    per_axis = exemplars if len(exemplars) == 3 else exemplars[:1]
     shown = model.phases_[-1:] if len(model.phases_) == 2 else model.phases_
     errs = {}
     for desc in ("s2", "lineal_path"):
-        errs[desc] = {}
-        for axis in range(3):
-            ref = phase_curves(per_axis[axis], desc, shown, periodic=False)
-            errs[desc][str(axis)] = {
-                str(p): [
-                    error_rate(ref[int(p)], slice_curves(v == p, True, descriptor=desc,
-                                                         axis=axis, periodic=False))
-                    for v in samples
-                ]
-                for p in shown
-            }
+        rates = {
+            int(p): np.array([
+                slice_error_rates(v, per_axis, desc, p, periodic=False) for v in samples
+            ])
+            for p in shown
+        }  # phase -> (n_samples, 3)
+        errs[desc] = {
+            str(axis): {str(p): r[:, axis].tolist() for p, r in rates.items()}
+            for axis in range(3)
+        }
     return errs
 
 

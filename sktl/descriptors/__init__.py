@@ -9,7 +9,12 @@ periodic two-point statistics as a scikit-learn transformer (the PyMKS-style bas
 from ._correlation import error_rate, lineal_path, two_point_correlation
 from ._multiphase import phase_curves, phase_error_rates
 from ._twopoint import TwoPointStatsTransformer
-from ._volume import axial_lineal_path, axial_two_point_correlation, slice_curves
+from ._volume import (
+    axial_lineal_path,
+    axial_two_point_correlation,
+    slice_curves,
+    slice_error_rates,
+)
 
 __all__ = [
     "TwoPointStatsTransformer",
@@ -20,5 +25,6 @@ __all__ = [
     "phase_curves",
     "phase_error_rates",
     "slice_curves",
+    "slice_error_rates",
     "two_point_correlation",
 ]

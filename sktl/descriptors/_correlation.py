@@ -111,15 +111,20 @@ def lineal_path(image, phase=1, *, periodic=False, r_max=None) -> np.ndarray:
         n = grid.shape[1]
         if r_max >= n:
             raise ValueError(f"r_max={r_max} must be smaller than the image side {n}.")
-        run = grid.copy()
-        out[0] += run.mean()
-        for r in range(1, r_max + 1):
-            if periodic:
-                run = run & np.roll(grid, -r, axis=1)
-            else:
-                run = run[:, :-1] & grid[:, r:]
-            out[r] += run.mean()
+        out += line_runs(grid, r_max, periodic)
     return out / 2.0
+
+
+def line_runs(lines: np.ndarray, r_max: int, periodic: bool) -> np.ndarray:
+    """Fraction of segments of r + 1 cells along the rows of boolean ``lines`` that are all
+    True, r = 0 .. r_max (segments wrap around when ``periodic``, else only those that fit)."""
+    out = np.empty(r_max + 1)
+    run = lines.copy()
+    out[0] = run.mean()
+    for r in range(1, r_max + 1):
+        run = run & np.roll(lines, -r, axis=1) if periodic else run[:, :-1] & lines[:, r:]
+        out[r] = run.mean()
+    return out
 
 
 def error_rate(original, reconstructed) -> float:

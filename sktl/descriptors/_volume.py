@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft
 
-from ._correlation import lineal_path, two_point_correlation
+from ._correlation import error_rate, line_runs, lineal_path, two_point_correlation
 
 
 def _volume_indicator(volume, phase) -> np.ndarray:
@@ -86,14 +86,7 @@ def axial_lineal_path(volume, phase=1, *, axis, periodic=False, r_max=None):
     ind = np.moveaxis(_volume_indicator(volume, phase), axis, -1)
     n = ind.shape[-1]
     r_max = _axis_r_max(n, r_max)
-    lines = ind.reshape(-1, n)
-    out = np.empty(r_max + 1)
-    run = lines.copy()
-    out[0] = run.mean()
-    for r in range(1, r_max + 1):
-        run = run & np.roll(lines, -r, axis=1) if periodic else run[:, :-1] & lines[:, r:]
-        out[r] = run.mean()
-    return out
+    return line_runs(ind.reshape(-1, n), r_max, periodic)
 
 
 def slice_curves(volume, phase=1, *, descriptor="s2", axis=0, **kwargs):
@@ -121,3 +114,40 @@ def slice_curves(volume, phase=1, *, descriptor="s2", axis=0, **kwargs):
         raise ValueError(f"descriptor must be one of {sorted(funcs)}, got {descriptor!r}.")
     slices = np.moveaxis(ind, axis, 0)
     return np.mean([funcs[descriptor](s, True, **kwargs) for s in slices], axis=0)
+
+
+def slice_error_rates(volume, examples, descriptor="s2", phase=1, **kwargs) -> np.ndarray:
+    """Error rate of the slices normal to each axis against that axis's example.
+
+    Parameters
+    ----------
+    volume : array-like of shape (D, H, W)
+    examples : array-like of shape (H, W), or a sequence of one or three 2-D images
+        One example serves every axis; three are the planes normal to axes 0, 1 and 2, of
+        shapes (H, W), (D, W) and (D, H).
+    descriptor : {"s2", "lineal_path"}
+    phase : int, default=1
+    **kwargs
+        Passed to the descriptor (``periodic``, ``r_max``).
+
+    Returns
+    -------
+    ndarray of shape (3,)
+        :func:`error_rate` in percent of axis 0, 1 and 2: the example's curve against
+        :func:`slice_curves` of the volume.
+    """
+    funcs = {"s2": two_point_correlation, "lineal_path": lineal_path}
+    if descriptor not in funcs:
+        raise ValueError(f"descriptor must be one of {sorted(funcs)}, got {descriptor!r}.")
+    examples = [examples] if np.ndim(examples) == 2 else list(examples)
+    if len(examples) not in (1, 3):
+        raise ValueError(f"Give one example or three (one per axis), got {len(examples)}.")
+    per_axis = examples * 3 if len(examples) == 1 else examples
+    return np.array([
+        error_rate(
+            funcs[descriptor](per_axis[a], phase, **kwargs),
+            slice_curves(np.asarray(volume) == phase, True, descriptor=descriptor, axis=a,
+                         **kwargs),
+        )
+        for a in range(3)
+    ])

@@ -35,8 +35,8 @@ def match_volume_fractions(
 
     Each step takes the phase with the largest excess ``a`` and the one with the largest deficit
     ``b``; candidates are the pixels of ``a`` touching ``b`` (8-neighbourhood; 26 in 3-D).
-    A flip changes the interface length by ``dE = same - other`` (neighbours in ``a`` minus neighbours in
-    ``b``), and candidates are drawn with Boltzmann weights ``exp(-dE / T)``: at high T almost
+    A flip changes the interface length by ``dE = same - other`` (neighbours in ``a`` minus
+    neighbours in ``b``), and candidates are drawn with Boltzmann weights ``exp(-dE / T)``: at high T almost
     any boundary pixel can move, as T cools flips concentrate on protrusions and pixels inside
     ``b``, which smooths rather than roughens the interfaces. A step flips up to
     ``step_fraction`` of the remaining mismatch, so the loop ends after O(log mismatch) steps

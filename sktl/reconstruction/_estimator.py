@@ -94,8 +94,9 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         Anneal decoded samples to the examples' volume fractions.
     s2_weight : float or None, default=None
         Weight of a two-point-correlation term added to the Gram loss (0: the paper's
-        method). The term compares the non-periodic S2(r) of soft phase indicators of the
-        pixels with the examples' S2 up to half the sample size. The terms join after the
+        method). The term compares the S2(r) of soft phase indicators of the pixels with the
+        examples' S2 up to half the sample size, by both estimators (periodic and
+        non-periodic), half the weight each. The terms join after the
         first 20 % of ``max_iter`` (Gram loss alone); every term, the Gram loss included, is
         then divided by its value at that point, so 1.0 weighs a term like the Gram loss
         there. It reaches correlations beyond the receptive field of the deepest tap (see
@@ -152,7 +153,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         ``match_volume_fraction`` and ``n_levels``.
     level_targets_ : list of dict
         Per level (0: the examples, k: their 2^k-fold downsampling), the averaged
-        ``"grams"``, ``"s2"`` and ``"lineal_path"`` targets.
+        ``"grams"``, ``"s2"``, ``"s2_periodic"`` and ``"lineal_path"`` targets.
     level_targets_per_example_ : list of list of dict
         With three examples, the same per example (the planes of a volume); else empty.
     layers_ : list of str
@@ -344,28 +345,21 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         levels = [idx]
         for _ in range(n_levels - 1):
             levels.append([downsample_labels(img, self.n_phases_, rng) for img in levels[-1]])
-        self.level_targets_ = [
-            {
-                "grams": target_grams(model, [encode(img, self.colours_) for img in imgs]),
-                **{key: target_curves(imgs, self.n_phases_, key) for key in CURVES},
-            }
-            for imgs in levels
-        ]
+        self.level_targets_ = [self._targets(model, imgs) for imgs in levels]
         # three examples can be the orthogonal planes of a volume: keep each one's targets
-        self.level_targets_per_example_ = []
-        if len(idx) == 3:
-            per_level = [[[imgs[j]] for imgs in levels] for j in range(3)]
-            self.level_targets_per_example_ = [
-                [
-                    {
-                        "grams": target_grams(model, [encode(im[0], self.colours_)]),
-                        **{key: target_curves(im, self.n_phases_, key) for key in CURVES},
-                    }
-                    for im in levels_j
-                ]
-                for levels_j in per_level
-            ]
+        self.level_targets_per_example_ = (
+            [[self._targets(model, [imgs[j]]) for imgs in levels] for j in range(3)]
+            if len(idx) == 3
+            else []
+        )
         return self
+
+    def _targets(self, model, images):
+        """Gram matrices and descriptor curves of phase-index images, averaged over them."""
+        return {
+            "grams": target_grams(model, [encode(img, self.colours_) for img in images]),
+            **{key: target_curves(images, self.n_phases_, key) for key in CURVES},
+        }
 
     # the examples' own targets are level 0's: views, so a saved model holds them once
     @property

@@ -10,6 +10,7 @@ from sktl.descriptors import (
     axial_two_point_correlation,
     lineal_path,
     slice_curves,
+    slice_error_rates,
     two_point_correlation,
 )
 
@@ -91,3 +92,23 @@ def test_volume_descriptors_reject_2d_images_and_bad_r_max():
         axial_lineal_path(np.zeros((4, 4, 4)), axis=0, r_max=9)
     with pytest.raises(ValueError, match="descriptor"):
         slice_curves(np.zeros((4, 4, 4)), descriptor="chord")
+
+
+def test_slice_error_rates_score_each_axis_against_its_example():
+    from sktl.descriptors import error_rate
+
+    vol = _laminate(24)
+    planes = [vol[0], vol[:, 0, :], vol[:, :, 0]]
+    for desc, fn in (("s2", two_point_correlation), ("lineal_path", lineal_path)):
+        got = slice_error_rates(vol, planes, desc, periodic=False)
+        # the (D, W) and (D, H) planes are exactly the slices normal to axes 1 and 2
+        np.testing.assert_allclose(got[1:], 0.0, atol=1e-9)
+        # slices normal to axis 0 are uniform layers: their mean, not any one of them
+        want = error_rate(fn(planes[0], 1, periodic=False),
+                          slice_curves(vol, 1, descriptor=desc, axis=0, periodic=False))
+        assert got[0] == pytest.approx(want) and want > 1.0
+    # one example serves every axis
+    one = slice_error_rates(vol, planes[1], "s2", periodic=False)
+    assert one[0] > 1.0 and np.allclose(one[1:], 0.0, atol=1e-9)
+    with pytest.raises(ValueError, match="one example or three"):
+        slice_error_rates(vol, planes[:2])
