@@ -79,7 +79,9 @@ _CHEAP_NAMES = ["volume_fraction", "interface_density", "s2_pc1", "s2_pc2", "s2_
 
 
 def _spinodal(name, ranges, seed, keep=None) -> MultimodalSet:
-    data = make_spinodal(N_SAMPLES, SIZE, parameter_ranges=ranges, random_state=seed)
+    data = make_spinodal(
+        N_SAMPLES, SIZE, parameter_ranges=ranges, cache_dir=True, random_state=seed
+    )
     images = np.asarray(data.images, dtype=np.float32)
     names = list(data.feature_names)
     cols = list(range(len(names))) if keep is None else [names.index(k) for k in keep]
@@ -104,6 +106,7 @@ def _stiffness(name, seed, *, generator="mixed", contrasts=(10.0,), volume_fract
             generator=generator,
             contrast=c,
             volume_fraction=volume_fraction,
+            cache_dir=True,
             random_state=seed + 101 * i,
         )
         images.append(data.images)
@@ -115,6 +118,7 @@ def _stiffness(name, seed, *, generator="mixed", contrasts=(10.0,), volume_fract
         generator=generator,
         contrast=contrasts[0],
         volume_fraction=volume_fraction,
+        cache_dir=True,
         random_state=seed + 7919,
     ).images
     order = np.random.default_rng(seed).permutation(per * len(contrasts))[:N_SAMPLES]

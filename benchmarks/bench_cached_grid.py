@@ -1,8 +1,8 @@
 """How much faster is a head grid search with the frozen-feature cache, and where does time go?
 
 A 3-fold x 4-point GridSearchCV (``head_dropout`` x ``lr``) of MultimodalRegressor on the
-embedded spinodal images resized to ``--input-size``, with ``cache=False`` and ``cache=True``
-(the in-memory cache cleared first), for each backbone tap and n. Also, in the same process:
+embedded spinodal images resized to ``--input-size``, without a cache and with one fresh
+``FeatureCache`` passed to the grid (its clones share it), for each backbone tap and n. Also, in the same process:
 
 * ``featurize``: one pass of the frozen backbone over the n images (what every uncached fit
   repeats);
@@ -31,9 +31,8 @@ import numpy as np
 import torch
 from sklearn.model_selection import GridSearchCV, KFold
 
-from sktl import MultimodalRegressor, PretrainedCNNFeaturizer, multimodal_input
+from sktl import FeatureCache, MultimodalRegressor, PretrainedCNNFeaturizer, multimodal_input
 from sktl.datasets import load_spinodal
-from sktl.featurizers._cache import get_cache
 
 TAPS = {
     "vgg19-pool4": dict(backbone="vgg19", layer="pool4", weights="vgg19_normalised"),
@@ -77,22 +76,22 @@ def measure(tap, n, args, images, D, Y):
     )
     out = {}
     f = PretrainedCNNFeaturizer(
-        **TAPS[tap], input_size=args.input_size, intensity_range=(lo, hi), cache=False
+        **TAPS[tap], input_size=args.input_size, intensity_range=(lo, hi)
     )
     t = time.perf_counter()
     f.fit_transform(images[:n])
     out["featurize"] = time.perf_counter() - t
-    for cache in (False, True):
-        get_cache(None).clear()
+    cache = FeatureCache()  # one store, passed to the grid: its clones share it
+    for name, given in (("uncached", None), ("cached", cache)):
         t = time.perf_counter()
         GridSearchCV(
-            MultimodalRegressor(**common, cache=cache),
+            MultimodalRegressor(**common, cache=given),
             GRID,
             cv=KFold(3, shuffle=True, random_state=0),
         ).fit(X, Yn)
-        out["cached" if cache else "uncached"] = time.perf_counter() - t
+        out[name] = time.perf_counter() - t
     tr = np.arange(n)[: 2 * n // 3]
-    model = MultimodalRegressor(**common, cache=True)
+    model = MultimodalRegressor(**common, cache=cache)
     model.fit(X[tr], Yn[tr])  # features of these rows are cached by the grid above
     t = time.perf_counter()
     model.fit(X[tr], Yn[tr])

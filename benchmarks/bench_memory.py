@@ -80,7 +80,6 @@ def main(argv=None):
             backbone="efficientnet_lite0",
             weights="imagenet",
             batch_size=args.batch_size,
-            cache=False,
             verbose=1,
         )
         ref = np.array(images[: args.n_ref])  # in memory: the baseline

@@ -86,10 +86,12 @@ def main(argv=None):
             preset, settings = RUNS[name]
             if args.max_iter:
                 settings = {**settings, "max_iter": args.max_iter}
-            m = MicrostructureReconstructor(preset=preset, random_state=0, verbose=1, **settings)
+            m = MicrostructureReconstructor(
+                preset=preset, random_state=0, n_threads=1, verbose=1, **settings
+            )
             m.fit(img)
             t0 = time.perf_counter()
-            samples = m.sample(args.n_samples)
+            samples = m.sample(args.n_samples, random_state=0)
             seconds = (time.perf_counter() - t0) / args.n_samples
             settings = {k: list(v) if isinstance(v, tuple) else v for k, v in m.settings_.items()}
         results[name] = {"seconds_per_sample": seconds, "settings": settings, **errors(img, samples)}

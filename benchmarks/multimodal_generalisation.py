@@ -42,9 +42,7 @@ N_TRAIN = (50, 100, 200, 500)
 def image_features(images, intensity_range, backbone, layer):
     from sktl import PretrainedCNNFeaturizer
 
-    f = PretrainedCNNFeaturizer(
-        backbone=backbone, layer=layer, intensity_range=intensity_range, cache=False
-    )
+    f = PretrainedCNNFeaturizer(backbone=backbone, layer=layer, intensity_range=intensity_range)
     return f.fit_transform(images)
 
 

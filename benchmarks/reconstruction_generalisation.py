@@ -81,7 +81,7 @@ def run_one(name, split, preset, settings, size, n_samples, seed, n_threads, sav
     )
     t0 = time.perf_counter()
     model.fit(exemplar)
-    samples = model.sample(n_samples, shape=exemplar.shape)
+    samples = model.sample(n_samples, shape=exemplar.shape, random_state=seed)
     elapsed = time.perf_counter() - t0
     if save_dir is not None:
         save_dir.mkdir(parents=True, exist_ok=True)

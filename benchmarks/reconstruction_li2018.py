@@ -108,7 +108,7 @@ def run_case(
                 n_threads=n_threads,
     )
     model.fit(img)
-    raw = model.sample(n_samples)
+    raw = model.sample(n_samples, random_state=seed)
     phases = model.phases_
     idx = np.searchsorted(phases, raw)
     annealed = np.stack(
@@ -240,7 +240,7 @@ def run_baseline(img, layers, max_iter, n_samples, seed, variants, ladder, n_thr
                                         n_threads=n_threads,
                 ).fit(img)
                 t0 = time.perf_counter()
-                labels = model.sample(1)[0]
+                labels = model.sample(1, random_state=seed + i)[0]
                 runs.append(
                     {
                         "max_iter": budget,

@@ -67,15 +67,19 @@ def run_case(case, preset, settings, n_samples, seed, side=SIDE):
     ref = {"s2": [], "lineal_path": []}
     ref_times = []
     for ex in examples:
-        m2 = MicrostructureReconstructor(preset=preset, random_state=seed, **settings).fit(ex)
-        s = m2.sample(n_samples, shape=ex.shape)
+        m2 = MicrostructureReconstructor(
+            preset=preset, random_state=seed, n_threads=1, **settings
+        ).fit(ex)
+        s = m2.sample(n_samples, shape=ex.shape, random_state=seed)
         ref_times += m2.sample_times_
         for desc in ref:
             ref[desc].append(float(phase_error_rates(ex, s, desc, [1], periodic=False)[1].mean()))
-    model = MicrostructureReconstructor(preset=preset, random_state=seed, verbose=0, **settings)
+    model = MicrostructureReconstructor(
+        preset=preset, random_state=seed, n_threads=1, verbose=0, **settings
+    )
     model.fit(examples if len(examples) == 3 else examples[0])
     t0 = time.perf_counter()
-    vols = model.sample(n_samples, shape=(side, side, side))
+    vols = model.sample(n_samples, shape=(side, side, side), random_state=seed)
     elapsed = (time.perf_counter() - t0) / n_samples
     errs = [slice_errors(v, examples) for v in vols]
     mean = {d: np.mean([e[d] for e in errs], axis=0).tolist() for d in ref}

@@ -43,6 +43,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
+from sktl import FeatureCache
 from sktl.cnn import CNNRegressor, TransferCNNRegressor
 from sktl.datasets import make_stiffness
 from sktl.descriptors import TwoPointStatsTransformer
@@ -87,7 +88,7 @@ def models(args):
         lr=args.transfer_lr,
         fine_tune_lr_factor=args.fine_tune_lr_factor,
         batch_size=32,
-        cache=True,
+        cache=FeatureCache(),  # one store: every transfer model's folds and seeds share it
         head_units=tuple(args.head_units),
     )
     out = {
@@ -202,7 +203,9 @@ def main(argv=None):
     n_pool = 2 * max(args.n_train) if q else max(500, *args.n_train)
     args.n_pool = n_pool  # at n_train == n_pool every split trains on the same rows
     t0 = time.perf_counter()
-    data = make_stiffness(n_pool + args.n_test, size=args.size, random_state=0, progress=True)
+    data = make_stiffness(
+        n_pool + args.n_test, size=args.size, cache_dir=True, random_state=0, progress=True
+    )
     t_data = time.perf_counter() - t0
     X, Y = data.images, data.targets
     X_pool, Y_pool = X[:n_pool], Y[:n_pool]

@@ -43,7 +43,7 @@ variants = {
 }  # fmt: skip
 samples = {}
 for name, model in variants.items():
-    samples[name] = model.fit(original).sample(1)[0]
+    samples[name] = model.fit(original).sample(1, random_state=0)[0]
     print(f"{name}: {model.sample_times_[0]:.0f} s per sample")
 
 # %%

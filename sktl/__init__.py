@@ -7,7 +7,7 @@ from .backbones import available_backbones, build_backbone, list_layers
 from .cnn import CNNRegressor, TransferCNNRegressor
 from .composition import ElementFractionTransformer, ElementPropertyTransformer
 from .descriptors import TwoPointStatsTransformer
-from .featurizers import PretrainedCNNFeaturizer
+from .featurizers import FeatureCache, PretrainedCNNFeaturizer
 from .multimodal import (
     DMTLR_PAPER,
     DescriptorRegressor,
@@ -31,6 +31,7 @@ __all__ = [
     "DescriptorRegressor",
     "ElementFractionTransformer",
     "ElementPropertyTransformer",
+    "FeatureCache",
     "HyperoptRegressor",
     "ImageRegressor",
     "LayerActivationTransformer",

@@ -197,7 +197,9 @@ def seeded(seed: int):
     """Context manager: torch's global RNG seeded with ``seed`` and restored afterwards.
 
     Module initialisation, dropout masks and batch shuffling inside draw from it, so a fit is
-    reproducible without disturbing the caller's RNG state.
+    reproducible without disturbing the caller's RNG state. That RNG is process-wide: fits
+    running in several threads of one process draw from it in turn and are not reproducible
+    (sktl's fits are not thread-safe; run them in processes, as joblib's default does).
     """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -39,6 +39,7 @@ TRUSTED_TYPES: list[str] = [
     "sktl.composition._element_fractions.ElementFractionTransformer",
     "sktl.composition._element_properties.ElementPropertyTransformer",
     "sktl.descriptors._twopoint.TwoPointStatsTransformer",
+    "sktl.featurizers._cache.FeatureCache",
     "sktl.featurizers._pretrained_cnn.PretrainedCNNFeaturizer",
     "sktl.multimodal._regressors.DescriptorRegressor",
     "sktl.multimodal._regressors.ImageRegressor",

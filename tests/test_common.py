@@ -30,7 +30,6 @@ _TINY_IMAGE = dict(
     image_shape=(1, 1),
     intensity_range=(0, 1),  # a line, not a clip: the check's real values pass unchanged
     max_epochs=30,
-    cache=False,
     random_state=0,
 )
 
@@ -95,7 +94,6 @@ ESTIMATORS = [
         image_shape=(1, -1),
         intensity_range=(0, 1),  # a line, not a clip: the check's real values pass unchanged
         max_epochs=10,
-        cache=False,
         random_state=0,
     ),
     TwoPointStatsTransformer(threshold=0.0, image_shape=(1, -1)),

@@ -42,7 +42,7 @@ from sklearn.base import BaseEstimator, clone
 from test_common import ESTIMATORS as TINY_ESTIMATORS
 
 import sktl
-from sktl import ElementFractionTransformer, ElementPropertyTransformer
+from sktl import ElementFractionTransformer, ElementPropertyTransformer, FeatureCache
 
 PUBLIC_ESTIMATORS = sorted(
     (
@@ -62,7 +62,7 @@ TINY["ElementPropertyTransformer"] = ElementPropertyTransformer()
 # Attributes documented although the tiny fit does not set them: {class: {attribute: reason}}.
 CONDITIONAL_ATTRIBUTES: dict[str, dict[str, str]] = {
     "PretrainedCNNFeaturizer": {
-        "network_key_": "set only when cache is not False (the tiny instance does not cache)",
+        "network_key_": "set only when cache is a FeatureCache (the tiny instance has none)",
     },
     "MicrostructureReconstructor": {
         "loss_history_": "set by sample(), not by fit",
@@ -234,7 +234,7 @@ def test_runnable_example(cls):
 
 def test_conditional_attributes_are_set_where_documented():
     """Each attribute of CONDITIONAL_ATTRIBUTES is set in the configuration its reason names."""
-    featurizer = clone(TINY["PretrainedCNNFeaturizer"]).set_params(cache=True)
+    featurizer = clone(TINY["PretrainedCNNFeaturizer"]).set_params(cache=FeatureCache())
     assert isinstance(featurizer.fit(np.zeros((2, 8))).network_key_, str)
     reconstructor = _tiny_fit("MicrostructureReconstructor")
     reconstructor.sample(1, shape=4)

@@ -90,7 +90,6 @@ def test_bad_input_on_refit_keeps_model(data):
         head_units=(8,),
         fusion="concat",
         max_epochs=2,
-        cache=False,
         random_state=0,
     ).fit(multimodal_input(images, X), y)
     before = model.predict(multimodal_input(images, X))
@@ -107,7 +106,7 @@ def test_interrupting_a_stack_leaves_the_estimator_as_it_was(data, monkeypatch):
     Xm = multimodal_input(images, X)
     model = MultimodalRegressor(
         backbone="resnet18", layer="conv1", weights=None, image_units=(8,), desc_units=(8,),
-        head_units=(8,), stack_folds=2, batch_size=BATCH, max_epochs=2, cache=False,
+        head_units=(8,), stack_folds=2, batch_size=BATCH, max_epochs=2,
         random_state=0,
     ).fit(Xm, y)  # fmt: skip
     before = model.predict(Xm)

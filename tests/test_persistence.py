@@ -106,7 +106,7 @@ def _cases():
     )
     tiny = dict(max_epochs=2, random_state=0)
     return [
-        ("featurizer", PretrainedCNNFeaturizer(**VGG, layer="pool2", cache=False), images, None),
+        ("featurizer", PretrainedCNNFeaturizer(**VGG, layer="pool2"), images, None),
         (
             "multimodal",
             MultimodalRegressor(
@@ -116,7 +116,6 @@ def _cases():
                 desc_units=(8,),
                 head_units=(8,),
                 stack_folds=2,
-                cache=False,
                 **tiny,
             ),
             X_mm,
@@ -126,7 +125,7 @@ def _cases():
             "multimodal_concat",
             MultimodalRegressor(
                 **VGG, layer="pool2", fusion="concat", image_units=(8,), desc_units=(8,),
-                head_units=(8,), cache=False, **tiny,
+                head_units=(8,), **tiny,
             ),
             X_mm,
             y,
@@ -141,13 +140,12 @@ def _cases():
                 desc_units=(8,),
                 head_units=(8,),
                 stack_folds=2,
-                cache=False,
                 **tiny,
             ),
             X_mm,
             y,
         ),  # fmt: skip
-        ("image", ImageRegressor(**VGG, layer="pool2", units=(8,), cache=False, **tiny), X_mm, y),
+        ("image", ImageRegressor(**VGG, layer="pool2", units=(8,), **tiny), X_mm, y),
         ("descriptor", DescriptorRegressor(units=(8,), **tiny), X_mm, y),
         ("deep_mlp", DeepMLPRegressor(architecture="16x2D-8x1-1", **tiny), desc, Y2),
         ("deep_mlp_mc", DeepMLPRegressor(architecture="16x2D-8x1-1", mc_dropout=4, **tiny), desc, y),
@@ -245,11 +243,29 @@ def test_every_public_estimator_is_covered():
 
 
 def test_trusted_types_are_the_public_estimators():
+    # and FeatureCache, which an estimator holds as a parameter when the user passed one
     public = [getattr(sktl, n) for n in sktl.__all__ if inspect.isclass(getattr(sktl, n, None))]
     names = sorted(
-        f"{c.__module__}.{c.__qualname__}" for c in public if issubclass(c, BaseEstimator)
+        f"{c.__module__}.{c.__qualname__}"
+        for c in public
+        if issubclass(c, BaseEstimator) or c is sktl.FeatureCache
     )
     assert TRUSTED_TYPES == names
+
+
+def test_a_passed_cache_is_saved_by_its_settings(tmp_path):
+    images = np.random.default_rng(0).random((4, 16, 16)).astype(np.float32)
+    cache = sktl.FeatureCache(max_bytes=10**6, directory=tmp_path / "rows")
+    f = PretrainedCNNFeaturizer(
+        backbone="resnet18", layer="layer1", weights=None, random_state=0, cache=cache
+    ).fit(images)
+    expected = f.transform(images)
+    dump(f, tmp_path / "f.skops")
+    loaded = load(tmp_path / "f.skops")
+    assert isinstance(loaded.cache, sktl.FeatureCache) and loaded.cache.n_rows == 0
+    assert loaded.cache.directory == cache.directory and loaded.cache.max_bytes == 10**6
+    np.testing.assert_array_equal(loaded.transform(images), expected)
+    assert loaded.cache.hits == len(images)  # read back from the folder the user named
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -30,7 +30,6 @@ Y = TABLE[:, 0] + IMAGES.mean(axis=(1, 2))
                 layer="conv1_1",
                 head_units=(8,),
                 max_epochs=2,
-                cache=False,
                 random_state=0,
             ),
             IMAGES,

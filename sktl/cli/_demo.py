@@ -55,6 +55,7 @@ def run(args) -> int:
     from .. import (
         DMTLR_PAPER,
         DescriptorRegressor,
+        FeatureCache,
         ImageRegressor,
         MultimodalRegressor,
         multimodal_input,
@@ -84,6 +85,7 @@ def run(args) -> int:
         weights=args.weights,
         intensity_range=(lo, hi),
         random_state=args.seed,
+        cache=FeatureCache(),  # the three image models featurise each image once between them
     )
     train = dict(max_epochs=args.epochs, weight_decay=1e-3)
     models = {

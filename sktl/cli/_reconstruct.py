@@ -263,11 +263,12 @@ def run(args) -> int:
         lineal_path_weight=args.lineal_path_weight,
         match_volume_fraction=args.anneal,
         random_state=args.seed,
+        n_threads=1,  # the command owns its process; one thread is the fastest per sample
         verbose=0 if args.quiet else 1,
     )
     t0 = time.perf_counter()
     model.fit(images if len(images) == 3 else images[0])
-    samples = model.sample(args.n, shape=shape)
+    samples = model.sample(args.n, shape=shape, random_state=args.seed)
     exemplars = model.exemplar_labels_  # grey images quantised exactly as fit did
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

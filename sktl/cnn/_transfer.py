@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._skorch import quiet_predict, seeded
 from ..backbones._pooling import POOLINGS
-from ..featurizers import PretrainedCNNFeaturizer
+from ..featurizers import FeatureCache, PretrainedCNNFeaturizer
 from ..featurizers._split import split_backbone
 from ..images import resolve_size, to_unit_tensor
 from ._base import CNN_CONSTRAINTS, RATE, UNITS, BaseCNNRegressor, fill_cnn_doc
@@ -29,10 +29,10 @@ class TransferCNNRegressor(BaseCNNRegressor):
     What trains is set by ``freeze``, with the same meaning as in every sktl image model:
 
     * ``"all"``: the backbone is frozen; its features are computed once (by
-      :class:`sktl.PretrainedCNNFeaturizer`, cached per image so CV folds and grid points reuse
-      them) and only the head trains.
+      :class:`sktl.PretrainedCNNFeaturizer`; pass ``cache=FeatureCache()`` so that CV folds
+      and grid points reuse them) and only the head trains.
     * ``"none"``: backbone and head train end to end.
-    * ``k``: the first k taps stay frozen (their output is cached), the rest train with the
+    * ``k``: the first k taps stay frozen (their output can be cached), the rest train with the
       head.
 
     With ``head_epochs > 0`` and some layers trainable, the head first trains alone on the
@@ -85,9 +85,10 @@ class TransferCNNRegressor(BaseCNNRegressor):
         ``early_stopping=True``).
     standardize_y : bool, default=True
         Standardise the targets inside (predictions come back in their units).
-    cache : bool or str, default=True
-        Cache the frozen features per image (True: memory; a folder: also on disk), so that CV
-        folds and grid points reuse them.
+    cache : FeatureCache or None, default=None
+        A :class:`~sktl.FeatureCache` for the frozen features, per image: estimators given
+        the same cache (clones in a grid search, the models of one comparison) compute each
+        image's features once. None computes them in each fit and shares nothing.
     device : str, default="cpu"
         "cpu", "cuda", "cuda:N" or "auto".
     verbose : int, default=0
@@ -153,7 +154,7 @@ class TransferCNNRegressor(BaseCNNRegressor):
         "head_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
         "fine_tune_lr_factor": [Interval(numbers.Real, 0, None, closed="neither")],
         "input_size": "no_validation",
-        "cache": ["boolean", str],
+        "cache": [FeatureCache, None],
     }
 
     def __init__(
@@ -179,7 +180,7 @@ class TransferCNNRegressor(BaseCNNRegressor):
         patience=10,
         validation_fraction=0.1,
         standardize_y=True,
-        cache=True,
+        cache=None,
         device="cpu",
         verbose=0,
         random_state=None,

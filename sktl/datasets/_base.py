@@ -20,6 +20,7 @@ logger = logging.getLogger("sktl.datasets")
 
 #: The environment variable that sets the default ``data_home``.
 DATA_HOME_ENV = "SKTL_DATA"
+CACHE_HOME_ENV = "SKTL_CACHE"
 _TIMEOUT = 60  # seconds per network read
 
 
@@ -62,6 +63,33 @@ def get_data_home(data_home=None) -> Path:
         data_home = os.environ.get(DATA_HOME_ENV) or Path.home() / "sktl_data"
     return Path(data_home).expanduser()
 
+
+
+def get_cache_home(cache_home=None) -> Path:
+    """The folder that ``make_*(cache_dir=True)`` keeps generated sets in.
+
+    Generated sets are never written to :func:`get_data_home`, which holds reference data.
+
+    Parameters
+    ----------
+    cache_home : str or path-like, default=None
+        The folder. None: ``$SKTL_CACHE`` if that environment variable is set, else
+        ``~/.cache/sktl``. The folder is not created here.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The folder, with ``~`` expanded.
+
+    Examples
+    --------
+    >>> from sktl.datasets import get_cache_home
+    >>> get_cache_home("/tmp/sktl-cache").as_posix()
+    '/tmp/sktl-cache'
+    """
+    if cache_home is None:
+        cache_home = os.environ.get(CACHE_HOME_ENV) or Path.home() / ".cache" / "sktl"
+    return Path(cache_home).expanduser()
 
 def _download(url: str, path: Path) -> None:
     """Copy ``url`` to ``path`` (the one function that touches the network; tests replace it)."""

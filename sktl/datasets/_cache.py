@@ -10,17 +10,38 @@ from pathlib import Path
 
 import numpy as np
 
+from ._base import get_cache_home, get_data_home
 
-def cache_dir(cache, name: str) -> Path | None:
-    """Folder of generator ``name``: under a given path, ``$SKTL_CACHE`` or ``~/.cache/sktl``."""
-    if cache is False or cache is None:
+#: The docstring text of every generator's ``cache_dir`` parameter.
+CACHE_DIR_DOC = """    cache_dir : None, True or path-like, default=None
+        Keep generated sets on disk, keyed by every argument that changes the data, and read
+        them back on the next call: None generates every time and writes nothing, True uses
+        :func:`sktl.datasets.get_cache_home` (``$SKTL_CACHE`` or ``~/.cache/sktl``), a path
+        uses that folder. It may not lie inside :func:`sktl.datasets.get_data_home` (the
+        reference data). Only sets with an int ``random_state`` are cached."""
+
+
+def generator_folder(cache_dir, name: str) -> Path | None:
+    """Folder of generator ``name`` under ``cache_dir`` (None: no cache), checked."""
+    if cache_dir is None:
         return None
-    root = (
-        (os.environ.get("SKTL_CACHE") or Path.home() / ".cache" / "sktl")
-        if cache is True
-        else cache
-    )
-    return Path(root).expanduser() / name
+    if cache_dir is True:
+        root = get_cache_home()
+    elif isinstance(cache_dir, (str, os.PathLike)):
+        root = Path(cache_dir).expanduser()
+    else:
+        raise ValueError(
+            f"cache_dir must be None (no cache), True (get_cache_home()) or a folder; got "
+            f"{cache_dir!r}."
+        )
+    data_home = get_data_home().resolve()
+    if root.resolve() == data_home or data_home in root.resolve().parents:
+        raise ValueError(
+            f"cache_dir {root} lies inside the reference data folder {data_home} "
+            "(get_data_home()); generated sets are never written there. Pass another folder, "
+            "or cache_dir=True for get_cache_home()."
+        )
+    return root / name
 
 
 def cache_key(spec: dict) -> str:

@@ -4,7 +4,7 @@ Usage::
 
     python -m sktl.datasets._make_embedded [--out PATH] [--check]
 
-It runs ``make_spinodal(500, 64, random_state=0, cache=False)`` (about 1.5 min on one core) and
+It runs ``make_spinodal(500, 64, random_state=0)`` (about 1.5 min on one core) and
 writes images as float16, descriptors and targets as float32, with the column names, the
 parameter ranges and the seed. The zip members carry a fixed timestamp, so regenerating with
 the same numpy/zlib gives a byte-identical file. ``--check`` compares a fresh generation with
@@ -40,7 +40,6 @@ def embedded_arrays(n_samples: int = EMBEDDED_N_SAMPLES, progress: bool = True) 
     data = make_spinodal(
         n_samples,
         EMBEDDED_SIZE,
-        cache=False,
         progress=progress,
         random_state=EMBEDDED_RANDOM_STATE,
     )

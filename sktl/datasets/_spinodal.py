@@ -7,7 +7,6 @@ described in :mod:`sktl.datasets._cahn_hilliard`.
 from __future__ import annotations
 
 import numbers
-import os
 from importlib import resources
 from pathlib import Path
 
@@ -16,7 +15,8 @@ import pandas as pd
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
-from ._cache import cache_dir, cache_key, read_arrays, write_arrays
+from .._docstrings import fill_doc
+from ._cache import CACHE_DIR_DOC, cache_key, generator_folder, read_arrays, write_arrays
 from ._cahn_hilliard import LandauCahnHilliard, free_energy, rfft_weights, solve, wavenumbers
 from ._spinodal_parameters import (
     PARAMETER_NAMES,
@@ -232,8 +232,8 @@ def _simulate(params: np.ndarray, streams, size: int, progress: bool) -> tuple[n
 # caching and packaging
 
 
-def _cache_path(cache, n_samples: int, size: int, ranges, entropy: int) -> Path | None:
-    directory = cache_dir(cache, "spinodal")
+def _cache_path(folder, n_samples: int, size: int, ranges, entropy: int) -> Path | None:
+    directory = generator_folder(folder, "spinodal")
     if directory is None:
         return None
     spec = {
@@ -281,6 +281,7 @@ def _bunch(images, descriptors, targets, ranges, entropy, return_frame) -> Bunch
 # public API
 
 
+@fill_doc(cache_dir=CACHE_DIR_DOC)
 def make_spinodal(
     n_samples=500,
     size=64,
@@ -288,7 +289,7 @@ def make_spinodal(
     parameter_ranges=None,
     return_frame=False,
     progress=None,
-    cache=True,
+    cache_dir=None,
     random_state=None,
 ):
     """Simulate spinodal decomposition (Cahn-Hilliard) with random process parameters.
@@ -318,10 +319,7 @@ def make_spinodal(
         as ``frame``) instead of arrays.
     progress : bool or None, default=None
         Show a tqdm progress bar; None shows it for 200 or more 64x64-equivalent samples.
-    cache : bool or path-like, default=True
-        Cache generated sets on disk, keyed by all the arguments that change the data:
-        True uses ``$SKTL_CACHE`` or ``~/.cache/sktl``, a path uses that directory, False
-        disables it. Only sets with an int ``random_state`` are cached.
+    %(cache_dir)s
     random_state : int, numpy Generator, RandomState or None, default=None
         Seed. Sample ``i`` comes from its own stream, so the first rows of a larger set equal a
         smaller set drawn with the same seed and ranges.
@@ -361,7 +359,7 @@ def make_spinodal(
     Examples
     --------
     >>> from sktl.datasets import make_spinodal
-    >>> data = make_spinodal(n_samples=4, size=32, cache=False, random_state=0)
+    >>> data = make_spinodal(n_samples=4, size=32, random_state=0)
     >>> data.images.shape, data.descriptors.shape, data.targets.shape
     ((4, 32, 32), (4, 11), (4, 9))
     """
@@ -377,12 +375,7 @@ def make_spinodal(
             f"{ranges['noise_correlation']}."
         )
     entropy, reproducible = _check_random_state(random_state)
-    if not (
-        cache is True or cache is False or cache is None or isinstance(cache, (str, os.PathLike))
-    ):
-        raise ValueError(f"cache must be True, False or a directory; got {cache!r}.")
-
-    path = _cache_path(cache, n_samples, size, ranges, entropy) if reproducible else None
+    path = _cache_path(cache_dir, n_samples, size, ranges, entropy) if reproducible else None
     cached = read_arrays(path, ("images", "descriptors", "targets"))
     if cached is not None:
         images, descriptors, targets = cached["images"], cached["descriptors"], cached["targets"]

@@ -13,7 +13,8 @@ import numpy as np
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
-from ._cache import cache_dir, cache_key, read_arrays, write_arrays
+from .._docstrings import fill_doc
+from ._cache import CACHE_DIR_DOC, cache_key, generator_folder, read_arrays, write_arrays
 from ._fft_homogenisation import (
     STIFFNESS_NAMES,
     homogenise,
@@ -125,6 +126,7 @@ def _check_args(n_samples, size, generator, contrast, volume_fraction):
     return lo, hi
 
 
+@fill_doc(cache_dir=CACHE_DIR_DOC)
 def make_stiffness(
     n_samples=200,
     size=64,
@@ -133,7 +135,7 @@ def make_stiffness(
     contrast=10.0,
     volume_fraction=(0.2, 0.6),
     progress=None,
-    cache=True,
+    cache_dir=None,
     random_state=None,
 ):
     """Periodic two-phase microstructures and their homogenised plane-strain stiffness.
@@ -167,9 +169,7 @@ def make_stiffness(
         Range of the volume fraction of phase 1, drawn uniformly per sample.
     progress : bool or None, default=None
         tqdm progress bar; None shows it from 50 samples.
-    cache : bool or path-like, default=True
-        Cache generated sets on disk (``$SKTL_CACHE`` or ``~/.cache/sktl`` when True, or the
-        given folder), keyed by all the arguments. Only int ``random_state`` sets are cached.
+    %(cache_dir)s
     random_state : int, numpy Generator, RandomState or None, default=None
         Seed. Sample ``i`` has its own stream: the first rows of a larger set equal a smaller
         set with the same arguments.
@@ -219,7 +219,7 @@ def make_stiffness(
         "random_state": entropy,
         "tol": _TOL,
     }
-    directory = cache_dir(cache, "stiffness") if cacheable else None
+    directory = generator_folder(cache_dir, "stiffness") if cacheable else None
     path = None if directory is None else directory / f"{cache_key(spec)}.npz"
     d = read_arrays(path, ("images", "targets", "generator", "volume_fraction"))
     if d is not None:

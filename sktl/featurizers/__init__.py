@@ -1,6 +1,6 @@
-"""Featurizers: images -> features of pretrained CNNs."""
+"""Featurizers: images -> features of pretrained CNNs, and the cache estimators may share."""
 
-from ._cache import FeatureCache, get_cache
+from ._cache import FeatureCache
 from ._pretrained_cnn import PretrainedCNNFeaturizer
 
-__all__ = ["FeatureCache", "PretrainedCNNFeaturizer", "get_cache"]
+__all__ = ["FeatureCache", "PretrainedCNNFeaturizer"]

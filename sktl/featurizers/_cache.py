@@ -1,14 +1,20 @@
-"""A per-image cache of frozen-network features.
+"""FeatureCache: an explicit, user-owned store of frozen-network features.
 
 Keys are (network key, image digest), so a subset of images (a CV fold, a grid point) reuses
 the rows computed for the whole set: a grid search over head hyperparameters costs about one
 featurisation. Rows live in memory (bounded, least recently used out first) and, optionally, on
-disk as one ``.npy`` per image under ``<dir>/<network key>/``, which processes share.
+disk as one ``.npy`` per image under ``<directory>/<network key>/``, which processes share.
+
+Nothing here is process-wide: an estimator caches only when it is given a ``FeatureCache``,
+and only estimators given the same object (or clones of one, see :meth:`FeatureCache.__deepcopy__`)
+see each other's rows.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import numbers
 import os
 import threading
 from collections import OrderedDict
@@ -27,7 +33,8 @@ def image_digests(images: np.ndarray) -> list[str]:
     ]
 
 
-def _weights_digest(module: torch.nn.Module) -> str:
+def weights_digest(module: torch.nn.Module) -> str:
+    """Digest of a network's weights and buffers (names included)."""
     h = hashlib.blake2b(digest_size=16)
     for name, tensor in module.state_dict().items():
         h.update(name.encode())
@@ -41,42 +48,114 @@ def _weights_digest(module: torch.nn.Module) -> str:
 CACHE_VERSION = 2
 
 
-def network_key(module: torch.nn.Module, *settings) -> str:
-    """Digest of a network's weights and buffers plus the settings that shape its output.
-
-    The weights' digest is remembered per module and weights version (tensors' in-place
-    version counters), so featurizers sharing a frozen backbone hash it once.
-    """
-    version = tuple(t._version for t in module.state_dict().values())
-    memo = getattr(module, "_sktl_digest", None)
-    if memo is None or memo[0] != version:
-        memo = (version, _weights_digest(module))
-        module._sktl_digest = memo
+def network_key(digest: str, *settings) -> str:
+    """Key of a network (by its weights' ``digest``) plus the settings that shape its output."""
     h = hashlib.blake2b(repr((CACHE_VERSION, *settings)).encode(), digest_size=16)
-    h.update(memo[1].encode())
+    h.update(digest.encode())
     return h.hexdigest()
 
 
+#: Frozen backbones a cache keeps, so that the featurizers sharing it build each network once.
+_MAX_BACKBONES = 4
+
+
 class FeatureCache:
-    """Rows of features by (network key, image digest), in memory and optionally on disk.
+    """Features of frozen networks per image, shared by the estimators that are given it.
+
+    Pass one instance as ``cache=`` to :class:`~sktl.PretrainedCNNFeaturizer`,
+    :class:`~sktl.TransferCNNRegressor` or the DMTL-R family, the way ``Pipeline(memory=...)``
+    takes a joblib ``Memory``. Every estimator given the same instance reuses the features the
+    others computed for the same network, settings and image; estimators given different
+    instances (or none) share nothing. ``clone`` and :func:`copy.deepcopy` return the instance
+    itself, so the clones that ``GridSearchCV`` and ``cross_validate`` fit share its store.
+
+    It also keeps the few frozen backbones its users built (each user gets its own copy), so
+    the fits of a grid search read a weights file once.
 
     Parameters
     ----------
     max_bytes : int, default=2 GiB
-        Memory budget; the least recently used rows are dropped beyond it.
-    directory : str or Path, optional
-        Also keep rows on disk there (shared between processes, e.g. GridSearchCV n_jobs > 1).
+        Memory budget of the feature rows; the least recently used rows are dropped beyond it.
+    directory : str, path-like or None, default=None
+        Also keep rows on disk there, one ``.npy`` per image, so that processes share them
+        (``GridSearchCV(n_jobs>1)``) and later sessions reuse them. None: memory only.
+
+    Attributes
+    ----------
+    hits, misses : int
+        Rows served from the cache and rows computed, since creation or :meth:`clear`.
+
+    Notes
+    -----
+    Pickling (``joblib.dump``, worker processes) keeps ``max_bytes`` and ``directory`` but not
+    the rows held in memory: a saved model does not carry its cache.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sktl import FeatureCache, TransferCNNRegressor
+    >>> cache = FeatureCache()
+    >>> search = GridSearchCV(TransferCNNRegressor(cache=cache), {"lr": [1e-3, 1e-2]})
+    >>> search.estimator.cache is cache
+    True
     """
 
     def __init__(self, max_bytes: int = 2 * 1024**3, directory=None):
-        self.max_bytes = max_bytes
-        self.directory = None if directory is None else Path(directory)
+        if (
+            isinstance(max_bytes, bool)
+            or not isinstance(max_bytes, numbers.Integral)
+            or max_bytes < 0
+        ):
+            raise ValueError(f"max_bytes must be an int >= 0, got {max_bytes!r}.")
+        if directory is not None and not isinstance(directory, (str, os.PathLike)):
+            raise TypeError(
+                f"directory must be a folder path or None, got {type(directory).__name__}."
+            )
+        self.max_bytes = int(max_bytes)
+        self.directory = None if directory is None else Path(directory).expanduser()
+        self._reset()
+
+    def _reset(self) -> None:
         self._rows: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._bytes = 0
+        self._backbones: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
+    # -- identity under clone / copy / pickle ---------------------------------------------------
+    def __deepcopy__(self, memo):
+        """The same instance: clones of an estimator share the cache they were given."""
+        return self
+
+    def __copy__(self):
+        return self
+
+    def __getstate__(self):
+        directory = None if self.directory is None else os.fspath(self.directory)
+        return {"max_bytes": self.max_bytes, "directory": directory}
+
+    def __setstate__(self, state):
+        self.max_bytes = state["max_bytes"]
+        directory = state["directory"]
+        self.directory = None if directory is None else Path(directory)
+        self._reset()
+
+    def __repr__(self) -> str:
+        where = "" if self.directory is None else f", directory={os.fspath(self.directory)!r}"
+        return f"FeatureCache(max_bytes={self.max_bytes}{where})"
+
+    @property
+    def n_rows(self) -> int:
+        """Rows held in memory."""
+        return len(self._rows)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the rows held in memory."""
+        return self._bytes
+
+    # -- feature rows ---------------------------------------------------------------------------
     def _disk_path(self, net: str, digest: str) -> Path:
         return self.directory / net / f"{digest}.npy"
 
@@ -107,12 +186,26 @@ class FeatureCache:
         if to_disk and self.directory is not None:
             path = self._disk_path(net, digest)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp.npy")
             np.save(tmp, row)
             os.replace(tmp, path)  # atomic: concurrent writers never leave a torn file
 
     def get_or_compute(self, net: str, images: np.ndarray, compute) -> np.ndarray:
-        """Rows for ``images``, computing (with ``compute(images_subset)``) only the missing."""
+        """Rows for ``images``, computing (with ``compute(images_subset)``) only the missing.
+
+        Parameters
+        ----------
+        net : str
+            Key of the network and its settings (see ``network_key_`` of a featurizer).
+        images : ndarray of shape (n, ...)
+            The images.
+        compute : callable
+            ``compute(images_subset) -> ndarray (n_subset, n_features)``.
+
+        Returns
+        -------
+        rows : ndarray of shape (n, n_features)
+        """
         digests = image_digests(images)
         rows: list[np.ndarray | None] = [self._get(net, d) for d in digests]
         missing = [i for i, r in enumerate(rows) if r is None]
@@ -126,19 +219,43 @@ class FeatureCache:
                 self._put(net, digests[i], row)
         return np.stack(rows)
 
+    # -- frozen backbones -----------------------------------------------------------------------
+    def backbone(self, key, build):
+        """A private copy of the backbone ``key`` and its weights' digest, built once.
+
+        Parameters
+        ----------
+        key : hashable
+            What identifies the network (name, tap, weights, seed, device).
+        build : callable
+            ``build() -> torch.nn.Module``, called on the first request of ``key``.
+
+        Returns
+        -------
+        backbone : torch.nn.Module
+            A deep copy, so a change made through one estimator never reaches another.
+        digest : str
+            :func:`weights_digest` of the backbone.
+        """
+        with self._lock:
+            entry = self._backbones.get(key)
+            if entry is not None:
+                self._backbones.move_to_end(key)
+        if entry is None:
+            model = build()
+            entry = (model, weights_digest(model))
+            with self._lock:
+                entry = self._backbones.setdefault(key, entry)
+                self._backbones.move_to_end(key)
+                while len(self._backbones) > _MAX_BACKBONES:
+                    self._backbones.popitem(last=False)
+        return copy.deepcopy(entry[0]), entry[1]
+
     def clear(self) -> None:
-        """Forget every in-memory row (disk files are left alone)."""
+        """Forget every in-memory row and backbone (files on disk are left alone)."""
         with self._lock:
             self._rows.clear()
             self._bytes = 0
+            self._backbones.clear()
+            self.hits = self.misses = 0
 
-
-_MEMORY_CACHES: dict[str | None, FeatureCache] = {}
-
-
-def get_cache(directory=None) -> FeatureCache:
-    """The process-wide cache for ``directory`` (None: memory only)."""
-    key = None if directory is None else os.fspath(directory)
-    if key not in _MEMORY_CACHES:
-        _MEMORY_CACHES[key] = FeatureCache(directory=directory)
-    return _MEMORY_CACHES[key]

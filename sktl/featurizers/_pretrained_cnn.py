@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import os
 
 import numpy as np
 import torch
@@ -25,8 +24,8 @@ from ..images import (
     to_unit_tensor,
     validate_images,
 )
-from ._backbone_cache import frozen_backbone
-from ._cache import get_cache, network_key
+from ._cache import FeatureCache, network_key
+from ._frozen import frozen_backbone
 
 
 class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimator):
@@ -78,19 +77,18 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         0: quiet; >= 1: a tqdm progress bar over the batches of ``transform``.
     random_state : int, RandomState instance or None, default=None
         Seeds the random initialisation when ``weights=None``.
-    cache : bool, str or path-like, default=False
-        Cache the features per image, keyed by the network and the image's content, so that
-        repeated ``transform`` calls on the same images (CV folds, grid points) reuse them:
-        False computes them every time, True keeps them in a process-wide memory cache, a
-        folder also stores them there on disk (shared between processes).
+    cache : FeatureCache or None, default=None
+        A :class:`~sktl.FeatureCache` to keep the features in, per image, keyed by the network,
+        its settings and the image's content, so that repeated ``transform`` calls on the same
+        images (CV folds, grid points, other estimators given the same cache) reuse them, and
+        the backbone is built once. None computes them every time and shares nothing.
 
     Attributes
     ----------
     backbone_ : sktl.backbones.Backbone
-        The truncated network with its weights and preprocessing (pickled with the estimator,
-        so a fitted featurizer needs no network or weights cache to reload). Featurizers with
-        equal settings share it read-only: to train or change it, use
-        ``copy.deepcopy(featurizer.backbone_)``.
+        The truncated network with its weights and preprocessing, in eval mode without
+        gradients (pickled with the estimator, so a fitted featurizer needs no network or
+        weights cache to reload). It is this featurizer's own: no other estimator sees it.
     layer_ : str
         The tap actually used.
     image_shape_ : tuple of int
@@ -104,8 +102,8 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
     input_size_ : tuple of int or None
         (H, W) the images are resized to before the network (None: their own size).
     network_key_ : str
-        Key of this network and its settings in the feature cache; set only with ``cache``
-        other than False.
+        Key of this network and its settings in the feature cache; set only when ``cache`` is
+        a FeatureCache.
     feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
         Column names of ``X``, when ``fit`` is given a DataFrame of packed images whose column
         names are all strings.
@@ -139,7 +137,7 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         "device": [str],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
-        "cache": ["boolean", str, os.PathLike],
+        "cache": [FeatureCache, None],
     }
 
     def __init__(
@@ -156,7 +154,7 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         device="cpu",
         verbose=0,
         random_state=None,
-        cache=False,
+        cache=None,
     ):
         self.backbone = backbone
         self.layer = layer
@@ -204,8 +202,13 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         layer = check_layer(spec, self.layer)
         images = self._check_X(X, reset=True)  # also checks intensity_range; sets image_shape_
         self.layer_ = layer
-        self.backbone_ = frozen_backbone(
-            spec.name, layer, self.weights, self.random_state, resolve_device(self.device)
+        self.backbone_, digest = frozen_backbone(
+            spec.name,
+            layer,
+            self.weights,
+            self.random_state,
+            resolve_device(self.device),
+            cache=self.cache,
         )
         self.input_size_ = self._size(spec)
         probe = self._forward(images[:1], pooled=False)
@@ -216,10 +219,12 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
                 f"vector of shape {self.feature_shape_}; choose a conv/pool layer."
             )
         self.n_features_out_ = len(pooled_feature_names(layer, self.pooling, self.feature_shape_))
-        if self.cache is not False:
+        if self.cache is not None:
             self.network_key_ = network_key(
-                self.backbone_, self.pooling, self.input_size_, self.intensity_range
+                digest, self.pooling, self.input_size_, self.intensity_range
             )
+        elif hasattr(self, "network_key_"):
+            del self.network_key_
         return self
 
     def _forward(self, images: np.ndarray, pooled: bool = True) -> torch.Tensor:
@@ -258,12 +263,10 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         """
         check_is_fitted(self, "backbone_")
         images = self._check_X(X, reset=False)
-        if self.cache is False:
+        # a model saved by sktl 1.0 may hold cache=True / False / a folder: no cache then
+        if not isinstance(self.cache, FeatureCache) or not hasattr(self, "network_key_"):
             return self._transform_images(images)
-        directory = None if self.cache is True else self.cache
-        return get_cache(directory).get_or_compute(
-            self.network_key_, images, self._transform_images
-        )
+        return self.cache.get_or_compute(self.network_key_, images, self._transform_images)
 
     def _transform_images(self, images: np.ndarray) -> np.ndarray:
         n = images.shape[0]

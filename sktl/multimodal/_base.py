@@ -25,6 +25,7 @@ from .._skorch import (
 )
 from ..backbones import get_backbone_spec
 from ..backbones._pooling import POOLINGS, Pool
+from ..featurizers._cache import FeatureCache
 from ..featurizers._split import split_backbone
 from ..images import resolve_intensity_range, resolve_size, to_unit_tensor
 from ._input import FEATURES_KEY, IMAGE_KEY, features_array, split_multimodal
@@ -42,7 +43,7 @@ IMAGE_CONSTRAINTS: dict = {
     "intensity_range": "no_validation",
     "image_shape": [None, tuple, list],
     "image_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-    "cache": ["boolean", str],
+    "cache": [FeatureCache, None],
 }
 
 

@@ -48,9 +48,9 @@ _IMAGE_DOC = """
     weights : None, str, path-like or WeightSource, default="imagenet"
         Weight source, as for :class:`sktl.PretrainedCNNFeaturizer` (None: random control).
     freeze : "all", "none" or int, default="all"
-        "all" keeps the backbone frozen (the paper; its features are computed once and cached),
+        "all" keeps the backbone frozen (the paper; its features are computed once per fit),
         "none" trains it end to end, an int k freezes its first k taps (blocks, see
-        :func:`sktl.list_layers`) up to ``layer``, caches their output and trains the rest.
+        :func:`sktl.list_layers`) up to ``layer``, computes their output once and trains the rest.
     pooling : {"avg", "max", "flatten", "gram"}, default="avg"
         How the tap's activation map becomes the image feature vector (as in
         :class:`sktl.PretrainedCNNFeaturizer`).
@@ -142,9 +142,10 @@ class MultimodalRegressor(BaseMultimodalRegressor):
     stack_folds : int, default=5
         Folds of the stack (>= 2; used with ``fusion="stack"``).
     %(training)s
-    cache : bool or str, default=True
-        Cache frozen features per image (True: in memory; a folder: also on disk), so that CV
-        folds and grid points reuse them.
+    cache : FeatureCache or None, default=None
+        A :class:`~sktl.FeatureCache` for the frozen features, per image: estimators given
+        the same cache (clones in a grid search, the models of one comparison) compute each
+        image's features once. None computes them in each fit and shares nothing.
     device : str, default="cpu"
         "cpu", "cuda", "cuda:N" or "auto".
     verbose : int, default=0
@@ -260,7 +261,7 @@ class MultimodalRegressor(BaseMultimodalRegressor):
         patience=5,
         validation_fraction=0.1,
         standardize_y=True,
-        cache=True,
+        cache=None,
         device="cpu",
         verbose=0,
         random_state=None,
@@ -325,9 +326,10 @@ class ImageRegressor(BaseMultimodalRegressor):
     dropout : float, default=0.3
         Dropout after each dense layer.
     %(training)s
-    cache : bool or str, default=True
-        Cache frozen features per image (True: in memory; a folder: also on disk), so that CV
-        folds and grid points reuse them.
+    cache : FeatureCache or None, default=None
+        A :class:`~sktl.FeatureCache` for the frozen features, per image: estimators given
+        the same cache (clones in a grid search, the models of one comparison) compute each
+        image's features once. None computes them in each fit and shares nothing.
     device : str, default="cpu"
         "cpu", "cuda", "cuda:N" or "auto".
     verbose : int, default=0
@@ -412,7 +414,7 @@ class ImageRegressor(BaseMultimodalRegressor):
         patience=5,
         validation_fraction=0.1,
         standardize_y=True,
-        cache=True,
+        cache=None,
         device="cpu",
         verbose=0,
         random_state=None,

@@ -120,13 +120,14 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         Where VGG19 and the pixel optimisation run: "cpu", "cuda", "cuda:N" or "auto".
     verbose : int, default=0
         0: quiet; >= 1: a tqdm progress bar per sample.
-    n_threads : int, default=1
-        Torch intra-op threads, and threads of numpy's and scipy's BLAS, while fitting and
-        sampling (restored afterwards); -1 for all cores. One image's convolutions gain
-        nothing from more threads (a 128 px sample of 450 iterations took 70-73 s with 2
-        threads on an idle 2-core machine, 52-54 s with 1), and when the cores are shared,
-        oversubscribed threads slow each iteration down by an order of magnitude: to use
-        several cores, draw samples in separate processes.
+    n_threads : int or None, default=None
+        None leaves the process's thread settings alone. An int sets torch's intra-op threads
+        and the threads of numpy's and scipy's BLAS for the duration of ``fit`` and
+        ``sample`` (restored afterwards; -1 for all cores). These settings are process-wide,
+        so fits in several threads of one process interfere: use processes. One image's
+        convolutions gain little from more threads, and oversubscribed cores slow every
+        iteration down: ``n_threads=1`` with one process per core is the fastest way to draw
+        many samples.
 
     Attributes
     ----------
@@ -210,7 +211,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         "random_state": ["random_state"],
         "device": [str],
         "verbose": ["verbose"],
-        "n_threads": [Interval(numbers.Integral, -1, None, closed="left")],
+        "n_threads": [Interval(numbers.Integral, -1, None, closed="left"), None],
     }
 
     def __init__(
@@ -234,7 +235,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         random_state=None,
         device="cpu",
         verbose=0,
-        n_threads=1,
+        n_threads=None,
     ):
         self.preset = preset
         self.layers = layers
@@ -339,7 +340,6 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.colours_ = maximin_colours(self.n_phases_, rng)
         self.min_size_ = int(min_size)
         self.image_shape_ = tuple(int(s) for s in idx[0].shape)
-        self._seed = int(rng.randint(0, 2**31 - 1))
         model = self._features()
         # level 0 is the examples; level k their 2^k-fold downsampling (coarse-to-fine)
         levels = [idx]
@@ -404,8 +404,9 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             examples: with three examples, example k is the plane normal to axis k (of shape
             (H, W), (D, W) and (D, H)); otherwise all examples serve every axis (isotropic).
         random_state : int, RandomState instance or None, default=None
-            Seeds the samples. None uses the estimator's ``random_state``, or when that is
-            None too a seed drawn in ``fit``, so repeated calls give the same samples.
+            Seeds the samples, as in :meth:`sklearn.neighbors.KernelDensity.sample`: an int
+            gives the same samples on every call, None draws fresh ones from numpy's global
+            random state. The estimator's own ``random_state`` seeds ``fit`` only.
 
         Returns
         -------
@@ -420,8 +421,6 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         shape = self._sample_shape(shape)
-        if random_state is None:
-            random_state = self._seed if self.random_state is None else self.random_state
         rng = check_random_state(random_state)
         with _thread_limits(self.n_threads):
             return self._sample(n_samples, shape, rng)

@@ -91,12 +91,17 @@ def _as_label_images(X, n_phases):
 def _thread_limits(n_threads):
     """Torch intra-op threads and the BLAS / OpenMP pools of numpy and scipy set to n_threads.
 
+    None changes nothing.
+
     scipy's L-BFGS-B and the K-means decoding run on OpenBLAS, whose idle threads spin: two
     reconstructions side by side, each with one torch thread but unlimited BLAS pools, took
     3x longer per sample than one alone (128 px, 2 cores).
     """
     from threadpoolctl import threadpool_limits
 
+    if n_threads is None:
+        yield
+        return
     before = torch.get_num_threads()
     n = max(1, int((os.cpu_count() or 1) if n_threads < 1 else n_threads))
     torch.set_num_threads(n)

@@ -75,7 +75,7 @@ def test_cnn_packed_form_and_early_stopping(data):
 def test_transfer_freeze_and_two_phase(data, freeze, head_epochs, phases, lr):
     X, y = data
     reg = TransferCNNRegressor(
-        freeze=freeze, head_epochs=head_epochs, cache=False, **_TINY_TRANSFER
+        freeze=freeze, head_epochs=head_epochs, **_TINY_TRANSFER
     )
     pred = reg.fit(X, y).predict(X)
     assert pred.shape == (24, 3) and np.isfinite(pred).all()
@@ -94,24 +94,24 @@ def test_transfer_freeze_and_two_phase(data, freeze, head_epochs, phases, lr):
 def test_freeze_more_taps_than_the_layer_has_is_an_error(data):
     X, y = data
     with pytest.raises(ValueError, match="freeze=4 asks to freeze more taps.*at most 3"):
-        TransferCNNRegressor(freeze=4, cache=False, **_TINY_TRANSFER).fit(X, y)
+        TransferCNNRegressor(freeze=4, **_TINY_TRANSFER).fit(X, y)
 
 
 def test_fine_tune_changes_backbone_head_only_does_not(data):
     X, y = data
-    head = TransferCNNRegressor(freeze="all", cache=False, **_TINY_TRANSFER).fit(X, y)
-    fine = TransferCNNRegressor(freeze="none", cache=False, **_TINY_TRANSFER).fit(X, y)
+    head = TransferCNNRegressor(freeze="all", **_TINY_TRANSFER).fit(X, y)
+    fine = TransferCNNRegressor(freeze="none", **_TINY_TRANSFER).fit(X, y)
     w0 = head.featurizer_.backbone_.body[0][0].weight
     w1 = fine.net_.module_.backbone.body[0][0].weight
     assert not torch.allclose(w0, w1)
 
 
 def test_head_only_reuses_cached_features(data):
-    from sktl.featurizers._cache import get_cache
+    from sktl import FeatureCache
 
     X, y = data
-    cache = get_cache(None)
-    reg = TransferCNNRegressor(freeze="all", cache=True, **_TINY_TRANSFER).fit(X, y)
+    cache = FeatureCache()
+    reg = TransferCNNRegressor(freeze="all", cache=cache, **_TINY_TRANSFER).fit(X, y)
     hits = cache.hits
     reg.set_params(lr=3e-3).fit(X[:12], y[:12])  # a "grid point" on a subset: all cached
     assert cache.hits - hits >= 12
@@ -119,7 +119,7 @@ def test_head_only_reuses_cached_features(data):
 
 def test_flatten_head_width(data):
     X, y = data
-    reg = TransferCNNRegressor(**{**_TINY_TRANSFER, "pooling": "flatten"}, cache=False)
+    reg = TransferCNNRegressor(**{**_TINY_TRANSFER, "pooling": "flatten"})
     reg.fit(X, y)
     assert reg.n_backbone_features_ == 64 * 8 * 8
 
@@ -133,7 +133,6 @@ def test_real_vgg19_shallow_cut(data):
         pooling="avg",
         head_units=(8,),
         max_epochs=2,
-        cache=False,
         random_state=0,
     )
     assert reg.fit(X, y).predict(X).shape == (24, 3)
@@ -150,7 +149,6 @@ def test_efficientnet_lite0_random_weights(data):
         head_units=(8,),
         freeze="none",
         max_epochs=1,
-        cache=False,
         random_state=0,
     )
     assert reg.fit(X, y).predict(X).shape == (24, 3)
@@ -191,7 +189,7 @@ def test_loss_curves_plot(data):
 
     X, y = data
     reg = TransferCNNRegressor(
-        freeze="none", head_epochs=1, cache=False, **_TINY_TRANSFER
+        freeze="none", head_epochs=1, **_TINY_TRANSFER
     ).fit(X, y)
     fig = plot_loss_curves({"two-phase": reg.history_})
     assert fig.axes

@@ -22,7 +22,7 @@ def _private_cache(tmp_path, monkeypatch):
 
 
 def test_shapes_dtypes_and_names():
-    data = make_spinodal(n_samples=3, size=16, cache=False, random_state=0)
+    data = make_spinodal(n_samples=3, size=16, random_state=0)
     assert data.images.shape == (3, 16, 16) and data.images.dtype == np.float32
     assert data.descriptors.shape == (3, len(data.feature_names))
     assert data.targets.shape == (3, len(data.target_names))
@@ -46,7 +46,7 @@ def test_shapes_dtypes_and_names():
     for name in data.target_names + [p.name for p in spinodal.PARAMETERS]:
         assert name in data.DESCR
 
-    frame = make_spinodal(n_samples=3, size=16, cache=False, random_state=0, return_frame=True)
+    frame = make_spinodal(n_samples=3, size=16, random_state=0, return_frame=True)
     assert isinstance(frame.descriptors, pd.DataFrame) and isinstance(frame.targets, pd.DataFrame)
     assert list(frame.descriptors.columns) == data.feature_names
     assert list(frame.targets.columns) == data.target_names
@@ -58,7 +58,7 @@ def test_shapes_dtypes_and_names():
 def test_parameters_within_ranges_and_fixed_values():
     ranges = {"temperature": (0.1, 0.2), "kappa": 2.0, "time": (5, 10)}
     data = make_spinodal(
-        6, 16, parameter_ranges=ranges, cache=False, random_state=1, return_frame=True
+        6, 16, parameter_ranges=ranges, random_state=1, return_frame=True
     )
     d = data.descriptors
     assert d["temperature"].between(0.1, 0.2).all()
@@ -74,24 +74,24 @@ def test_parameters_within_ranges_and_fixed_values():
 
 
 def test_deterministic_and_prefix_stable():
-    a = make_spinodal(4, 16, cache=False, random_state=7)
-    b = make_spinodal(4, 16, cache=False, random_state=7)
+    a = make_spinodal(4, 16, random_state=7)
+    b = make_spinodal(4, 16, random_state=7)
     for key in ("images", "descriptors", "targets"):
         np.testing.assert_array_equal(a[key], b[key])
     # sample i has its own random stream: a smaller set is a prefix of a larger one
-    c = make_spinodal(2, 16, cache=False, random_state=7)
+    c = make_spinodal(2, 16, random_state=7)
     np.testing.assert_array_equal(c.images, a.images[:2])
     np.testing.assert_array_equal(c.targets, a.targets[:2])
-    d = make_spinodal(4, 16, cache=False, random_state=8)
+    d = make_spinodal(4, 16, random_state=8)
     assert not np.allclose(d.descriptors, a.descriptors)
     # a generator seeds too, and the root seed it drew regenerates the set
-    e = make_spinodal(2, 16, cache=False, random_state=np.random.default_rng(0))
-    f = make_spinodal(2, 16, cache=False, random_state=e.random_state)
+    e = make_spinodal(2, 16, random_state=np.random.default_rng(0))
+    f = make_spinodal(2, 16, random_state=e.random_state)
     np.testing.assert_array_equal(e.images, f.images)
 
 
 def test_cache_roundtrip(tmp_path, monkeypatch):
-    first = make_spinodal(2, 16, cache=tmp_path, random_state=3)
+    first = make_spinodal(2, 16, cache_dir=tmp_path, random_state=3)
     files = list((tmp_path / "spinodal").glob("*.npz"))
     assert len(files) == 1
 
@@ -99,26 +99,39 @@ def test_cache_roundtrip(tmp_path, monkeypatch):
         raise AssertionError("should have been read from the cache")
 
     monkeypatch.setattr(spinodal, "_simulate", _no_simulation)
-    again = make_spinodal(2, 16, cache=tmp_path, random_state=3)
+    again = make_spinodal(2, 16, cache_dir=tmp_path, random_state=3)
     np.testing.assert_array_equal(again.images, first.images)
     np.testing.assert_array_equal(again.targets, first.targets)
     with pytest.raises(AssertionError, match="cache"):  # other arguments, other key
-        make_spinodal(2, 16, cache=tmp_path, random_state=3, parameter_ranges={"time": 10})
+        make_spinodal(2, 16, cache_dir=tmp_path, random_state=3, parameter_ranges={"time": 10})
 
 
-def test_cache_default_directory_and_unseeded(tmp_path, monkeypatch):
+def test_cache_off_by_default_then_cache_home_and_unseeded(tmp_path, monkeypatch):
     monkeypatch.setenv("SKTL_CACHE", str(tmp_path / "env"))
-    make_spinodal(1, 8, random_state=0)  # cache=True by default
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    make_spinodal(1, 8, random_state=0)  # no cache unless asked for: nothing written anywhere
+    assert not (tmp_path / "env").exists() and not (tmp_path / "home").exists()
+    make_spinodal(1, 8, cache_dir=True, random_state=0)  # True: get_cache_home()
     assert len(list((tmp_path / "env" / "spinodal").glob("*.npz"))) == 1
-    make_spinodal(1, 8, random_state=None)  # not reproducible: not cached
-    make_spinodal(1, 8, random_state=1, cache=False)
+    make_spinodal(1, 8, cache_dir=True, random_state=None)  # not reproducible: not cached
     assert len(list((tmp_path / "env" / "spinodal").glob("*.npz"))) == 1
+
+
+def test_cache_never_inside_the_reference_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKTL_DATA", str(tmp_path / "data"))
+    for inside in (tmp_path / "data", tmp_path / "data" / "generated"):
+        with pytest.raises(ValueError, match="reference data folder"):
+            make_spinodal(1, 8, cache_dir=inside, random_state=0)
+    monkeypatch.setenv("SKTL_CACHE", str(tmp_path / "data" / "cache"))
+    with pytest.raises(ValueError, match="reference data folder"):
+        make_spinodal(1, 8, cache_dir=True, random_state=0)
+    assert not (tmp_path / "data").exists()
 
 
 def test_progress_bar(capsys):
-    make_spinodal(2, 8, cache=False, random_state=0, progress=True)
+    make_spinodal(2, 8, random_state=0, progress=True)
     assert "make_spinodal" in capsys.readouterr().err
-    make_spinodal(2, 8, cache=False, random_state=0)  # auto: small set, no bar
+    make_spinodal(2, 8, random_state=0)  # auto: small set, no bar
     assert "make_spinodal" not in capsys.readouterr().err
 
 
@@ -142,11 +155,11 @@ def test_progress_bar(capsys):
         ({"parameter_ranges": [("kappa", (1, 2))]}, "must be a dict"),
         ({"random_state": -1}, "random_state must be >= 0"),
         ({"random_state": "seed"}, "random_state must be None"),
-        ({"cache": 3}, "cache must be True, False or a directory"),
+        ({"cache_dir": 3}, "cache_dir must be None"),
     ],
 )
 def test_bad_inputs(kwargs, match):
-    args = {"n_samples": 1, "size": 8, "cache": False, "random_state": 0, **kwargs}
+    args = {"n_samples": 1, "size": 8, "random_state": 0, **kwargs}
     with pytest.raises(ValueError, match=match):
         make_spinodal(**args)
 
@@ -267,7 +280,7 @@ def test_late_stage_reaches_equilibrium_phases():
         "kappa": 1.0,
     }
     data = make_spinodal(
-        1, 32, parameter_ranges=ranges, cache=False, random_state=0, return_frame=True
+        1, 32, parameter_ranges=ranges, random_state=0, return_frame=True
     )
     t = data.targets.iloc[0]
     phi = 0.4 * np.sqrt(1.2)
@@ -288,7 +301,7 @@ def test_embedded_sample_matches_regeneration():
     assert data.random_state == spinodal.EMBEDDED_RANDOM_STATE
     assert np.isfinite(data.images).all() and np.isfinite(data.targets).all()
 
-    fresh = make_spinodal(3, 64, cache=False, random_state=spinodal.EMBEDDED_RANDOM_STATE)
+    fresh = make_spinodal(3, 64, random_state=spinodal.EMBEDDED_RANDOM_STATE)
     np.testing.assert_allclose(data.images[:3], fresh.images, rtol=0, atol=1e-3)  # float16
     np.testing.assert_allclose(data.descriptors[:3], fresh.descriptors, rtol=1e-6)
     np.testing.assert_allclose(data.targets[:3], fresh.targets, rtol=1e-5, atol=1e-7)

@@ -54,15 +54,15 @@ def test_generators_hit_volume_fraction(gen):
 
 
 def test_make_stiffness_shapes_bounds_and_prefix(tmp_path):
-    d = make_stiffness(6, size=16, cache=tmp_path, random_state=0)
+    d = make_stiffness(6, size=16, cache_dir=tmp_path, random_state=0)
     assert d.images.shape == (6, 16, 16) and d.images.dtype == np.float32
     assert d.targets.shape == (6, 6) and d.target_names[0] == "C11"
     c_lo, c_hi = plane_strain_isotropic(1.0, 0.3), plane_strain_isotropic(10.0, 0.3)
     assert np.all(d.targets[:, 0] > c_lo[0, 0]) and np.all(d.targets[:, 0] < c_hi[0, 0])
-    again = make_stiffness(6, size=16, cache=tmp_path, random_state=0)  # from the cache
+    again = make_stiffness(6, size=16, cache_dir=tmp_path, random_state=0)  # from the cache
     np.testing.assert_array_equal(again.targets, d.targets)
     assert len(list((tmp_path / "stiffness").glob("*.npz"))) == 1
-    small = make_stiffness(3, size=16, cache=False, random_state=0)
+    small = make_stiffness(3, size=16, random_state=0)
     np.testing.assert_allclose(small.targets, d.targets[:3])
 
 
@@ -77,4 +77,4 @@ def test_make_stiffness_shapes_bounds_and_prefix(tmp_path):
 )
 def test_make_stiffness_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        make_stiffness(2, cache=False, **kwargs)
+        make_stiffness(2, **kwargs)

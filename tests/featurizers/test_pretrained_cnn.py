@@ -163,12 +163,11 @@ def test_grid_search_over_vgg19_layers_on_li2018_tiles(li2018_dir):
 
 
 def test_cache_reuses_rows_per_image_across_subsets(rng, tmp_path):
-    from sktl.featurizers._cache import get_cache
+    from sktl import FeatureCache
 
     X = rng.random((6, 16, 16))
-    f = small(cache=True).fit(X)
-    cache = get_cache(None)
-    cache.clear()
+    cache = FeatureCache()
+    f = small(cache=cache).fit(X)
     full = f.transform(X)
     misses = cache.misses
     calls = []
@@ -177,30 +176,34 @@ def test_cache_reuses_rows_per_image_across_subsets(rng, tmp_path):
     np.testing.assert_array_equal(f.transform(X[[4, 1]]), full[[4, 1]])
     assert calls == [] and cache.misses == misses
     # a different network (other seed) never reads these rows
-    g = small(cache=True, random_state=1).fit(X)
+    g = small(cache=cache, random_state=1).fit(X)
     assert g.network_key_ != f.network_key_
     assert not np.allclose(g.transform(X), full)
     # the disk cache serves another process's (here: a fresh cache object's) request
-    d = small(cache=str(tmp_path)).fit(X)
+    d = small(cache=FeatureCache(directory=tmp_path)).fit(X)
     d.transform(X)
-    get_cache(str(tmp_path)).clear()
+    d.set_params(cache=FeatureCache(directory=tmp_path))
     d._transform_images = lambda imgs: pytest.fail("disk rows should have been used")
     np.testing.assert_array_equal(d.transform(X), full)
 
 
-def test_featurizers_share_a_frozen_backbone():
-    """Refits (CV folds, grid points) reuse one truncated network per process, unchanged."""
-    from sktl.featurizers import _backbone_cache
+def test_featurizers_given_one_cache_build_the_backbone_once():
+    """Refits (CV folds, grid points) given one cache read the weights once; each has a copy."""
+    from sktl import FeatureCache
 
     images = np.random.default_rng(0).random((4, 16, 16)).astype(np.float32)
-    kw = dict(backbone="resnet18", layer="layer1", weights=None, random_state=3, cache=False)
-    a = PretrainedCNNFeaturizer(**kw).fit(images)
-    b = PretrainedCNNFeaturizer(**kw).fit(images)
-    assert a.backbone_ is b.backbone_
-    other = PretrainedCNNFeaturizer(**{**kw, "random_state": 4}).fit(images)
-    assert other.backbone_ is not a.backbone_
+    kw = dict(backbone="resnet18", layer="layer1", weights=None, random_state=3)
+    cache = FeatureCache()
+    a = PretrainedCNNFeaturizer(**kw, cache=cache).fit(images)
+    b = PretrainedCNNFeaturizer(**kw, cache=cache).fit(images)
+    assert len(cache._backbones) == 1 and a.backbone_ is not b.backbone_
     np.testing.assert_array_equal(a.transform(images), b.transform(images))
-    _backbone_cache.clear()
-    c = PretrainedCNNFeaturizer(**kw).fit(images)
-    assert c.backbone_ is not a.backbone_
-    np.testing.assert_array_equal(c.transform(images), a.transform(images))
+    with torch.no_grad():  # a change through one featurizer never reaches another
+        next(a.backbone_.parameters()).mul_(2.0)
+    c = PretrainedCNNFeaturizer(**kw, cache=FeatureCache()).fit(images)
+    np.testing.assert_array_equal(c.transform(images), b.transform(images))
+    plain = PretrainedCNNFeaturizer(**kw).fit(images)
+    assert not hasattr(plain, "network_key_")
+    assert not any(p.requires_grad for p in plain.backbone_.parameters())
+    assert not plain.backbone_.training
+    np.testing.assert_array_equal(plain.transform(images), b.transform(images))

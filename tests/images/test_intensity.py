@@ -135,7 +135,6 @@ def test_cnn_regressors_predict_the_same_for_every_dtype(picture):
             layer="conv1",
             head_units=(8,),
             max_epochs=2,
-            cache=False,
             random_state=0,
         ),
     ):

@@ -14,7 +14,7 @@ from sktl import (
 )
 from sktl.multimodal._modules import MultimodalNet
 
-TINY = dict(backbone="resnet18", layer="layer1", weights=None, cache=False, random_state=0)
+TINY = dict(backbone="resnet18", layer="layer1", weights=None, random_state=0)
 SMALL = dict(image_units=(16,), head_units=(16,), desc_units=(16,), max_epochs=40)
 MEMBERS = ["joint", "image", "descriptors", "linear", "linear_descriptors"]
 

@@ -5,8 +5,13 @@ import torch
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import Pipeline
 
-from sktl import DescriptorRegressor, ImageRegressor, MultimodalRegressor, multimodal_input
-from sktl.featurizers._cache import get_cache
+from sktl import (
+    DescriptorRegressor,
+    FeatureCache,
+    ImageRegressor,
+    MultimodalRegressor,
+    multimodal_input,
+)
 
 TINY = dict(backbone="resnet18", layer="layer2", weights=None, random_state=0, max_epochs=15)
 # the concatenation network: these tests look inside net_ (test_fusion.py tests the stack)
@@ -79,12 +84,39 @@ def test_grid_search_switches_between_the_three_models_and_round_trips(data, tmp
 
 def test_frozen_features_are_computed_once_per_image_across_folds_and_grid(data):
     X, y = data
-    cache = get_cache(None)
-    cache.clear()
-    misses = cache.misses
+    cache = FeatureCache()
     grid = {"head_dropout": [0.0, 0.3], "lr": [1e-3, 3e-3]}
-    GridSearchCV(MultimodalRegressor(**CONCAT, **tiny(max_epochs=2)), grid, cv=3).fit(X, y)
-    assert cache.misses - misses == len(y)  # 3 folds x 4 configs + refit, one featurisation
+    model = MultimodalRegressor(**CONCAT, **tiny(max_epochs=2), cache=cache)
+    GridSearchCV(model, grid, cv=3).fit(X, y)
+    assert cache.misses == len(y)  # 3 folds x 4 configs + refit, one featurisation
+    assert cache.hits > 0
+
+
+def test_stack_featurises_once_per_fit_and_keeps_nothing_without_a_cache(data, monkeypatch):
+    """Without a cache, one stack fit (5 folds x 3 networks) featurises each image once, and
+    no FeatureCache exists afterwards: nothing outlives the estimator."""
+    import gc
+
+    from sktl import PretrainedCNNFeaturizer
+
+    X, y = data
+    seen = []
+    original = PretrainedCNNFeaturizer._transform_images
+    monkeypatch.setattr(
+        PretrainedCNNFeaturizer,
+        "_transform_images",
+        lambda self, imgs: seen.append(len(imgs)) or original(self, imgs),
+    )
+
+    def caches():
+        gc.collect()
+        return {id(o) for o in gc.get_objects() if type(o) is FeatureCache}
+
+    before = caches()
+    model = MultimodalRegressor(**tiny(max_epochs=2)).fit(X, y)
+    assert sum(seen) == len(y)
+    assert model.get_params()["cache"] is None
+    assert caches() <= before
 
 
 def test_cross_val_score_runs(data):

@@ -109,11 +109,32 @@ def test_sample_shape_dtype_phases_and_volume_fraction(fitted):
 
 def test_determinism(rng):
     img = _blobs(rng, 32, labels=(0, 1, 2))
-    a = _model().fit(img).sample(1)
+    a = _model().fit(img).sample(1, random_state=3)
     m = _model().fit(img)
-    np.testing.assert_array_equal(a, m.sample(1))
+    np.testing.assert_array_equal(a, m.sample(1, random_state=3))
     np.testing.assert_array_equal(m.sample(1, random_state=5), m.sample(1, random_state=5))
     assert not np.array_equal(m.sample(1, random_state=5), m.sample(1, random_state=6))
+
+
+def test_sample_without_random_state_draws_fresh_samples(rng):
+    # as KernelDensity.sample: None draws from numpy's global state, not a seed kept from fit
+    m = _model().fit(_blobs(rng, 32, labels=(0, 1, 2)))
+    np.random.seed(0)  # noqa: NPY002 (the global state is what None draws from)
+    first = m.sample(1)
+    assert not np.array_equal(first, m.sample(1))
+    np.random.seed(0)  # noqa: NPY002 (the global state is what None draws from)
+    np.testing.assert_array_equal(first, m.sample(1))
+
+
+def test_n_threads_none_leaves_the_process_alone(rng, monkeypatch):
+    import torch
+
+    calls = []
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: calls.append(n))
+    _model(n_threads=None).fit(_blobs(rng, 32)).sample(1, random_state=0)
+    assert calls == []
+    _model(n_threads=1).fit(_blobs(rng, 32))
+    assert calls == [1, torch.get_num_threads()]  # set for the fit, then restored
 
 
 def test_adam_and_list_input(rng):

@@ -47,18 +47,16 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
-_IMAGE_KW = dict(backbone="resnet18", layer="conv1", weights=None, max_epochs=2, cache=False)
+_IMAGE_KW = dict(backbone="resnet18", layer="conv1", weights=None, max_epochs=2)
 
 ARRAY_ESTIMATORS = {
     "PretrainedCNNFeaturizer[images]": (
-        PretrainedCNNFeaturizer(backbone="resnet18", layer="conv1", weights=None, cache=False),
+        PretrainedCNNFeaturizer(backbone="resnet18", layer="conv1", weights=None),
         IMAGES,
         None,
     ),
     "PretrainedCNNFeaturizer[packed]": (
-        PretrainedCNNFeaturizer(
-            backbone="resnet18", layer="conv1", weights=None, image_shape=(8, 8), cache=False
-        ),
+        PretrainedCNNFeaturizer(backbone="resnet18", layer="conv1", weights=None, image_shape=(8, 8)),
         IMAGES.reshape(N, -1),
         None,
     ),
@@ -92,7 +90,6 @@ ARRAY_ESTIMATORS = {
             layer="conv1_1",
             head_units=(8,),
             max_epochs=2,
-            cache=False,
             random_state=0,
         ),
         IMAGES,
