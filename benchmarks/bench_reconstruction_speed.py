@@ -61,7 +61,7 @@ def exemplar(size):
 
 
 def main(argv=None):
-    from sktl import MicrostructureReconstructor
+    from sktl.reconstruction import PRESETS, MicrostructureReconstructor
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, default=Path("bench-out/reconstruction_speed"))
@@ -87,7 +87,7 @@ def main(argv=None):
             if args.max_iter:
                 settings = {**settings, "max_iter": args.max_iter}
             m = MicrostructureReconstructor(
-                preset=preset, random_state=0, n_threads=1, verbose=1, **settings
+                **{**PRESETS[preset], **settings}, random_state=0, n_threads=1, verbose=1
             )
             m.fit(img)
             t0 = time.perf_counter()

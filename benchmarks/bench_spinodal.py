@@ -87,7 +87,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.generate:
         start = time.perf_counter()
-        make_spinodal(args.generate, args.size, random_state=1, progress=True)
+        make_spinodal(args.generate, args.size, random_state=1, verbose=1)
         elapsed = time.perf_counter() - start
         print(
             f"make_spinodal({args.generate}, {args.size}): {elapsed:.1f} s, "

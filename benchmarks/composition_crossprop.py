@@ -128,7 +128,7 @@ def _with_activations(src):
     """[element-property statistics | the source's last hidden layer, before its ReLU]."""
     return make_union(
         ElementPropertyTransformer(),
-        make_pipeline(_features(), LayerActivationTransformer(source=src, activation="dense")),
+        make_pipeline(_features(), LayerActivationTransformer(weights=src, activation="dense")),
     )
 
 
@@ -138,17 +138,17 @@ MODELS = {
     "HGB fractions": lambda src, seed: make_pipeline(ElementFractionTransformer(), _hgb(seed)),
     "HGB properties": lambda src, seed: make_pipeline(ElementPropertyTransformer(), _hgb(seed)),
     "SC:DL": lambda src, seed: make_pipeline(_features(), _net(seed)),
-    "TL:Fine-tune": lambda src, seed: make_pipeline(_features(), _net(seed, init_from=src)),
+    "TL:Fine-tune": lambda src, seed: make_pipeline(_features(), _net(seed, weights=src)),
     "RL (forest)": lambda src, seed: make_pipeline(
-        _features(), LayerActivationTransformer(source=src, activation="dense"), _forest(seed)
+        _features(), LayerActivationTransformer(weights=src, activation="dense"), _forest(seed)
     ),
     "RL+properties (HGB)": lambda src, seed: make_pipeline(_with_activations(src), _hgb(seed)),
     "TL+RL (paper)": lambda src, seed: make_pipeline(
         _features(),
-        TLRLRegressor(source=src, layer=TLRL_LAYER, bridge="random", regressor=_net(seed)),
+        TLRLRegressor(weights=src, layer=TLRL_LAYER, bridge="random", regressor=_net(seed)),
     ),
     "TL+RL (bridged)": lambda src, seed: make_pipeline(
-        _features(), TLRLRegressor(source=src, layer=TLRL_LAYER, regressor=_net(seed))
+        _features(), TLRLRegressor(weights=src, layer=TLRL_LAYER, regressor=_net(seed))
     ),
 }
 NETWORKS = {"SC:DL", "TL:Fine-tune", "TL+RL (paper)", "TL+RL (bridged)"}

@@ -68,7 +68,7 @@ def crop_floor(crops, phases):
 
 
 def run_one(name, split, preset, settings, size, n_samples, seed, n_threads, save_dir=None):
-    from sktl import MicrostructureReconstructor
+    from sktl.reconstruction import PRESETS, MicrostructureReconstructor
 
     field = material(name, seed=0)
     # at the field's size the whole field is the exemplar (as the paper used its images) and
@@ -77,7 +77,7 @@ def run_one(name, split, preset, settings, size, n_samples, seed, n_threads, sav
     exemplar = crops[0]
     phases = scored_phases(exemplar)
     model = MicrostructureReconstructor(
-        preset=preset, random_state=seed, n_threads=n_threads, **settings
+        **{**PRESETS[preset], **settings}, random_state=seed, n_threads=n_threads
     )
     t0 = time.perf_counter()
     model.fit(exemplar)
@@ -307,13 +307,15 @@ def main(argv=None):
         settings = json.loads(args.set)
         splits = {"design": DESIGN, "report": REPORT, "all": DESIGN + REPORT}[args.split]
         names = args.materials or list(splits)
-        from sktl.reconstruction._presets import resolve_preset
+        from sktl.reconstruction import PRESETS
 
         done = {
             run_key(r["material"], r["resolved"], r["size"], r["n_samples"], r["seed"])
             for r in load(path)
         }
-        resolved = resolve_preset(args.preset, settings)
+        if args.preset not in PRESETS:
+            raise SystemExit(f"unknown preset {args.preset!r}; choose among {sorted(PRESETS)}")
+        resolved = {**PRESETS[args.preset], **settings}
         for name in names:
             split = "design" if name in DESIGN else "report"
             if run_key(name, resolved, args.size, args.n_samples, args.seed) in done:

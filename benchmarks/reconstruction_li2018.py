@@ -42,7 +42,7 @@ import numpy as np
 from sktl.backbones import receptive_field
 from sktl.datasets import fetch_pymks, load_li2018
 from sktl.descriptors import phase_curves, phase_error_rates
-from sktl.reconstruction import MicrostructureReconstructor, match_volume_fractions
+from sktl.reconstruction import PRESETS, MicrostructureReconstructor, match_volume_fractions
 
 REPO = Path(__file__).resolve().parents[1]
 ALL_LAYERS = ("conv1_1", "pool1", "pool2", "pool3", "pool4")
@@ -98,12 +98,15 @@ def run_case(
 ):
     """Fit, draw raw (unannealed) samples, anneal them here: both VF errors from one run."""
     model = MicrostructureReconstructor(
-        preset="li2018",  # the paper's single-scale settings; the terms come from the flags
-        layers=layers,
-        max_iter=max_iter,
-        match_volume_fraction=False,
-        s2_weight=s2_weight,
-        lineal_path_weight=lineal_path_weight,
+        # the paper's single-scale settings; the terms come from the flags
+        **{
+            **PRESETS["li2018"],
+            "layers": layers,
+            "max_iter": max_iter,
+            "match_volume_fraction": False,
+            "s2_weight": s2_weight,
+            "lineal_path_weight": lineal_path_weight,
+        },
         random_state=seed,
                 n_threads=n_threads,
     )
@@ -230,12 +233,14 @@ def run_baseline(img, layers, max_iter, n_samples, seed, variants, ladder, n_thr
             runs = []
             for budget in ladder:
                 model = MicrostructureReconstructor(
-                    preset="li2018",
-                    layers=v_layers,
-                    max_iter=budget,
-                    s2_weight=s2_w,
-                    lineal_path_weight=lp_w,
-                    match_volume_fraction=not (s2_w or lp_w),
+                    **{
+                        **PRESETS["li2018"],
+                        "layers": v_layers,
+                        "max_iter": budget,
+                        "s2_weight": s2_w,
+                        "lineal_path_weight": lp_w,
+                        "match_volume_fraction": not (s2_w or lp_w),
+                    },
                     random_state=seed + i,
                                         n_threads=n_threads,
                 ).fit(img)

@@ -60,22 +60,22 @@ def slice_errors(vol, examples):
 
 
 def run_case(case, preset, settings, n_samples, seed, side=SIDE):
-    from sktl import MicrostructureReconstructor
     from sktl.descriptors import axial_two_point_correlation, error_rate, phase_error_rates
+    from sktl.reconstruction import PRESETS, MicrostructureReconstructor
 
     examples, truth = case_examples(case, seed, side)
     ref = {"s2": [], "lineal_path": []}
     ref_times = []
     for ex in examples:
         m2 = MicrostructureReconstructor(
-            preset=preset, random_state=seed, n_threads=1, **settings
+            **{**PRESETS[preset], **settings}, random_state=seed, n_threads=1
         ).fit(ex)
         s = m2.sample(n_samples, shape=ex.shape, random_state=seed)
         ref_times += m2.sample_times_
         for desc in ref:
             ref[desc].append(float(phase_error_rates(ex, s, desc, [1], periodic=False)[1].mean()))
     model = MicrostructureReconstructor(
-        preset=preset, random_state=seed, n_threads=1, verbose=0, **settings
+        **{**PRESETS[preset], **settings}, random_state=seed, n_threads=1, verbose=0
     )
     model.fit(examples if len(examples) == 3 else examples[0])
     t0 = time.perf_counter()

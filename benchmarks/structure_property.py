@@ -51,7 +51,7 @@ from sktl.descriptors import TwoPointStatsTransformer
 CNN_GRID = {
     "filters": [8, 16, 32],
     "kernel_size": [3, 5],
-    "dropout": [0.0, 0.2],
+    "head_dropout": [0.0, 0.2],
     "lr": [1e-3, 1e-4],
 }
 QUICK_CNN_GRID = {"filters": [8, 16], "lr": [1e-3]}
@@ -175,7 +175,7 @@ def main(argv=None):
         "--cnn-fixed",
         default=None,
         help='CNN settings used instead of a grid search, as JSON, e.g. \'{"filters": 32, '
-        '"kernel_size": 5, "dropout": 0.0, "lr": 0.001}\' (the winner of an earlier grid)',
+        '"kernel_size": 5, "head_dropout": 0.0, "lr": 0.001}\' (the winner of an earlier grid)',
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (shared machine)")
     args = parser.parse_args(argv)
@@ -204,7 +204,7 @@ def main(argv=None):
     args.n_pool = n_pool  # at n_train == n_pool every split trains on the same rows
     t0 = time.perf_counter()
     data = make_stiffness(
-        n_pool + args.n_test, size=args.size, cache_dir=True, random_state=0, progress=True
+        n_pool + args.n_test, size=args.size, cache_dir=True, random_state=0, verbose=1
     )
     t_data = time.perf_counter() - t0
     X, Y = data.images, data.targets

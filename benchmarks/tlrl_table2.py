@@ -177,16 +177,16 @@ def candidates(name, source, layers, dl):
     if name == "SC:DL":
         return [(None, DeepMLPRegressor(**dl))]
     if name == "TL:Fine-tune":
-        return [(None, DeepMLPRegressor(**dl, init_from=source, freeze="none"))]
+        return [(None, DeepMLPRegressor(**dl, weights=source, freeze="none"))]
     if name == "RL:Freezing":
-        return [(k, DeepMLPRegressor(**dl, init_from=source, freeze=k)) for k in layers]
+        return [(k, DeepMLPRegressor(**dl, weights=source, freeze=k)) for k in layers]
     if name not in CONFIGS:
         raise SystemExit(f"unknown configuration {name!r}; known: {', '.join(CONFIGS)}")
     act = "relu" if "ReLU" in name else "dense"
     if name.startswith("TL+RL"):
         bridge = "least_squares" if name.endswith("bridged") else "random"
         return [
-            (k, TLRLRegressor(source=source, layer=k, activation=act, bridge=bridge,
+            (k, TLRLRegressor(weights=source, layer=k, activation=act, bridge=bridge,
                               regressor=DeepMLPRegressor(**dl)))  # fmt: skip
             for k in layers
         ]
@@ -194,7 +194,7 @@ def candidates(name, source, layers, dl):
         (
             k,
             make_pipeline(
-                LayerActivationTransformer(source=source, layer=k, activation=act),
+                LayerActivationTransformer(weights=source, layer=k, activation=act),
                 DeepMLPRegressor(**dl),
             ),
         )  # fmt: skip

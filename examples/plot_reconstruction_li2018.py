@@ -23,20 +23,20 @@ import matplotlib.pyplot as plt
 
 from sktl.datasets import load_li2018
 from sktl.descriptors import error_rate, lineal_path, two_point_correlation
-from sktl.reconstruction import MicrostructureReconstructor
+from sktl.reconstruction import PRESETS, MicrostructureReconstructor
 
 # a 64 px corner of the 256 px image: its features keep their size in pixels
 original = load_li2018("carbonate", size=256).image[:64, :64]
 
 # %%
-# Fit and sample, once with the paper's method (``preset="li2018"``: Gram matrices only,
-# annealing to the volume fraction) and once with sktl's default preset: S2 and
+# Fit and sample, once with the paper's method (``PRESETS["li2018"]``: Gram matrices only,
+# annealing to the volume fraction) and once with sktl's defaults: S2 and
 # lineal-path terms in the loss, which reach correlations beyond the deepest tap's receptive
 # field, cheap taps up to pool2 and a coarse-to-fine start. At 64 px the paper's deepest
 # usable tap is pool3 (receptive field 52 px); its pruning study shows that pool4 adds little.
 variants = {
     "paper (li2018)": MicrostructureReconstructor(
-        preset="li2018", layers=("conv1_1", "pool1", "pool2", "pool3"), max_iter=100,
+        **{**PRESETS["li2018"], "layers": ("conv1_1", "pool1", "pool2", "pool3"), "max_iter": 100},
         random_state=0,
     ),
     "sktl (default)": MicrostructureReconstructor(random_state=0),

@@ -69,7 +69,7 @@ target_net = dict(
 rl = Pipeline(
     [
         ("fractions", ElementFractionTransformer()),
-        ("layer", LayerActivationTransformer(source=source, activation="dense")),
+        ("layer", LayerActivationTransformer(weights=source, activation="dense")),
         ("model", RidgeCV(alphas=np.logspace(-4, 2, 13))),
     ]
 )
@@ -87,7 +87,7 @@ models = {
     "SC: Ridge on fractions": make_pipeline(ElementFractionTransformer(), RidgeCV()),
     "SC: deep MLP": make_pipeline(ElementFractionTransformer(), DeepMLPRegressor(**target_net)),
     "TL: fine-tune": make_pipeline(
-        ElementFractionTransformer(), DeepMLPRegressor(**target_net, init_from=source)
+        ElementFractionTransformer(), DeepMLPRegressor(**target_net, weights=source)
     ),
     "RL: Ridge on activations": search.best_estimator_,
     # TL+RL: the activations feed a network copied from the source but for its first layer;
@@ -96,7 +96,7 @@ models = {
     "TL+RL, first layer random (paper)": make_pipeline(
         ElementFractionTransformer(),
         TLRLRegressor(
-            source=source,
+            weights=source,
             layer=best["layer__layer"],
             activation=best["layer__activation"],
             bridge="random",
@@ -106,7 +106,7 @@ models = {
     "TL+RL, first layer bridged": make_pipeline(
         ElementFractionTransformer(),
         TLRLRegressor(
-            source=source,
+            weights=source,
             layer=best["layer__layer"],
             activation=best["layer__activation"],
             regressor=DeepMLPRegressor(**target_net),

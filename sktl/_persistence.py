@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .utils._vocabulary import upgrade_state
+
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
 _DATACLASSES: dict[str, type] = {}
 _RECIPE = "_sktl_recipe"
@@ -372,6 +374,7 @@ class PortableStateMixin:
         return {k: encode(v) for k, v in state.items()}
 
     def __setstate__(self, state):
+        state = upgrade_state(type(self).__name__, state)
         super().__setstate__({k: decode(v) for k, v in state.items()})
         # a file written before a parameter existed: it takes its default
         for name, p in inspect.signature(type(self).__init__).parameters.items():

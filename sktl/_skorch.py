@@ -8,7 +8,6 @@ each copy it.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -17,7 +16,6 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
@@ -28,21 +26,6 @@ from ._batches import BatchIterator
 from ._persistence import PortableStateMixin
 from ._torch import resolve_device, seed_from_random_state
 from ._validation import check_finite_output, check_float32_range, require_y
-
-#: Constraints of the training hyperparameters every skorch-based sktl regressor has.
-TRAINING_CONSTRAINTS: dict = {
-    "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-    "lr_decay": [Interval(numbers.Real, 0, None, closed="left")],
-    "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-    "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-    "early_stopping": ["boolean"],
-    "patience": [Interval(numbers.Integral, 1, None, closed="left")],
-    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-    "device": [str],
-    "verbose": ["verbose"],
-    "random_state": ["random_state"],
-}
 
 
 def check_targets(y, n_samples: int) -> np.ndarray:
@@ -239,8 +222,6 @@ def history_records(net) -> list[dict]:
     return [{k: epoch[k] for k in keys if k in epoch} for epoch in net.history]
 
 
-#: Constraints of the target scaling switch every skorch regressor has.
-STANDARDIZE_Y_CONSTRAINT: dict = {"standardize_y": ["boolean"]}
 
 
 class SkorchRegressorBase(PortableStateMixin, RegressorMixin, BaseEstimator):

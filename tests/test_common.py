@@ -44,20 +44,20 @@ ESTIMATORS = [
     ),
     # packed [1 pixel | descriptors]: the first column is a 1x1 image, the rest descriptors
     MultimodalRegressor(
-        **_TINY_IMAGE, fusion="concat", image_units=(8,), desc_units=(8,), head_units=(8,)
+        **_TINY_IMAGE, fusion="concat", image_units=(8,), descriptor_units=(8,), head_units=(8,)
     ),
     MultimodalRegressor(  # the default fusion: a stack of five members over 2 folds
-        **_TINY_IMAGE, stack_folds=2, image_units=(8,), desc_units=(8,), head_units=(8,)
+        **_TINY_IMAGE, stack_folds=2, image_units=(8,), descriptor_units=(8,), head_units=(8,)
     ),
-    ImageRegressor(**_TINY_IMAGE, units=(8, 4)),
-    DescriptorRegressor(units=(32, 16), dropout=0.0, max_epochs=100, random_state=0),
+    ImageRegressor(**_TINY_IMAGE, head_units=(8, 4)),
+    DescriptorRegressor(descriptor_units=(32, 16), descriptor_dropout=0.0, max_epochs=100, random_state=0),
     DeepMLPRegressor(
         architecture="16x1-8x1-1", lr=1e-2, max_epochs=50, early_stopping=False, random_state=0
     ),
     # LazyLinear: the source takes its input width from the check's X (materialised with a
     # fixed seed inside fit), so every check's data is a valid input
     LayerActivationTransformer(
-        source=nn.Sequential(
+        weights=nn.Sequential(
             nn.LazyLinear(8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 1)
         ),
         layer=2,
@@ -66,7 +66,7 @@ ESTIMATORS = [
     # narrower tap after a ReLU would lose the check's target); the target network repeats the
     # source's shape (16 -> 8 -> 1), its first layer bridged onto the source's
     TLRLRegressor(
-        source=nn.Sequential(
+        weights=nn.Sequential(
             nn.LazyLinear(16), nn.ReLU(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 1)
         ),
         layer=1,
@@ -80,7 +80,7 @@ ESTIMATORS = [
         intensity_range=(0, 1),  # a line, not a clip: the check's real values pass unchanged
         n_blocks=1,
         filters=4,
-        dense_units=(8,),
+        head_units=(8,),
         max_epochs=5,
         random_state=0,
     ),
@@ -90,7 +90,7 @@ ESTIMATORS = [
         layer="conv1_1",
         pooling="flatten",
         head_units=(16,),
-        dropout=0.0,
+        head_dropout=0.0,
         image_shape=(1, -1),
         intensity_range=(0, 1),  # a line, not a clip: the check's real values pass unchanged
         max_epochs=10,

@@ -46,8 +46,8 @@ def data():
 def test_grid_search_on_dask_matches_serial(client, data):
     _, desc, y = data
     search = GridSearchCV(
-        DescriptorRegressor(units=(16,), max_epochs=20, random_state=0),
-        {"lr": [1e-3, 1e-2], "dropout": [0.0, 0.2]},
+        DescriptorRegressor(descriptor_units=(16,), max_epochs=20, random_state=0),
+        {"lr": [1e-3, 1e-2], "descriptor_dropout": [0.0, 0.2]},
         cv=KFold(3),
         n_jobs=-1,
     )
@@ -68,7 +68,7 @@ def test_cross_val_score_on_dask(client, data):
         layer="conv1",
         weights=None,
         image_units=(8,),
-        desc_units=(8,),
+        descriptor_units=(8,),
         head_units=(8,),
         stack_folds=2,
         max_epochs=5,

@@ -35,7 +35,7 @@ def _raise_at(monkeypatch, n_call: int, exc: BaseException):
 
 
 def _model(**kw):
-    params = dict(units=(16, 8), batch_size=BATCH, max_epochs=5, random_state=0)
+    params = dict(descriptor_units=(16, 8), batch_size=BATCH, max_epochs=5, random_state=0)
     return DescriptorRegressor(**{**params, **kw})
 
 
@@ -86,7 +86,7 @@ def test_bad_input_on_refit_keeps_model(data):
         layer="conv1",
         weights=None,
         image_units=(8,),
-        desc_units=(8,),
+        descriptor_units=(8,),
         head_units=(8,),
         fusion="concat",
         max_epochs=2,
@@ -105,7 +105,7 @@ def test_interrupting_a_stack_leaves_the_estimator_as_it_was(data, monkeypatch):
     images = np.random.default_rng(1).random((N, 8, 8))
     Xm = multimodal_input(images, X)
     model = MultimodalRegressor(
-        backbone="resnet18", layer="conv1", weights=None, image_units=(8,), desc_units=(8,),
+        backbone="resnet18", layer="conv1", weights=None, image_units=(8,), descriptor_units=(8,),
         head_units=(8,), stack_folds=2, batch_size=BATCH, max_epochs=2,
         random_state=0,
     ).fit(Xm, y)  # fmt: skip

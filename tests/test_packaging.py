@@ -114,7 +114,7 @@ def test_installed_wheel_loads_data_and_fits(installed, tmp_path):
         data = load_spinodal()
         X = np.asarray(data.descriptors)[:60, :4]
         y = np.asarray(data.targets)[:60, 0]
-        model = DescriptorRegressor(units=(8,), max_epochs=2, random_state=0).fit(X, y)
+        model = DescriptorRegressor(descriptor_units=(8,), max_epochs=2, random_state=0).fit(X, y)
         pred = model.predict(X)
         print(json.dumps({
             "sktl": sktl.__file__,

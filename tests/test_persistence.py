@@ -113,7 +113,7 @@ def _cases():
                 **VGG,
                 layer="pool2",
                 image_units=(8,),
-                desc_units=(8,),
+                descriptor_units=(8,),
                 head_units=(8,),
                 stack_folds=2,
                 **tiny,
@@ -124,7 +124,7 @@ def _cases():
         (
             "multimodal_concat",
             MultimodalRegressor(
-                **VGG, layer="pool2", fusion="concat", image_units=(8,), desc_units=(8,),
+                **VGG, layer="pool2", fusion="concat", image_units=(8,), descriptor_units=(8,),
                 head_units=(8,), **tiny,
             ),
             X_mm,
@@ -137,7 +137,7 @@ def _cases():
                 layer="pool2",
                 freeze=1,
                 image_units=(8,),
-                desc_units=(8,),
+                descriptor_units=(8,),
                 head_units=(8,),
                 stack_folds=2,
                 **tiny,
@@ -145,19 +145,19 @@ def _cases():
             X_mm,
             y,
         ),  # fmt: skip
-        ("image", ImageRegressor(**VGG, layer="pool2", units=(8,), **tiny), X_mm, y),
-        ("descriptor", DescriptorRegressor(units=(8,), **tiny), X_mm, y),
+        ("image", ImageRegressor(**VGG, layer="pool2", head_units=(8,), **tiny), X_mm, y),
+        ("descriptor", DescriptorRegressor(descriptor_units=(8,), **tiny), X_mm, y),
         ("deep_mlp", DeepMLPRegressor(architecture="16x2D-8x1-1", **tiny), desc, Y2),
         ("deep_mlp_mc", DeepMLPRegressor(architecture="16x2D-8x1-1", mc_dropout=4, **tiny), desc, y),
-        ("activations", LayerActivationTransformer(source=src, layer=2), desc, None),
-        ("activations_plain", LayerActivationTransformer(source=plain, layer="fc1"), desc, None),
+        ("activations", LayerActivationTransformer(weights=src, layer=2), desc, None),
+        ("activations_plain", LayerActivationTransformer(weights=plain, layer="fc1"), desc, None),
         (
             "tlrl",
-            TLRLRegressor(source=src, layer=2, regressor=DeepMLPRegressor(architecture="16x2D-8x1-1", **tiny)),
+            TLRLRegressor(weights=src, layer=2, regressor=DeepMLPRegressor(architecture="16x2D-8x1-1", **tiny)),
             desc,
             y,
         ),
-        ("cnn", CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), **tiny), binary, Y2),
+        ("cnn", CNNRegressor(n_blocks=1, filters=4, head_units=(8,), **tiny), binary, Y2),
         (
             "transfer_head",
             TransferCNNRegressor(**VGG, layer="pool2", pooling="avg", head_units=(8,), **tiny),
@@ -362,8 +362,8 @@ class Custom(nn.Module):
 
 def test_custom_torch_module_cannot_be_saved_securely():
     X = np.random.default_rng(0).normal(size=(5, 3))
-    model = LayerActivationTransformer(source=Custom(), layer=1).fit(X)
-    with pytest.raises(TypeError, match=r"source.*Custom.*joblib"):
+    model = LayerActivationTransformer(weights=Custom(), layer=1).fit(X)
+    with pytest.raises(TypeError, match=r"weights.*Custom.*joblib"):
         dump(model, io.BytesIO())
     buf = io.BytesIO()
     joblib.dump(model, buf)  # joblib (pickle) still works for trusted files

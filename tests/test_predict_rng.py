@@ -17,10 +17,10 @@ Y = TABLE[:, 0] + IMAGES.mean(axis=(1, 2))
 @pytest.mark.parametrize(
     "model, X",
     [
-        (DescriptorRegressor(units=(8,), max_epochs=2, random_state=0), TABLE),
+        (DescriptorRegressor(descriptor_units=(8,), max_epochs=2, random_state=0), TABLE),
         (DeepMLPRegressor(architecture="8x1-1", max_epochs=2, random_state=0), TABLE),
         (
-            CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), max_epochs=2, random_state=0),
+            CNNRegressor(n_blocks=1, filters=4, head_units=(8,), max_epochs=2, random_state=0),
             IMAGES,
         ),
         (

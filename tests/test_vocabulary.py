@@ -1,12 +1,16 @@
-"""One parameter vocabulary across sktl's public estimators (see CHANGELOG.md).
+"""One parameter vocabulary across sktl's public API (sktl/utils/_vocabulary.py).
 
-A concept has one name and one meaning everywhere: this test fails when an estimator adds a
-synonym, drops a shared parameter, or gives a shared parameter a different default.
+A positive registry: every parameter of every public class, function and CLI command is a
+registered name (shared, with one meaning and constraint, and one default where the families
+must agree) or one of its owner's own, with what it means. A new name fails here until it is
+registered, so a synonym cannot slip in unseen.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 
 import pytest
 from sklearn.base import BaseEstimator
@@ -15,6 +19,35 @@ from sklearn.utils._param_validation import StrOptions
 import sktl
 from sktl._skorch import SkorchRegressorBase
 from sktl.backbones import POOLINGS
+from sktl.cli import build_parser
+from sktl.utils._vocabulary import OWN, RENAMED, SHARED, VARIES, term
+
+PUBLIC_MODULES = [
+    "sktl", *(f"sktl.{m.name}" for m in pkgutil.iter_modules(sktl.__path__) if m.name[0] != "_")
+]
+
+
+def _public(kind):
+    found = {}
+    for module in PUBLIC_MODULES:
+        mod = importlib.import_module(module)
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name)
+            if kind(obj):
+                found[obj.__name__] = obj
+    return sorted(found.items())
+
+
+PUBLIC_CLASSES = _public(lambda o: isinstance(o, type) and "__init__" in vars(o))
+PUBLIC_FUNCTIONS = _public(inspect.isfunction)
+
+
+def _cli_commands():
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    return {
+        f"sktl {name}": [a.dest for a in parser._actions if a.dest != "help"]
+        for name, parser in sub.choices.items()
+    }
 
 ESTIMATORS = sorted(
     (
@@ -40,23 +73,6 @@ TORCH = {
 # estimators that optimise something themselves: step size, progress output and seeding.
 # TLRLRegressor trains through its `regressor` (a DeepMLPRegressor), which has them.
 OPTIMISING = TORCH - {"LayerActivationTransformer", "TLRLRegressor", "PretrainedCNNFeaturizer"}
-# old names of shared concepts: none may come back
-SYNONYMS = {
-    "cut_at": "layer",
-    "tap": "layer",
-    "head": "pooling",
-    "pool": "pooling",
-    "strategy": "freeze",
-    "trainable": "freeze",
-    "learning_rate": "lr",
-    "progress": "verbose",
-    "standardize": "standardize_y",
-    "standardise_y": "standardize_y",
-    "seed": "random_state",
-}
-SHARED_DEFAULTS = {"device": "cpu", "verbose": 0, "random_state": None}
-
-
 def _params(cls) -> dict[str, inspect.Parameter]:
     sig = inspect.signature(cls.__init__)
     return {n: p for n, p in sig.parameters.items() if n != "self"}
@@ -88,18 +104,61 @@ def test_constructor_is_keyword_only_and_validated(cls):
     assert not missing, f"{cls.__name__}: no _parameter_constraints for {sorted(missing)}"
 
 
+def _unregistered(owner, names):
+    own = OWN.get(owner, {})
+    return [n for n in names if n not in own and n not in SHARED]
+
+
+@pytest.mark.parametrize("name, cls", PUBLIC_CLASSES, ids=[n for n, _ in PUBLIC_CLASSES])
+def test_every_parameter_of_every_public_class_is_registered(name, cls):
+    assert not _unregistered(name, _params(cls)), (
+        f"{name}: register these parameters in sktl/utils/_vocabulary.py (a shared name, or "
+        "one of the class's own with what it means)"
+    )
+
+
+@pytest.mark.parametrize("name, func", PUBLIC_FUNCTIONS, ids=[n for n, _ in PUBLIC_FUNCTIONS])
+def test_every_parameter_of_every_public_function_is_registered(name, func):
+    assert not _unregistered(name, inspect.signature(func).parameters), name
+
+
+@pytest.mark.parametrize("command, dests", sorted(_cli_commands().items()))
+def test_every_cli_flag_is_registered(command, dests):
+    assert not _unregistered(command, dests), command
+
+
+def test_every_registered_term_says_what_it_means():
+    terms = [*SHARED.values(), *(t for own in OWN.values() for t in own.values())]
+    assert all(len(t.meaning) > 8 for t in terms)
+
+
+def test_own_names_do_not_shadow_shared_ones():
+    assert not {(o, n) for o, own in OWN.items() for n in own if n in SHARED}
+
+
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
-def test_no_synonyms_of_shared_names(cls):
-    used = set(_params(cls)) & set(SYNONYMS)
-    assert not used, {n: f"use {SYNONYMS[n]!r}" for n in used}
+def test_constraints_come_from_the_registry(cls):
+    def text(constraint):  # StrOptions built twice are equal in what they say, not by identity
+        return constraint if isinstance(constraint, str) else [str(c) for c in constraint]
+
+    for name, constraint in cls._parameter_constraints.items():
+        expected = term(cls.__name__, name).resolved_constraint()
+        assert text(constraint) == text(expected), (cls.__name__, name)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
 def test_shared_defaults_agree(cls):
-    params = _params(cls)
-    for name, default in SHARED_DEFAULTS.items():
-        if name in params:
-            assert params[name].default == default, (cls.__name__, name)
+    for name, p in _params(cls).items():
+        shared = SHARED.get(name)
+        if shared is not None and shared.default is not VARIES:
+            assert p.default == shared.default, (cls.__name__, name, shared.default)
+
+
+def test_renamed_parameters_are_gone():
+    for owner, renames in RENAMED.items():
+        params = _params(getattr(sktl, owner))
+        for old, new in renames.items():
+            assert old not in params and new in params, (owner, old, new)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ import contextlib
 import functools
 import logging
 import multiprocessing
-import numbers
 import os
 import random
 import threading
@@ -21,11 +20,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.linear_model import RidgeCV
 from sklearn.pipeline import make_pipeline
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._atomic import atomic_fit
 from .._torch import seed_from_random_state
+from ..utils._vocabulary import upgrade_state, vocabulary
 
 _INSTALL_HINT = (
     "HyperoptRegressor needs hyperopt and hyperopt-sklearn, and {missing}. Install them with\n"
@@ -221,6 +220,7 @@ def _component(hpsklearn, kind: str, name: str):
     return comp if kind == "regressor" else [comp]
 
 
+@vocabulary
 class HyperoptRegressor(RegressorMixin, BaseEstimator):
     """AutoML baseline: hyperopt-sklearn's search over models and preprocessing.
 
@@ -250,8 +250,8 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
         Number of configurations tried.
     cv : int or None, default=5
         Folds of the k-fold cross-validation scoring each trial; None uses a shuffled holdout
-        of ``valid_size``.
-    valid_size : float, default=0.2
+        of ``validation_fraction``.
+    validation_fraction : float, default=0.2
         Holdout fraction when ``cv`` is None.
     algo : {"tpe", "rand"}, default="tpe"
         hyperopt's search algorithm.
@@ -299,18 +299,6 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
     1.0
     """
 
-    _parameter_constraints: dict = {
-        "regressor": [str],
-        "preprocessing": [str],
-        "max_evals": [Interval(numbers.Integral, 1, None, closed="left")],
-        "cv": [Interval(numbers.Integral, 2, None, closed="left"), None],
-        "valid_size": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "algo": [StrOptions({"tpe", "rand"})],
-        "trial_timeout": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "fallback": [StrOptions({"ridge", "raise"})],
-        "random_state": ["random_state"],
-    }
-
     def __init__(
         self,
         *,
@@ -318,7 +306,7 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
         preprocessing="any",
         max_evals=20,
         cv=5,
-        valid_size=0.2,
+        validation_fraction=0.2,
         algo="tpe",
         trial_timeout=None,
         fallback="ridge",
@@ -328,7 +316,7 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
         self.preprocessing = preprocessing
         self.max_evals = max_evals
         self.cv = cv
-        self.valid_size = valid_size
+        self.validation_fraction = validation_fraction
         self.algo = algo
         self.trial_timeout = trial_timeout
         self.fallback = fallback
@@ -353,7 +341,7 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
                 X,
                 y,
                 n_folds=n_folds,
-                valid_size=self.valid_size,
+                valid_size=self.validation_fraction,
                 cv_shuffle=True,
                 random_state=np.random.default_rng(seed),
             )
@@ -468,6 +456,9 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
         state = dict(super().__getstate__())  # a copy: object.__getstate__ returns __dict__
         state.pop("estimators_", None)  # hyperopt objects: functions, not data (see models_)
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(upgrade_state(type(self).__name__, state))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -29,7 +29,7 @@ def add_parser(sub) -> None:
         help="backbone tap feeding the image branch (default: stage5, a mid-level "
         "tap that beats the global pool on these fields)",
     )
-    p.add_argument("--epochs", type=int, default=60, help="training epochs (default: 60)")
+    p.add_argument("--max-epochs", type=int, default=60, help="training epochs (default: 60)")
     p.add_argument("--seed", type=int, default=0, help="random seed of split and models")
     p.set_defaults(func=run)
 
@@ -87,7 +87,7 @@ def run(args) -> int:
         random_state=args.seed,
         cache=FeatureCache(),  # the three image models featurise each image once between them
     )
-    train = dict(max_epochs=args.epochs, weight_decay=1e-3)
+    train = dict(max_epochs=args.max_epochs, weight_decay=1e-3)
     models = {
         "multimodal": MultimodalRegressor(**image, **train),  # the default: the stack
         "DMTL-R (paper)": MultimodalRegressor(**{**DMTLR_PAPER, **image, **train}),

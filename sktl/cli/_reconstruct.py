@@ -251,17 +251,19 @@ def run(args) -> int:
         layers = _auto_layers(args.preset, args.n_levels, side)
     else:
         layers = tuple(t.strip() for t in args.layers.split(",") if t.strip())
-    model = MicrostructureReconstructor(
-        preset=args.preset,
+    flags = dict(
         layers=layers,
         max_iter=args.max_iter,
         vgg_pooling=args.vgg_pooling,
         padding=args.padding,
         n_levels=args.n_levels,
-        n_phases=args.n_phases,
         s2_weight=args.s2_weight,
         lineal_path_weight=args.lineal_path_weight,
         match_volume_fraction=args.anneal,
+    )  # unset flags (None) keep the preset's settings
+    model = MicrostructureReconstructor(
+        **{**PRESETS[args.preset], **{k: v for k, v in flags.items() if v is not None}},
+        n_phases=args.n_phases,
         random_state=args.seed,
         n_threads=1,  # the command owns its process; one thread is the fastest per sample
         verbose=0 if args.quiet else 1,

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._docstrings import fill_doc
-from .._skorch import STANDARDIZE_Y_CONSTRAINT, TRAINING_CONSTRAINTS, SkorchRegressorBase
+from .._skorch import SkorchRegressorBase
 from .._torch import recalibrate_batchnorm
 from ..images import resolve_intensity_range, validate_images
-
-CNN_CONSTRAINTS: dict = {
-    **{k: v for k, v in TRAINING_CONSTRAINTS.items() if k != "lr_decay"},
-    **STANDARDIZE_Y_CONSTRAINT,
-    "image_shape": [None, tuple, list],
-    "intensity_range": [StrOptions({"auto"}), tuple, list],
-}
-
-UNITS = [tuple, list]
-RATE = [Interval(numbers.Real, 0, 1, closed="left")]
 
 TRAINING_DOC = """
     lr : float, default=1e-3

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._skorch import quiet_predict, seeded
 from ..images import to_unit_tensor
-from ._base import CNN_CONSTRAINTS, RATE, UNITS, BaseCNNRegressor, fill_cnn_doc
+from ..utils._vocabulary import vocabulary
+from ._base import BaseCNNRegressor, fill_cnn_doc
 from ._modules import SmallCNN
 
 
 @fill_cnn_doc
+@vocabulary
 class CNNRegressor(BaseCNNRegressor):
     """A small convolutional network trained from scratch: images -> one or many targets.
 
@@ -32,9 +31,9 @@ class CNNRegressor(BaseCNNRegressor):
         Channels of the first block (doubled per block).
     kernel_size : int, default=3
         Side of the square convolution kernels.
-    dropout : float, default=0.0
+    head_dropout : float, default=0.0
         Dropout after the global pooling and after each dense layer.
-    dense_units : tuple of int, default=(64,)
+    head_units : tuple of int, default=(64,)
         Dense layers (ReLU) between the global pooling and the linear output.
     padding : {"circular", "zeros"}, default="circular"
         How convolutions pad the image border (circular suits periodic microstructures).
@@ -81,24 +80,14 @@ class CNNRegressor(BaseCNNRegressor):
     (20,)
     """
 
-    _parameter_constraints: dict = {
-        **CNN_CONSTRAINTS,
-        "n_blocks": [Interval(numbers.Integral, 1, None, closed="left")],
-        "filters": [Interval(numbers.Integral, 1, None, closed="left")],
-        "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "dropout": RATE,
-        "dense_units": UNITS,
-        "padding": [StrOptions({"circular", "zeros"})],
-    }
-
     def __init__(
         self,
         *,
         n_blocks=3,
         filters=16,
         kernel_size=3,
-        dropout=0.0,
-        dense_units=(64,),
+        head_dropout=0.0,
+        head_units=(64,),
         padding="circular",
         image_shape=None,
         intensity_range="auto",
@@ -117,8 +106,8 @@ class CNNRegressor(BaseCNNRegressor):
         self.n_blocks = n_blocks
         self.filters = filters
         self.kernel_size = kernel_size
-        self.dropout = dropout
-        self.dense_units = dense_units
+        self.head_dropout = head_dropout
+        self.head_units = head_units
         self.padding = padding
         self.image_shape = image_shape
         self.intensity_range = intensity_range
@@ -150,8 +139,8 @@ class CNNRegressor(BaseCNNRegressor):
                 n_blocks=self.n_blocks,
                 filters=self.filters,
                 kernel_size=self.kernel_size,
-                dropout=self.dropout,
-                dense_units=tuple(self.dense_units),
+                dropout=self.head_dropout,
+                dense_units=tuple(self.head_units),
                 padding_mode=self.padding,
             )
             self.net_ = self._train(

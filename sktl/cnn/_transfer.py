@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._skorch import quiet_predict, seeded
-from ..backbones._pooling import POOLINGS
-from ..featurizers import FeatureCache, PretrainedCNNFeaturizer
+from ..featurizers import PretrainedCNNFeaturizer
 from ..featurizers._split import split_backbone
 from ..images import resolve_size, to_unit_tensor
-from ._base import CNN_CONSTRAINTS, RATE, UNITS, BaseCNNRegressor, fill_cnn_doc
+from ..utils._vocabulary import vocabulary
+from ._base import BaseCNNRegressor, fill_cnn_doc
 from ._modules import BackboneRegressor, RegressionHead
 
 
 @fill_cnn_doc
+@vocabulary
 class TransferCNNRegressor(BaseCNNRegressor):
     """An ImageNet CNN cut at a layer, with a dense regression head; frozen or fine-tuned.
 
@@ -55,7 +53,7 @@ class TransferCNNRegressor(BaseCNNRegressor):
         Frozen taps: all (head only), none (fine-tune end to end) or the first k.
     head_units : tuple of int, default=(2048, 1024)
         Dense layers of the head.
-    dropout : float, default=0.5
+    head_dropout : float, default=0.5
         Dropout after each dense layer of the head.
     head_epochs : int, default=0
         Epochs of a head-only first phase before the unfrozen layers train (0: none; ignored
@@ -142,21 +140,6 @@ class TransferCNNRegressor(BaseCNNRegressor):
     (8,)
     """
 
-    _parameter_constraints: dict = {
-        **CNN_CONSTRAINTS,
-        "backbone": [str],
-        "weights": "no_validation",
-        "layer": [str],
-        "pooling": [StrOptions(set(POOLINGS))],
-        "freeze": [StrOptions({"all", "none"}), Interval(numbers.Integral, 0, None, closed="left")],
-        "head_units": UNITS,
-        "dropout": RATE,
-        "head_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
-        "fine_tune_lr_factor": [Interval(numbers.Real, 0, None, closed="neither")],
-        "input_size": "no_validation",
-        "cache": [FeatureCache, None],
-    }
-
     def __init__(
         self,
         *,
@@ -166,7 +149,7 @@ class TransferCNNRegressor(BaseCNNRegressor):
         pooling="flatten",
         freeze="all",
         head_units=(2048, 1024),
-        dropout=0.5,
+        head_dropout=0.5,
         head_epochs=0,
         fine_tune_lr_factor=0.1,
         input_size=None,
@@ -191,7 +174,7 @@ class TransferCNNRegressor(BaseCNNRegressor):
         self.pooling = pooling
         self.freeze = freeze
         self.head_units = head_units
-        self.dropout = dropout
+        self.head_dropout = head_dropout
         self.head_epochs = head_epochs
         self.fine_tune_lr_factor = fine_tune_lr_factor
         self.input_size = input_size
@@ -257,7 +240,7 @@ class TransferCNNRegressor(BaseCNNRegressor):
                 F.shape[1],
                 Yt.shape[1],
                 units=tuple(self.head_units),
-                dropout=self.dropout,
+                dropout=self.head_dropout,
                 mean=mean,
                 scale=scale,
             )

@@ -6,9 +6,9 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_feature_names
 
+from ..utils._vocabulary import vocabulary
 from ._elements import ELEMENT_INDEX, ELEMNET_ELEMENTS, PERIODIC_TABLE
 from ._parser import FormulaError, parse_formula
 
@@ -74,6 +74,7 @@ class FormulaInputMixin:
         return tags
 
 
+@vocabulary
 class ElementFractionTransformer(FormulaInputMixin, TransformerMixin, BaseEstimator):
     """Chemical formulas -> fractions of ElemNet's 86 elements (H ... Pu, ElemNet's order).
 
@@ -112,8 +113,6 @@ class ElementFractionTransformer(FormulaInputMixin, TransformerMixin, BaseEstima
     >>> round(float(X[0, list(t.get_feature_names_out()).index("O")]), 2)
     0.6
     """
-
-    _parameter_constraints: dict = {"unsupported": [StrOptions({"error", "drop"})]}
 
     def __init__(self, *, unsupported="error"):
         self.unsupported = unsupported

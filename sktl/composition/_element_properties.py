@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
 
+from ..utils._vocabulary import vocabulary
 from ._element_data import element_table
 from ._element_fractions import ElementFractionTransformer, FormulaInputMixin
 from ._elements import ELEMNET_ELEMENTS
@@ -58,6 +58,7 @@ def property_statistics(fractions: np.ndarray, table: np.ndarray, stats) -> np.n
     return out.reshape(n, -1)
 
 
+@vocabulary
 class ElementPropertyTransformer(FormulaInputMixin, TransformerMixin, BaseEstimator):
     """Chemical formulas -> fraction-weighted statistics of elemental properties.
 
@@ -124,14 +125,6 @@ class ElementPropertyTransformer(FormulaInputMixin, TransformerMixin, BaseEstima
     >>> [round(float(v), 3) for v in X[0]]
     [2.045, 1.115, 0.93, 3.16, 2.23]
     """
-
-    _parameter_constraints: dict = {
-        "properties": [StrOptions({"all"}), list, tuple],
-        "stats": [list, tuple],
-        "scale": [StrOptions({"minmax", "none"})],
-        "include_fractions": ["boolean"],
-        "unsupported": [StrOptions({"error", "drop"})],
-    }
 
     def __init__(
         self,

@@ -35,12 +35,12 @@ from ._spinodal import (
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / EMBEDDED_FILE
 
 
-def embedded_arrays(n_samples: int = EMBEDDED_N_SAMPLES, progress: bool = True) -> dict:
+def embedded_arrays(n_samples: int = EMBEDDED_N_SAMPLES, verbose: int = 1) -> dict:
     """The arrays stored in the embedded file (first ``n_samples`` of them)."""
     data = make_spinodal(
         n_samples,
         EMBEDDED_SIZE,
-        progress=progress,
+        verbose=verbose,
         random_state=EMBEDDED_RANDOM_STATE,
     )
     names = [p.name for p in PARAMETERS]

@@ -288,7 +288,7 @@ def make_spinodal(
     *,
     parameter_ranges=None,
     return_frame=False,
-    progress=None,
+    verbose=None,
     cache_dir=None,
     random_state=None,
 ):
@@ -317,8 +317,9 @@ def make_spinodal(
     return_frame : bool, default=False
         Return ``descriptors`` and ``targets`` as pandas DataFrames (and their concatenation
         as ``frame``) instead of arrays.
-    progress : bool or None, default=None
-        Show a tqdm progress bar; None shows it for 200 or more 64x64-equivalent samples.
+    verbose : int or None, default=None
+        0: quiet; >= 1: a tqdm progress bar; None shows it for 200 or more 64x64-equivalent
+        samples.
     %(cache_dir)s
     random_state : int, numpy Generator, RandomState or None, default=None
         Seed. Sample ``i`` comes from its own stream, so the first rows of a larger set equal a
@@ -381,9 +382,9 @@ def make_spinodal(
         images, descriptors, targets = cached["images"], cached["descriptors"], cached["targets"]
     else:
         params, streams = draw_parameters(entropy, n_samples, ranges)
-        if progress is None:
-            progress = n_samples * size**2 >= _AUTO_PROGRESS * 64**2
-        images, targets = _simulate(params, streams, size, bool(progress))
+        if verbose is None:
+            verbose = n_samples * size**2 >= _AUTO_PROGRESS * 64**2
+        images, targets = _simulate(params, streams, size, bool(verbose))
         descriptors = np.column_stack([params, _mean_composition(params)])
         write_arrays(path, images=images, descriptors=descriptors, targets=targets)
     return _bunch(images, descriptors, targets, ranges, entropy, return_frame)

@@ -134,7 +134,7 @@ def make_stiffness(
     generator="mixed",
     contrast=10.0,
     volume_fraction=(0.2, 0.6),
-    progress=None,
+    verbose=None,
     cache_dir=None,
     random_state=None,
 ):
@@ -167,8 +167,8 @@ def make_stiffness(
         Young's modulus of phase 1 over that of phase 0.
     volume_fraction : (float, float), default=(0.2, 0.6)
         Range of the volume fraction of phase 1, drawn uniformly per sample.
-    progress : bool or None, default=None
-        tqdm progress bar; None shows it from 50 samples.
+    verbose : int or None, default=None
+        0: quiet; >= 1: a tqdm progress bar; None shows it from 50 samples.
     %(cache_dir)s
     random_state : int, numpy Generator, RandomState or None, default=None
         Seed. Sample ``i`` has its own stream: the first rows of a larger set equal a smaller
@@ -228,7 +228,7 @@ def make_stiffness(
     images = np.empty((n_samples, size, size), dtype=np.float32)
     targets = np.empty((n_samples, len(STIFFNESS_NAMES)))
     kinds = np.empty(n_samples, dtype="<U8")
-    show = progress if progress is not None else n_samples >= 50
+    show = bool(verbose) if verbose is not None else n_samples >= 50
     seeds = np.random.SeedSequence(entropy).spawn(n_samples)
     for i in tqdm(range(n_samples), desc="make_stiffness", disable=not show, unit="sample"):
         rng = np.random.default_rng(seeds[i])

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._atomic import atomic_fit
 from ..images import validate_images
+from ..utils._vocabulary import vocabulary
 
 
+@vocabulary
 class TwoPointStatsTransformer(TransformerMixin, BaseEstimator):
     """Two-point autocorrelation of phase 1, computed with FFTs on periodic images.
 
@@ -58,12 +57,6 @@ class TwoPointStatsTransformer(TransformerMixin, BaseEstimator):
     >>> TwoPointStatsTransformer(cutoff=2).fit_transform(X).shape
     (3, 25)
     """
-
-    _parameter_constraints: dict = {
-        "cutoff": [Interval(numbers.Integral, 0, None, closed="left"), None],
-        "threshold": [numbers.Real, None],
-        "image_shape": [None, tuple, list],
-    }
 
     def __init__(self, *, cutoff=None, threshold=None, image_shape=None):
         self.cutoff = cutoff

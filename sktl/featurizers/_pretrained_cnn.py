@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
@@ -16,7 +13,7 @@ from .._persistence import PortableStateMixin
 from .._torch import resolve_device
 from .._validation import check_finite_output
 from ..backbones import get_backbone_spec
-from ..backbones._pooling import POOLINGS, pool_features, pooled_feature_names
+from ..backbones._pooling import pool_features, pooled_feature_names
 from ..backbones._registry import check_layer
 from ..images import (
     resolve_intensity_range,
@@ -24,10 +21,12 @@ from ..images import (
     to_unit_tensor,
     validate_images,
 )
+from ..utils._vocabulary import vocabulary
 from ._cache import FeatureCache, network_key
 from ._frozen import frozen_backbone
 
 
+@vocabulary
 class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimator):
     """Features of a pretrained CNN at a chosen layer, for images in a scikit-learn Pipeline.
 
@@ -118,27 +117,6 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
     >>> f.fit_transform(X).shape
     (4, 128)
     """
-
-    _parameter_constraints: dict = {
-        "backbone": [str],
-        "layer": [str, None],
-        "weights": "no_validation",
-        "pooling": [StrOptions(set(POOLINGS))],
-        "input_size": [
-            None,
-            StrOptions({"native"}),
-            Interval(numbers.Integral, 1, None, closed="left"),
-            tuple,
-            list,
-        ],
-        "image_shape": [None, tuple, list],
-        "intensity_range": [StrOptions({"auto"}), tuple, list],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "device": [str],
-        "verbose": ["verbose"],
-        "random_state": ["random_state"],
-        "cache": [FeatureCache, None],
-    }
 
     def __init__(
         self,

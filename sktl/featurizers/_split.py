@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 from torch import nn
 
 from ..backbones import build_backbone, get_backbone_spec
 from ..backbones._build import backbone_tail
 from ..backbones._registry import check_layer
+from ..utils._freeze import n_frozen
 from ._pretrained_cnn import PretrainedCNNFeaturizer
-
-
-def n_frozen_taps(freeze, n_taps: int, backbone: str, layer: str) -> int:
-    """The number of leading taps ``freeze`` keeps frozen ("all", "none" or an int k)."""
-    if freeze == "all":
-        return n_taps
-    if freeze == "none":
-        return 0
-    if isinstance(freeze, bool) or not isinstance(freeze, numbers.Integral) or freeze < 0:
-        raise ValueError(f"freeze must be 'all', 'none' or an int >= 0, got {freeze!r}.")
-    if freeze > n_taps:
-        raise ValueError(
-            f"freeze={freeze} asks to freeze more taps than {backbone} has up to layer "
-            f"{layer!r} ({n_taps}); use at most {n_taps}, or freeze='all'."
-        )
-    return int(freeze)
 
 
 def split_backbone(
@@ -56,7 +39,7 @@ def split_backbone(
     spec = get_backbone_spec(backbone)  # unknown names list the valid ones
     layer = check_layer(spec, layer)  # so does a layer the backbone lacks
     taps = spec.taps[: spec.taps.index(layer) + 1]
-    n_frozen = n_frozen_taps(freeze, len(taps), spec.name, layer)
+    frozen = n_frozen(freeze, len(taps), f"taps of {spec.name} up to layer {layer!r}")
     common = dict(
         backbone=backbone,
         weights=weights,
@@ -66,13 +49,13 @@ def split_backbone(
         device=device,
         cache=cache,
     )
-    if n_frozen == len(taps):
+    if frozen == len(taps):
         featurizer = PretrainedCNNFeaturizer(layer=layer, pooling=pooling, **common)
         return layer, featurizer.fit(images[:1]), None
     full = build_backbone(backbone, layer, weights, random_state)
-    if n_frozen == 0:
+    if frozen == 0:
         return layer, None, full.train()
-    featurizer = PretrainedCNNFeaturizer(layer=taps[n_frozen - 1], pooling="flatten", **common)
+    featurizer = PretrainedCNNFeaturizer(layer=taps[frozen - 1], pooling="flatten", **common)
     featurizer.fit(images[:1])
-    tail = backbone_tail(spec.name, layer, len(taps) - n_frozen, featurizer.feature_shape_, full)
+    tail = backbone_tail(spec.name, layer, len(taps) - frozen, featurizer.feature_shape_, full)
     return layer, featurizer, tail.train()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -13,38 +12,19 @@ from scipy.optimize import nnls
 from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from .._skorch import (
-    STANDARDIZE_Y_CONSTRAINT,
-    TRAINING_CONSTRAINTS,
     SkorchRegressorBase,
     quiet_predict,
     seeded,
 )
 from ..backbones import get_backbone_spec
-from ..backbones._pooling import POOLINGS, Pool
-from ..featurizers._cache import FeatureCache
+from ..backbones._pooling import Pool
 from ..featurizers._split import split_backbone
 from ..images import resolve_intensity_range, resolve_size, to_unit_tensor
 from ._input import FEATURES_KEY, IMAGE_KEY, features_array, split_multimodal
 from ._modules import MultimodalNet
-
-COMMON_CONSTRAINTS: dict = {**TRAINING_CONSTRAINTS, **STANDARDIZE_Y_CONSTRAINT}
-
-IMAGE_CONSTRAINTS: dict = {
-    "backbone": [str],
-    "layer": [str, None],
-    "weights": "no_validation",
-    "freeze": [StrOptions({"all", "none"}), Interval(numbers.Integral, 0, None, closed="left")],
-    "pooling": [StrOptions(set(POOLINGS))],
-    "input_size": "no_validation",
-    "intensity_range": "no_validation",
-    "image_shape": [None, tuple, list],
-    "image_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-    "cache": [FeatureCache, None],
-}
 
 
 class BaseMultimodalRegressor(SkorchRegressorBase):

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
-from sklearn.utils._param_validation import Interval, StrOptions
-
 from .._docstrings import fill_doc
-from ._base import COMMON_CONSTRAINTS, IMAGE_CONSTRAINTS, BaseMultimodalRegressor
-
-_UNITS = [tuple, list]
-_RATE = [Interval(numbers.Real, 0, 1, closed="left")]
+from ..utils._vocabulary import vocabulary
+from ._base import BaseMultimodalRegressor
 
 _TRAINING_TEMPLATE = """
     lr : float, default=1e-3
@@ -75,8 +69,8 @@ _doc = fill_doc(image=_IMAGE_DOC, training=_TRAINING_DOC)
 DMTLR_PAPER: dict = {
     "image_units": (1000,),
     "image_dropout": 0.4,
-    "desc_units": (100, 100, 50),
-    "desc_dropout": 0.3,
+    "descriptor_units": (100, 100, 50),
+    "descriptor_dropout": 0.3,
     "head_units": (1000, 100),
     "head_dropout": 0.3,
     "descriptor_skip": False,
@@ -94,6 +88,7 @@ DMTLR_PAPER: dict = {
     image=_IMAGE_DOC,
     training=_TRAINING_TEMPLATE.format(weight_decay="1e-3", max_epochs="60"),
 )
+@vocabulary
 class MultimodalRegressor(BaseMultimodalRegressor):
     """Image + descriptors -> one or many targets, never worse than either modality alone.
 
@@ -123,9 +118,9 @@ class MultimodalRegressor(BaseMultimodalRegressor):
     %(image)s
     image_units : tuple of int, default=(256,)
         Dense layers of the image branch.
-    desc_units : tuple of int, default=(100, 100, 50)
+    descriptor_units : tuple of int, default=(100, 100, 50)
         Dense layers of the descriptor branch.
-    desc_dropout : float, default=0.3
+    descriptor_dropout : float, default=0.3
         Dropout after each dense layer of the descriptor branch.
     head_units : tuple of int, default=(256, 64)
         Dense layers after the concatenation.
@@ -207,7 +202,7 @@ class MultimodalRegressor(BaseMultimodalRegressor):
     >>> y = data.targets[:40]
     >>> pixels = (float(data.images.min()), float(data.images.max()))
     >>> reg = MultimodalRegressor(  # weights=None: random weights, for a quick demo
-    ...     weights=None, intensity_range=pixels, image_units=(32,), desc_units=(32,),
+    ...     weights=None, intensity_range=pixels, image_units=(32,), descriptor_units=(32,),
     ...     head_units=(32,), max_epochs=2, random_state=0)
     >>> reg.fit(X, y).predict(X).shape
     (40, 9)
@@ -216,20 +211,6 @@ class MultimodalRegressor(BaseMultimodalRegressor):
     >>> reg.stack_weights_.shape
     (5, 9)
     """
-
-    _parameter_constraints: dict = {
-        **COMMON_CONSTRAINTS,
-        **IMAGE_CONSTRAINTS,
-        "image_units": _UNITS,
-        "desc_units": _UNITS,
-        "desc_dropout": _RATE,
-        "head_units": _UNITS,
-        "head_dropout": _RATE,
-        "descriptor_skip": ["boolean"],
-        "modality_dropout": [Interval(numbers.Real, 0, 0.5, closed="left")],
-        "fusion": [StrOptions({"concat", "stack"})],
-        "stack_folds": [Interval(numbers.Integral, 2, None, closed="left")],
-    }
 
     def __init__(
         self,
@@ -244,8 +225,8 @@ class MultimodalRegressor(BaseMultimodalRegressor):
         image_shape=None,
         image_dropout=0.4,
         image_units=(256,),
-        desc_units=(100, 100, 50),
-        desc_dropout=0.3,
+        descriptor_units=(100, 100, 50),
+        descriptor_dropout=0.3,
         head_units=(256, 64),
         head_dropout=0.3,
         descriptor_skip=True,
@@ -276,8 +257,8 @@ class MultimodalRegressor(BaseMultimodalRegressor):
         self.image_shape = image_shape
         self.image_dropout = image_dropout
         self.image_units = image_units
-        self.desc_units = desc_units
-        self.desc_dropout = desc_dropout
+        self.descriptor_units = descriptor_units
+        self.descriptor_dropout = descriptor_dropout
         self.head_units = head_units
         self.head_dropout = head_dropout
         self.descriptor_skip = descriptor_skip
@@ -302,8 +283,8 @@ class MultimodalRegressor(BaseMultimodalRegressor):
         return dict(
             image_units=tuple(self.image_units),
             image_dropout=self.image_dropout,
-            desc_units=tuple(self.desc_units),
-            desc_dropout=self.desc_dropout,
+            desc_units=tuple(self.descriptor_units),
+            desc_dropout=self.descriptor_dropout,
             head_units=tuple(self.head_units),
             head_dropout=self.head_dropout,
             descriptor_skip=self.descriptor_skip,
@@ -312,6 +293,7 @@ class MultimodalRegressor(BaseMultimodalRegressor):
 
 
 @_doc
+@vocabulary
 class ImageRegressor(BaseMultimodalRegressor):
     """Image-only baseline of DMTL-R: pretrained CNN -> Dense [1000, 100] -> targets.
 
@@ -321,9 +303,9 @@ class ImageRegressor(BaseMultimodalRegressor):
     Parameters
     ----------
     %(image)s
-    units : tuple of int, default=(1000, 100)
+    head_units : tuple of int, default=(1000, 100)
         Dense layers after the image features (ReLU).
-    dropout : float, default=0.3
+    head_dropout : float, default=0.3
         Dropout after each dense layer.
     %(training)s
     cache : FeatureCache or None, default=None
@@ -377,19 +359,13 @@ class ImageRegressor(BaseMultimodalRegressor):
     >>> data = load_spinodal()
     >>> X = multimodal_input(data.images[:40], data.descriptors[:40])
     >>> pixels = (float(data.images.min()), float(data.images.max()))
-    >>> reg = ImageRegressor(weights=None, intensity_range=pixels, units=(32,), max_epochs=2,
+    >>> reg = ImageRegressor(weights=None, intensity_range=pixels, head_units=(32,), max_epochs=2,
     ...                      random_state=0)
     >>> reg.fit(X, data.targets[:40, 0]).predict(X).shape
     (40,)
     """
 
     _uses_descriptors = False
-    _parameter_constraints: dict = {
-        **COMMON_CONSTRAINTS,
-        **IMAGE_CONSTRAINTS,
-        "units": _UNITS,
-        "dropout": _RATE,
-    }
 
     def __init__(
         self,
@@ -403,8 +379,8 @@ class ImageRegressor(BaseMultimodalRegressor):
         intensity_range="auto",
         image_shape=None,
         image_dropout=0.4,
-        units=(1000, 100),
-        dropout=0.3,
+        head_units=(1000, 100),
+        head_dropout=0.3,
         lr=1e-3,
         lr_decay=1e-4,
         weight_decay=0.0,
@@ -428,8 +404,8 @@ class ImageRegressor(BaseMultimodalRegressor):
         self.intensity_range = intensity_range
         self.image_shape = image_shape
         self.image_dropout = image_dropout
-        self.units = units
-        self.dropout = dropout
+        self.head_units = head_units
+        self.head_dropout = head_dropout
         self.lr = lr
         self.lr_decay = lr_decay
         self.weight_decay = weight_decay
@@ -445,16 +421,17 @@ class ImageRegressor(BaseMultimodalRegressor):
         self.random_state = random_state
 
     def _net_kwargs(self):
-        units = tuple(self.units)
+        units = tuple(self.head_units)
         return dict(
             image_units=units[:1],
             image_dropout=self.image_dropout,
             head_units=units[1:],
-            head_dropout=self.dropout,
+            head_dropout=self.head_dropout,
         )
 
 
 @_doc
+@vocabulary
 class DescriptorRegressor(BaseMultimodalRegressor):
     """Descriptor-only baseline of DMTL-R: MLP [d, 100, 100, 50] -> targets.
 
@@ -463,9 +440,9 @@ class DescriptorRegressor(BaseMultimodalRegressor):
 
     Parameters
     ----------
-    units : tuple of int, default=(100, 100, 50)
+    descriptor_units : tuple of int, default=(100, 100, 50)
         Dense layers (ReLU).
-    dropout : float, default=0.3
+    descriptor_dropout : float, default=0.3
         Dropout after each dense layer.
     image_shape : tuple or None, default=None
         (H, W[, C]) of the packed 2-D form ``[pixels | descriptors]``; None means a 2-D input
@@ -518,18 +495,12 @@ class DescriptorRegressor(BaseMultimodalRegressor):
     """
 
     _uses_image = False
-    _parameter_constraints: dict = {
-        **COMMON_CONSTRAINTS,
-        "image_shape": [None, tuple, list],
-        "units": _UNITS,
-        "dropout": _RATE,
-    }
 
     def __init__(
         self,
         *,
-        units=(100, 100, 50),
-        dropout=0.3,
+        descriptor_units=(100, 100, 50),
+        descriptor_dropout=0.3,
         image_shape=None,
         lr=1e-3,
         lr_decay=1e-4,
@@ -544,8 +515,8 @@ class DescriptorRegressor(BaseMultimodalRegressor):
         verbose=0,
         random_state=None,
     ):
-        self.units = units
-        self.dropout = dropout
+        self.descriptor_units = descriptor_units
+        self.descriptor_dropout = descriptor_dropout
         self.image_shape = image_shape
         self.lr = lr
         self.lr_decay = lr_decay
@@ -561,4 +532,8 @@ class DescriptorRegressor(BaseMultimodalRegressor):
         self.random_state = random_state
 
     def _net_kwargs(self):
-        return dict(desc_units=tuple(self.units), desc_dropout=self.dropout, head_units=())
+        return dict(
+            desc_units=tuple(self.descriptor_units),
+            desc_dropout=self.descriptor_dropout,
+            head_units=(),
+        )

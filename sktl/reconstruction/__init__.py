@@ -8,7 +8,8 @@ from ._anneal import match_volume_fractions
 from ._decode import decode as decode_phases
 from ._encoding import encode as encode_phases
 from ._encoding import maximin_colours
-from ._estimator import DEFAULT_LAYERS, MAX_PHASES, MicrostructureReconstructor
+from ._estimator import DEFAULT_LAYERS, MicrostructureReconstructor
+from ._inputs import MAX_PHASES
 from ._presets import PRESETS
 
 __all__ = [

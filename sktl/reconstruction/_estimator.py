@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import os
 import time
 
 import numpy as np
@@ -11,13 +10,13 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._atomic import atomic_fit
 from .._persistence import PortableStateMixin
 from .._torch import resolve_device
 from ..backbones import list_layers, receptive_field
+from ..utils._vocabulary import vocabulary
 from ._anneal import match_volume_fractions
 from ._decode import decode
 from ._descriptor_loss import (
@@ -28,11 +27,11 @@ from ._descriptor_loss import (
     weighted_objective,
 )
 from ._encoding import encode, maximin_colours
-from ._gram import PADDINGS, VGG_POOLINGS, GramLoss, tap_features, target_grams
-from ._inputs import MAX_PHASES, _as_label_images, _thread_limits
+from ._gram import GramLoss, tap_features, target_grams
+from ._inputs import _as_label_images, _thread_limits
 from ._multigrid import downsample_labels, level_shapes, upsample_pixels
 from ._optimise import optimise_adam, optimise_lbfgs
-from ._presets import PAPER_LAYERS, PRESET_KEYS, PRESETS, resolve_preset
+from ._presets import PAPER_LAYERS, PRESET_KEYS, PRESETS
 
 # VGG19's conv and pool taps in order, from the backbone registry (no fc layers)
 CONV_TAPS = [t for t in list_layers("vgg19") if not t.startswith("fc")]
@@ -47,6 +46,7 @@ def _device_of(module) -> torch.device:
     return next(iter(module.buffers()), next(module.parameters())).device
 
 
+@vocabulary
 class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     """Reconstruct statistically equivalent microstructures, 2-D or 3-D, from labelled examples.
 
@@ -57,17 +57,16 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     path) to the loss, coarse-to-fine optimisation and 3-D volumes from 2-D examples. No
     training: ``fit`` only computes target statistics.
 
-    Parameters set to None take the value of ``preset`` (the table is in the user guide and in
-    :data:`sktl.reconstruction.PRESETS`); any other value overrides it.
+    The defaults are sktl's best method on the generalisation benchmark. Other methods are
+    constant dicts of settings in :data:`sktl.reconstruction.PRESETS` (the table is in the user
+    guide): ``MicrostructureReconstructor(**PRESETS["li2018"])`` is the paper's method (Gram
+    loss at conv1_1 and pool1..pool4, 300 L-BFGS-B iterations, annealing),
+    ``PRESETS["sktl_volume"]`` the defaults with three levels and fewer iterations, for 3-D
+    volumes; ``{**PRESETS["li2018"], "max_iter": 500}`` overrides one of them.
 
     Parameters
     ----------
-    preset : {"sktl", "li2018", "sktl_volume"}, default="sktl"
-        "sktl": sktl's best method on the generalisation benchmark (the default);
-        "li2018": the paper's method (Gram loss at conv1_1 and pool1..pool4, 300 L-BFGS-B
-        iterations, annealing); "sktl_volume": "sktl" with three levels and fewer
-        iterations, for 3-D volumes.
-    layers : tuple of str or None, default=None
+    layers : str or tuple of str, default=("conv1_1", "pool1", "pool2")
         VGG19 taps of the style loss. Images (and samples, along every axis) must be at least
         the receptive field of the deepest one, times ``2 ** (n_levels - 1)``: 3, 6, 16, 52,
         124 px for conv1_1, pool1, ..., pool4 (computed by
@@ -75,24 +74,24 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         because it doubles the field at every pooling, see the user guide).
     layer_weights : array-like of shape (n_layers,) or None, default=None
         Weight of each tap in the loss; None gives equal weights 1/n_layers.
-    vgg_pooling : {"max", "avg"} or None, default=None
+    vgg_pooling : {"max", "avg"}, default="max"
         VGG19's pooling layers: its own max pooling, or average pooling as in Gatys et al.'s
         texture synthesis. Weights and receptive fields are the same.
-    padding : {"zeros", "circular"} or None, default=None
+    padding : {"zeros", "circular"}, default="circular"
         Padding of VGG19's convolutions. "circular" treats the examples and samples as
         periodic (no border): right for periodic structures (simulations, PyMKS), wrong for
         a crop of a micrograph, whose opposite edges do not join.
     optimizer : {"lbfgs", "adam"}, default="lbfgs"
         scipy L-BFGS-B with bounds [0, 255], or Adam with clamping.
-    max_iter : int or None, default=None
+    max_iter : int, default=120
         Iterations per sample and level.
     tol : float, default=1e-7
         Relative loss reduction below which optimisation stops early.
     lr : float, default=2.0
         Adam step size in pixel units (ignored by L-BFGS-B).
-    match_volume_fraction : bool or None, default=None
+    match_volume_fraction : bool, default=False
         Anneal decoded samples to the examples' volume fractions.
-    s2_weight : float or None, default=None
+    s2_weight : float, default=1000.0
         Weight of a two-point-correlation term added to the Gram loss (0: the paper's
         method). The term compares the S2(r) of soft phase indicators of the pixels with the
         examples' S2 up to half the sample size, by both estimators (periodic and
@@ -101,10 +100,10 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         then divided by its value at that point, so 1.0 weighs a term like the Gram loss
         there. It reaches correlations beyond the receptive field of the deepest tap (see
         the user guide). With the terms, ``match_volume_fraction=False`` is recommended.
-    lineal_path_weight : float or None, default=None
+    lineal_path_weight : float, default=30.0
         Weight of the same kind of term for the lineal-path function L(r) (segments along x
         and y), which the Gram loss does not constrain: long straight runs of one phase.
-    n_levels : int or None, default=None
+    n_levels : int, default=2
         Coarse-to-fine levels (1 to 4). With L levels a sample is first reconstructed at
         ``1 / 2 ** (L - 1)`` of its size against the examples downsampled as much (2x2 block
         majority), then upsampled and refined at every finer level, ``max_iter`` iterations
@@ -149,7 +148,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         Non-periodic S2(r) and L(r) of each phase (index order of ``phases_``), r = 0 ..
         ``min(H, W) // 2`` of the smallest example, averaged over the examples.
     settings_ : dict
-        The preset's settings with the parameters given in their place: ``layers``,
+        The settings a preset covers, as this fit used them: ``layers`` (a tuple),
         ``vgg_pooling``, ``padding``, ``max_iter``, ``s2_weight``, ``lineal_path_weight``,
         ``match_volume_fraction`` and ``n_levels``.
     level_targets_ : list of dict
@@ -178,8 +177,8 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
 
     Examples
     --------
-    Two shallow taps and a few iterations keep this quick; the default preset reconstructs
-    far better:
+    Two shallow taps and a few iterations keep this quick; the defaults reconstruct far
+    better:
 
     >>> from sktl import MicrostructureReconstructor
     >>> from sktl.datasets import load_li2018
@@ -192,44 +191,21 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     (2, 32, 32)
     """
 
-    _parameter_constraints: dict = {
-        "preset": [StrOptions(set(PRESETS))],
-        "layers": ["array-like", str, None],
-        "layer_weights": ["array-like", None],
-        "vgg_pooling": [StrOptions(set(VGG_POOLINGS)), None],
-        "padding": [StrOptions(set(PADDINGS)), None],
-        "optimizer": [StrOptions({"lbfgs", "adam"})],
-        "max_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "match_volume_fraction": ["boolean", None],
-        "s2_weight": [Interval(numbers.Real, 0, None, closed="left"), None],
-        "lineal_path_weight": [Interval(numbers.Real, 0, None, closed="left"), None],
-        "n_levels": [Interval(numbers.Integral, 1, MAX_LEVELS, closed="both"), None],
-        "weights": [str, os.PathLike, None],
-        "n_phases": [Interval(numbers.Integral, 2, MAX_PHASES, closed="both"), None],
-        "random_state": ["random_state"],
-        "device": [str],
-        "verbose": ["verbose"],
-        "n_threads": [Interval(numbers.Integral, -1, None, closed="left"), None],
-    }
-
     def __init__(
         self,
         *,
-        preset="sktl",
-        layers=None,
+        layers=("conv1_1", "pool1", "pool2"),
         layer_weights=None,
-        vgg_pooling=None,
-        padding=None,
+        vgg_pooling="max",
+        padding="circular",
         optimizer="lbfgs",
-        max_iter=None,
+        max_iter=120,
         tol=1e-7,
         lr=2.0,
-        match_volume_fraction=None,
-        s2_weight=None,
-        lineal_path_weight=None,
-        n_levels=None,
+        match_volume_fraction=False,
+        s2_weight=1000.0,
+        lineal_path_weight=30.0,
+        n_levels=2,
         weights="vgg19_normalised",
         n_phases=None,
         random_state=None,
@@ -237,7 +213,6 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         verbose=0,
         n_threads=None,
     ):
-        self.preset = preset
         self.layers = layers
         self.layer_weights = layer_weights
         self.vgg_pooling = vgg_pooling
@@ -256,6 +231,14 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.device = device
         self.verbose = verbose
         self.n_threads = n_threads
+
+    def __setstate__(self, state):
+        # a model saved by sktl 1.0: its `preset` filled the parameters left at None
+        preset = state.pop("preset", None)
+        for key, value in PRESETS.get(preset, {}).items():
+            if state.get(key) is None:
+                state[key] = value
+        super().__setstate__(state)
 
     def _check_layers(self, layers):
         layers = [layers] if isinstance(layers, str) else list(layers)
@@ -305,7 +288,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             return self._fit(X)
 
     def _fit(self, X):
-        settings = resolve_preset(self.preset, {k: getattr(self, k) for k in PRESET_KEYS})
+        settings = {k: getattr(self, k) for k in PRESET_KEYS}
         layers, lw = self._check_layers(settings["layers"])
         settings["layers"] = tuple(layers)
         n_levels = settings["n_levels"]

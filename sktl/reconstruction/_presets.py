@@ -1,7 +1,8 @@
-"""Named parameter sets of :class:`MicrostructureReconstructor` (one table in the user guide).
+"""Named settings of :class:`MicrostructureReconstructor` (one table in the user guide).
 
-A preset only fills the parameters left at ``None``: ``MicrostructureReconstructor(
-preset="li2018", max_iter=500)`` is the paper's method with more iterations.
+Constant dicts, as ``DMTLR_PAPER`` and ``SOURCE_SETTINGS`` are for their estimators:
+``MicrostructureReconstructor(**{**PRESETS["li2018"], "max_iter": 500})`` is the paper's
+method with more iterations. ``PRESETS["sktl"]`` equals the estimator's defaults.
 """
 
 from __future__ import annotations
@@ -37,12 +38,3 @@ PRESETS: dict[str, dict] = {
 # evaluation of a 64^3 volume (192 slices of 64 px) costs as much as ~50 2-D 128 px samples
 PRESETS["sktl_volume"] = {**PRESETS["sktl"], "n_levels": 3, "max_iter": 60}
 PRESET_KEYS = tuple(PRESETS["sktl"])
-
-
-def resolve_preset(preset: str, overrides: dict) -> dict:
-    """The preset's settings with every non-None value of ``overrides`` in their place."""
-    if preset not in PRESETS:
-        raise ValueError(f"Unknown preset {preset!r}; choose among {sorted(PRESETS)}.")
-    settings = dict(PRESETS[preset])
-    settings.update({k: v for k, v in overrides.items() if v is not None})
-    return settings

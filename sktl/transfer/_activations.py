@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import copy
-import numbers
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
@@ -17,6 +15,7 @@ from .._persistence import PortableStateMixin
 from .._skorch import seeded
 from .._torch import as_float32, resolve_device
 from .._validation import check_finite_output, check_float32_range
+from ..utils._vocabulary import vocabulary
 from ._architecture import as_module, dense_layers
 from ._deep_mlp import clone_sharing
 
@@ -55,6 +54,7 @@ def resolve_layer(names: list[str], layer) -> int:
     return layer - 1
 
 
+@vocabulary
 class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstimator):
     """Activations of one dense layer of a fitted network, as features (representation learning).
 
@@ -71,7 +71,7 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
 
     Parameters
     ----------
-    source : DeepMLPRegressor, skorch net, torch module, str or path, default=None
+    weights : DeepMLPRegressor, skorch net, torch module, str or path, default=None
         A fitted :class:`~sktl.transfer.DeepMLPRegressor` (or another sktl skorch regressor),
         a fitted skorch net, a torch module (e.g. ``nn.Sequential``), a ``FrozenEstimator`` of
         one, or a joblib or ``.skops`` file of one.
@@ -80,7 +80,7 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
         a DeepMLPRegressor, ``k`` is ``dense_k``; NN-17 has 1..17, 17 the output), or its name
         in ``module.named_modules()`` (``"dense_14"``, or ``"2"`` in a plain Sequential).
         None takes the last hidden layer.
-    activation : {"dense", "relu"}, default="relu"
+    activation : {"dense", "relu"}, default="dense"
         Output of the layer before ("dense") or after ("relu") the ReLU.
     batch_size : int, default=4096
         Rows per forward pass.
@@ -119,32 +119,24 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
     ...                           random_state=0).fit(X, y)
     >>> pipe = make_pipeline(
     ...     ElementFractionTransformer(),
-    ...     LayerActivationTransformer(source=source, layer=2, activation="dense"),
+    ...     LayerActivationTransformer(weights=source, layer=2, activation="dense"),
     ...     Ridge(),
     ... )
     >>> pipe.fit(formulas, y).predict(["Fe3O4"]).shape
     (1,)
     """
 
-    _parameter_constraints: dict = {
-        "source": "no_validation",
-        "layer": [Interval(numbers.Integral, 1, None, closed="left"), str, None],
-        "activation": [StrOptions({"dense", "relu"})],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "device": [str],
-    }
-
     def __init__(
-        self, *, source=None, layer=None, activation="relu", batch_size=4096, device="cpu"
+        self, *, weights=None, layer=None, activation="dense", batch_size=4096, device="cpu"
     ):
-        self.source = source
+        self.weights = weights
         self.layer = layer
         self.activation = activation
         self.batch_size = batch_size
         self.device = device
 
     def __sklearn_clone__(self):
-        return clone_sharing(self, "source")
+        return clone_sharing(self, "weights")
 
     @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -163,12 +155,12 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
         self : object
             The fitted transformer.
         """
-        if self.source is None:
+        if self.weights is None:
             raise ValueError(
-                "source is None: pass a fitted DeepMLPRegressor, skorch net or torch module."
+                "weights is None: pass a fitted DeepMLPRegressor, skorch net or torch module."
             )
         X = validate_data(self, X, reset=True, dtype="numeric", ensure_all_finite=True)
-        module = copy.deepcopy(as_module(self.source)).to(resolve_device(self.device)).eval()
+        module = copy.deepcopy(as_module(self.weights, "weights")).to(resolve_device(self.device)).eval()
         dense = dense_layers(module)
         if not dense:
             raise ValueError(f"source {type(module).__name__} has no nn.Linear layer to tap.")

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 import torch
 from sklearn.base import clone
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 from skorch.callbacks import Callback
 
 from .._skorch import (
-    STANDARDIZE_Y_CONSTRAINT,
-    TRAINING_CONSTRAINTS,
     SkorchRegressorBase,
     quiet_predict,
     seeded,
 )
 from .._torch import as_float32
 from .._validation import check_float32_range
+from ..utils._freeze import n_frozen
+from ..utils._vocabulary import vocabulary
 from ._architecture import (
     as_module,
     build_mlp,
@@ -130,6 +128,7 @@ def clone_sharing(estimator, shared: str):
     return type(estimator)(**params, **{shared: kept})
 
 
+@vocabulary
 class DeepMLPRegressor(SkorchRegressorBase):
     """ElemNet's deep fully connected regressor (NN-17 by default), trained with skorch.
 
@@ -161,7 +160,7 @@ class DeepMLPRegressor(SkorchRegressorBase):
         width: "1" follows the number of targets (any other value must equal it).
     dropout : float, default=0.2
         Dropout rate of the "D" blocks (ElemNet's keep-probability 0.8).
-    init_from : estimator, skorch net, torch module, path or None, default=None
+    weights : estimator, skorch net, torch module, path or None, default=None
         Transfer initialisation: a fitted source model (a DeepMLPRegressor, a skorch net, a
         torch module, or a joblib or ``.skops`` file of one). The k-th dense layer of the source is copied
         into the k-th dense layer of this network wherever their shapes match; the others (the
@@ -229,7 +228,7 @@ class DeepMLPRegressor(SkorchRegressorBase):
         True when a KeyboardInterrupt stopped training; the network is then the one of the
         last finished epoch.
     copied_layers_ : list of str
-        Dense layers initialised from ``init_from``.
+        Dense layers initialised from ``weights``.
     frozen_layers_ : list of str
         Dense layers whose weights did not train (``freeze``).
     y_scaler_ : sklearn.preprocessing.StandardScaler or None
@@ -257,29 +256,15 @@ class DeepMLPRegressor(SkorchRegressorBase):
     >>> y_source, y = X_source.sum(axis=1), X.sum(axis=1) + 0.5
     >>> source = DeepMLPRegressor(architecture="32x2-16-1", max_epochs=5, random_state=0)
     >>> source = source.fit(X_source, y_source)
-    >>> tl = DeepMLPRegressor(architecture="32x2-16-1", init_from=source, max_epochs=5,
+    >>> tl = DeepMLPRegressor(architecture="32x2-16-1", weights=source, max_epochs=5,
     ...                       random_state=0).fit(X, y)  # TL: fine-tune every layer
     >>> tl.copied_layers_
     ['dense_1', 'dense_2', 'dense_3', 'dense_4']
-    >>> rl = DeepMLPRegressor(architecture="32x2-16-1", init_from=source, freeze="all",
+    >>> rl = DeepMLPRegressor(architecture="32x2-16-1", weights=source, freeze="all",
     ...                       max_epochs=5, random_state=0).fit(X, y)  # hidden layers frozen
     >>> rl.frozen_layers_
     ['dense_1', 'dense_2', 'dense_3']
     """
-
-    _parameter_constraints: dict = {
-        **TRAINING_CONSTRAINTS,
-        "architecture": [str],
-        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "init_from": "no_validation",
-        "freeze": [
-            StrOptions({"none", "all"}),
-            Interval(numbers.Integral, 0, None, closed="left"),
-        ],
-        **STANDARDIZE_Y_CONSTRAINT,
-        "mc_dropout": [Interval(numbers.Integral, 0, None, closed="left")],
-        "lr_schedule": [StrOptions({"decay", "onecycle"})],
-    }
 
     _criterion = torch.nn.L1Loss
 
@@ -288,7 +273,7 @@ class DeepMLPRegressor(SkorchRegressorBase):
         *,
         architecture=ELEMNET_ARCHITECTURE,
         dropout=0.2,
-        init_from=None,
+        weights=None,
         freeze="none",
         standardize_y=False,
         lr=1e-4,
@@ -307,7 +292,7 @@ class DeepMLPRegressor(SkorchRegressorBase):
     ):
         self.architecture = architecture
         self.dropout = dropout
-        self.init_from = init_from
+        self.weights = weights
         self.freeze = freeze
         self.standardize_y = standardize_y
         self.lr = lr
@@ -325,7 +310,7 @@ class DeepMLPRegressor(SkorchRegressorBase):
         self.random_state = random_state
 
     def __sklearn_clone__(self):
-        return clone_sharing(self, "init_from")
+        return clone_sharing(self, "weights")
 
     def _initialise(self, module) -> None:
         if isinstance(self.freeze, bool):
@@ -335,32 +320,25 @@ class DeepMLPRegressor(SkorchRegressorBase):
         dense = dense_layers(module)
         names = [name for name, _ in dense]
         copied = []
-        if self.init_from is not None:
-            copied = copy_matching(as_module(self.init_from, "init_from"), module)
+        if self.weights is not None:
+            copied = copy_matching(as_module(self.weights, "weights"), module)
             if not copied:
                 warnings.warn(
-                    "init_from shares no dense layer shape with this network: nothing was "
+                    "weights shares no dense layer shape with this network: nothing was "
                     "copied, the network starts from scratch.",
                     UserWarning,
                     stacklevel=3,
                 )
-        n_hidden = len(dense) - 1
-        if self.freeze == "none":
-            frozen = []
-        elif self.freeze == "all":
-            frozen = [k for k in copied if k < n_hidden]
+        n_hidden = len(dense) - 1  # the output layer always trains
+        frozen = list(range(n_frozen(self.freeze, n_hidden, "hidden dense layers")))
+        if self.freeze == "all":  # every copied hidden layer
+            frozen = [k for k in frozen if k in copied]
         else:
-            if self.freeze > n_hidden:
-                raise ValueError(
-                    f"freeze={self.freeze} but the network has {n_hidden} hidden dense layers; "
-                    "the output layer always trains."
-                )
-            frozen = list(range(self.freeze))
             missing = [names[k] for k in frozen if k not in copied]
             if missing:
                 raise ValueError(
                     f"freeze={self.freeze} would freeze layers that were not copied from "
-                    f"init_from (shape mismatch or init_from=None): {missing}; copied: "
+                    f"weights (shape mismatch or weights=None): {missing}; copied: "
                     f"{[names[k] for k in copied]}."
                 )
         norms = norms_after(module, dense)

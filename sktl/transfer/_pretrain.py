@@ -37,8 +37,8 @@ def pretrain_source(formulas, y, *, path=None, random_state=0, verbose=1, **sett
 
     The source is a Pipeline: :func:`source_features` (element fractions and element-property
     statistics, stateless) and a :class:`DeepMLPRegressor` with :data:`SOURCE_SETTINGS`. Any
-    sktl transfer model takes it (or its file) as ``init_from`` / ``source``; feed those models
-    the same features, e.g. ``make_pipeline(source[:-1], TLRLRegressor(source=source))``.
+    sktl transfer model takes it (or its file) as ``weights``; feed those models
+    the same features, e.g. ``make_pipeline(source[:-1], TLRLRegressor(weights=source))``.
 
     On the OQMD training formulas (``fetch_oqmd``, 237,619 rows without the JARVIS test
     compositions) it trained in 39 minutes on one CPU core and scored a test MAE of 0.042

@@ -4,13 +4,11 @@ from the same source, whose new first layer is bridged by least squares."""
 from __future__ import annotations
 
 import copy
-import numbers
 
 import numpy as np
 import scipy.linalg
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
@@ -18,6 +16,7 @@ from .._atomic import atomic_fit
 from .._persistence import PortableStateMixin
 from .._skorch import check_targets
 from .._validation import require_y
+from ..utils._vocabulary import vocabulary
 from ._activations import LayerActivationTransformer
 from ._architecture import dense_layers, parse_architecture
 from ._deep_mlp import DeepMLPRegressor, clone_sharing
@@ -50,14 +49,15 @@ def least_squares_bridge(A: np.ndarray, Z: np.ndarray, alpha: float):
     return W.T, z_mean - a_mean @ W, r2
 
 
+@vocabulary
 class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     """TL+RL (Gupta et al. 2021): a source network's layer-k activations as the input of a
     network that starts from the same source's weights.
 
     ``fit(X, y)`` takes the source's own input (e.g. 86 element fractions). The rows go through
-    the frozen ``source`` up to its dense layer ``layer`` (as in
+    the frozen source ``weights`` up to its dense layer ``layer`` (as in
     :class:`LayerActivationTransformer`), and a :class:`DeepMLPRegressor` (``regressor``) is
-    trained on these activations with every dense layer copied from ``source`` where the
+    trained on these activations with every dense layer copied from ``weights`` where the
     shapes match: all but the first, whose input width is now the width of layer k.
 
     In the paper that first layer starts from random weights, so the copied layers 2..L first
@@ -71,7 +71,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    source : DeepMLPRegressor, skorch net, torch module, str or path, default=None
+    weights : DeepMLPRegressor, skorch net, torch module, str or path, default=None
         The fitted source network (anything :class:`LayerActivationTransformer` takes). Kept by
         reference by ``clone``; never modified.
     layer : int, str or None, default=None
@@ -80,7 +80,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         Layer-k output before ("dense", the paper's best) or after ("relu") its ReLU.
     regressor : DeepMLPRegressor or None, default=None
         The target network's settings (architecture, lr, epochs, dropout, ``mc_dropout``...);
-        None means ``DeepMLPRegressor()``. It is cloned; its ``init_from`` must be None
+        None means ``DeepMLPRegressor()``. It is cloned; its ``weights`` must be None
         (set here). Tune it as ``regressor__lr`` in a grid search.
     bridge : {"least_squares", "random"}, default="least_squares"
         Initialisation of the target's first layer (see above).
@@ -96,7 +96,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     activations_ : LayerActivationTransformer
         The fitted feature extractor (a copy of the source up to layer k).
     regressor_ : DeepMLPRegressor
-        The trained target network (its ``init_from`` is ``source``; with the bridge its first
+        The trained target network (its ``weights`` are this estimator's ``weights``; with the bridge its first
         layer started from the least-squares weights instead).
     bridge_score_ : float or None
         R2 of the bridge on the training rows (None for ``bridge="random"``).
@@ -117,7 +117,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     >>> y_source, y = X_source.sum(axis=1), X.sum(axis=1) ** 2
     >>> source = DeepMLPRegressor(architecture="32x2-16-1", max_epochs=5, random_state=0)
     >>> source = source.fit(X_source, y_source)
-    >>> reg = TLRLRegressor(source=source, layer=2, regressor=DeepMLPRegressor(
+    >>> reg = TLRLRegressor(weights=source, layer=2, regressor=DeepMLPRegressor(
     ...     architecture="32x2-16-1", max_epochs=5, random_state=0)).fit(X, y)
     >>> reg.predict(X).shape
     (30,)
@@ -125,21 +125,10 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     True
     """
 
-    _parameter_constraints: dict = {
-        "source": "no_validation",
-        "layer": [Interval(numbers.Integral, 1, None, closed="left"), str, None],
-        "activation": [StrOptions({"dense", "relu"})],
-        "regressor": [HasMethods(["fit", "predict"]), None],
-        "bridge": [StrOptions({"least_squares", "random"})],
-        "bridge_alpha": [Interval(numbers.Real, 0, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "device": [str],
-    }
-
     def __init__(
         self,
         *,
-        source=None,
+        weights=None,
         layer=None,
         activation="dense",
         regressor=None,
@@ -148,7 +137,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         batch_size=4096,
         device="cpu",
     ):
-        self.source = source
+        self.weights = weights
         self.layer = layer
         self.activation = activation
         self.regressor = regressor
@@ -158,7 +147,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         self.device = device
 
     def __sklearn_clone__(self):
-        return clone_sharing(self, "source")
+        return clone_sharing(self, "weights")
 
     def _template(self) -> DeepMLPRegressor:
         reg = DeepMLPRegressor() if self.regressor is None else clone(self.regressor)
@@ -166,10 +155,10 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
             raise TypeError(
                 f"regressor must be a DeepMLPRegressor (or None), got {type(reg).__name__}."
             )
-        if reg.init_from is not None:
+        if reg.weights is not None:
             raise ValueError(
-                "regressor.init_from must be None: TLRLRegressor initialises the regressor "
-                "from source itself. Pass the source model as source=."
+                "regressor.weights must be None: TLRLRegressor initialises the regressor "
+                "from weights itself. Pass the source model as TLRLRegressor(weights=...)."
             )
         return reg
 
@@ -186,7 +175,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
                 f"{blocks[0].units} units: use the source's architecture or bridge='random'."
             )
         z1 = LayerActivationTransformer(
-            source=module, layer=1, activation="dense", batch_size=self.batch_size, device=self.device
+            weights=module, layer=1, activation="dense", batch_size=self.batch_size, device=self.device
         ).fit(X)
         W, b, self.bridge_score_ = least_squares_bridge(A, z1.transform(X), self.bridge_alpha)
         bridge = nn.Linear(W.shape[1], W.shape[0])
@@ -219,7 +208,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         check_targets(y, len(X))
         reg = self._template()
         self.activations_ = LayerActivationTransformer(
-            source=self.source,
+            weights=self.weights,
             layer=self.layer,
             activation=self.activation,
             batch_size=self.batch_size,
@@ -228,12 +217,12 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         A = self.activations_.transform(X)
         self.bridge_score_ = None
         if self.bridge == "least_squares":
-            reg.set_params(init_from=self._bridged_source(X, A, reg))
+            reg.set_params(weights=self._bridged_source(X, A, reg))
         else:
-            reg.set_params(init_from=self.activations_.module_)
+            reg.set_params(weights=self.activations_.module_)
         reg.fit(A, y)
         # the bridged module is only a starting point: keep a reference to the source instead
-        reg.init_from = self.source
+        reg.weights = self.weights
         self.regressor_ = reg
         return self
 

@@ -4,7 +4,7 @@ from sktl.cli import main
 
 
 def test_demo_runs_on_the_embedded_data_and_writes_its_outputs(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path), "--epochs", "3"]) == 0
+    assert main(["demo", "--out", str(tmp_path), "--max-epochs", "3"]) == 0
     printed = capsys.readouterr().out
     assert "multimodal" in printed and "descriptor-only" in printed
     scores = json.loads((tmp_path / "r2_scores.json").read_text())

@@ -59,7 +59,7 @@ def test_cnn_regressor_uses_the_statistics_of_its_final_weights():
     rng = np.random.default_rng(0)
     images = (rng.random((40, 16, 16)) > 0.5).astype(np.float32)
     y = images.mean(axis=(1, 2))
-    model = CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), max_epochs=3, batch_size=16,
+    model = CNNRegressor(n_blocks=1, filters=4, head_units=(8,), max_epochs=3, batch_size=16,
                          random_state=0).fit(images, y)  # fmt: skip
     bn = [m for m in model.net_.module_.modules() if isinstance(m, nn.BatchNorm2d)]
     assert bn, "the small CNN has batch norm"

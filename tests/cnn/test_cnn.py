@@ -14,7 +14,7 @@ _TINY_TRANSFER = dict(
     layer="pool1",
     pooling="avg",
     head_units=(16,),
-    dropout=0.0,
+    head_dropout=0.0,
     max_epochs=3,
     random_state=0,
 )
@@ -29,11 +29,11 @@ def data(rng):
 
 def test_cnn_regressor_multi_target_history_and_reproducible(data):
     X, y = data
-    reg = CNNRegressor(n_blocks=2, filters=4, dense_units=(8,), max_epochs=3, random_state=0)
+    reg = CNNRegressor(n_blocks=2, filters=4, head_units=(8,), max_epochs=3, random_state=0)
     pred = reg.fit(X, y).predict(X)
     assert pred.shape == (24, 3)
     assert [h["epoch"] for h in reg.history_] == [1, 2, 3]
-    again = CNNRegressor(n_blocks=2, filters=4, dense_units=(8,), max_epochs=3, random_state=0)
+    again = CNNRegressor(n_blocks=2, filters=4, head_units=(8,), max_epochs=3, random_state=0)
     np.testing.assert_allclose(again.fit(X, y).predict(X), pred, rtol=1e-5)
     assert reg.fit(X, y[:, 0]).predict(X).shape == (24,)
 
@@ -42,7 +42,7 @@ def test_cnn_regressor_learns_volume_fraction(rng):
     X = (rng.random((64, 16, 16)) < rng.uniform(0.1, 0.9, (64, 1, 1))).astype(np.float32)
     y = X.mean(axis=(1, 2))
     reg = CNNRegressor(
-        n_blocks=1, filters=8, dense_units=(16,), max_epochs=40, lr=3e-3, random_state=0
+        n_blocks=1, filters=8, head_units=(16,), max_epochs=40, lr=3e-3, random_state=0
     )
     assert reg.fit(X, y).score(X, y) > 0.8
 
@@ -93,7 +93,7 @@ def test_transfer_freeze_and_two_phase(data, freeze, head_epochs, phases, lr):
 
 def test_freeze_more_taps_than_the_layer_has_is_an_error(data):
     X, y = data
-    with pytest.raises(ValueError, match="freeze=4 asks to freeze more taps.*at most 3"):
+    with pytest.raises(ValueError, match="freeze=4 asks to freeze more than the 3 taps.*at most 3"):
         TransferCNNRegressor(freeze=4, **_TINY_TRANSFER).fit(X, y)
 
 

@@ -129,7 +129,7 @@ def test_cache_never_inside_the_reference_data(tmp_path, monkeypatch):
 
 
 def test_progress_bar(capsys):
-    make_spinodal(2, 8, random_state=0, progress=True)
+    make_spinodal(2, 8, random_state=0, verbose=1)
     assert "make_spinodal" in capsys.readouterr().err
     make_spinodal(2, 8, random_state=0)  # auto: small set, no bar
     assert "make_spinodal" not in capsys.readouterr().err

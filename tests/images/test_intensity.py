@@ -128,7 +128,7 @@ def test_cnn_regressors_predict_the_same_for_every_dtype(picture):
     y = picture.mean(axis=(1, 2, 3)) / 255
     variants = {"uint8": picture, **_same_picture(picture)}
     for model in (
-        CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), max_epochs=2, random_state=0),
+        CNNRegressor(n_blocks=1, filters=4, head_units=(8,), max_epochs=2, random_state=0),
         TransferCNNRegressor(
             backbone="resnet18",
             weights=None,

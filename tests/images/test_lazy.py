@@ -118,7 +118,7 @@ def test_multimodal_regressor_cross_validates_on_files(png_files):
         layer="layer1",
         weights=None,
         image_units=(8,),
-        desc_units=(8,),
+        descriptor_units=(8,),
         head_units=(8,),
         stack_folds=2,
         max_epochs=2,

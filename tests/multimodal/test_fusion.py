@@ -15,7 +15,7 @@ from sktl import (
 from sktl.multimodal._modules import MultimodalNet
 
 TINY = dict(backbone="resnet18", layer="layer1", weights=None, random_state=0)
-SMALL = dict(image_units=(16,), head_units=(16,), desc_units=(16,), max_epochs=40)
+SMALL = dict(image_units=(16,), head_units=(16,), descriptor_units=(16,), max_epochs=40)
 MEMBERS = ["joint", "image", "descriptors", "linear", "linear_descriptors"]
 
 
@@ -95,8 +95,8 @@ def test_descriptor_target_is_not_lost_when_images_are_added(two_modalities):
     single = MultimodalRegressor(**TINY, **SMALL).fit(X[tr], y[tr, 0]).predict(X[te])
     assert r2_score(y[te, 0], multi[:, 0]) > 0.99
     assert r2_score(y[te, 0], single) > 0.99
-    image_only = ImageRegressor(**TINY, units=(16, 16), max_epochs=40).fit(X[tr], y[tr])
-    desc_only = DescriptorRegressor(units=(16,), max_epochs=40, random_state=0).fit(X[tr], y[tr])
+    image_only = ImageRegressor(**TINY, head_units=(16, 16), max_epochs=40).fit(X[tr], y[tr])
+    desc_only = DescriptorRegressor(descriptor_units=(16,), max_epochs=40, random_state=0).fit(X[tr], y[tr])
     for j in range(2):
         best = max(
             r2_score(y[te, j], image_only.predict(X[te])[:, j]),
@@ -110,7 +110,7 @@ def test_descriptor_target_is_not_lost_when_images_are_added(two_modalities):
 
 def test_paper_preset_is_the_published_network():
     model = MultimodalRegressor(**DMTLR_PAPER)
-    assert (model.image_units, model.head_units, model.desc_units) == (
+    assert (model.image_units, model.head_units, model.descriptor_units) == (
         (1000,),
         (1000, 100),
         (100, 100, 50),

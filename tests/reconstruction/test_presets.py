@@ -17,7 +17,14 @@ def _blobs(seed=0, size=32, labels=(0, 1)):
     return np.asarray(labels)[np.digitize(f, edges)]
 
 
-def test_default_is_the_sktl_preset_and_li2018_is_the_paper():
+def test_defaults_are_the_sktl_preset_and_li2018_is_the_paper():
+    import inspect
+
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(MicrostructureReconstructor).parameters.items()
+    }
+    assert {k: defaults[k] for k in PRESETS["sktl"]} == PRESETS["sktl"]  # visible in help()
     img = _blobs(size=64)
     m = MicrostructureReconstructor(random_state=0).fit(img)
     assert m.settings_ == PRESETS["sktl"]
@@ -26,21 +33,20 @@ def test_default_is_the_sktl_preset_and_li2018_is_the_paper():
     assert paper["s2_weight"] == paper["lineal_path_weight"] == 0
     assert paper["match_volume_fraction"] and paper["max_iter"] == 300
     with pytest.raises(ValueError, match="minimum size is 124"):
-        MicrostructureReconstructor(preset="li2018").fit(img)  # pool4 needs 124 px
+        MicrostructureReconstructor(**paper).fit(img)  # pool4 needs 124 px
 
 
-def test_parameters_override_the_preset_and_none_keeps_it():
+def test_a_preset_is_a_dict_of_parameters_any_of_which_can_be_overridden():
     img = _blobs(size=64)
-    m = MicrostructureReconstructor(
-        preset="li2018", layers=("conv1_1", "pool1"), max_iter=5, random_state=0
-    ).fit(img)
-    assert m.settings_ == {**PRESETS["li2018"], "layers": ("conv1_1", "pool1"), "max_iter": 5}
-    assert m.get_params()["s2_weight"] is None  # the constructor only stores
+    settings = {**PRESETS["li2018"], "layers": ("conv1_1", "pool1"), "max_iter": 5}
+    m = MicrostructureReconstructor(**settings, random_state=0).fit(img)
+    assert m.settings_ == settings
+    assert m.get_params()["s2_weight"] == 0.0  # what was passed, nothing hidden
 
 
-def test_unknown_preset_names_the_choices():
-    with pytest.raises(ValueError, match="preset"):
-        MicrostructureReconstructor(preset="gatys").fit(_blobs())
+def test_none_is_no_longer_a_setting():
+    with pytest.raises(ValueError, match="max_iter"):
+        MicrostructureReconstructor(max_iter=None).fit(_blobs())
 
 
 @pytest.mark.parametrize("pooling", ["max", "avg"])

@@ -12,7 +12,7 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
-from sktl.reconstruction import MicrostructureReconstructor, maximin_colours
+from sktl.reconstruction import PRESETS, MicrostructureReconstructor, maximin_colours
 from sktl.reconstruction._anneal import match_volume_fractions, target_counts
 from sktl.reconstruction._decode import decode
 from sktl.reconstruction._encoding import encode, latin_hypercube
@@ -31,7 +31,7 @@ def _blobs(rng, size=32, labels=(0, 1)):
 
 def _model(**kw):
     # the paper's method on shallow taps; the sktl preset is tested in test_presets.py
-    kw = {"preset": "li2018", "layers": SMALL, "max_iter": 15, "random_state": 0, **kw}
+    kw = {**PRESETS["li2018"], "layers": SMALL, "max_iter": 15, "random_state": 0, **kw}
     return MicrostructureReconstructor(**kw)
 
 
@@ -250,7 +250,7 @@ def test_device_runs_on_cpu_and_cuda_when_present(rng):
     import torch
 
     img = _blobs(rng, 32)
-    kw = {"max_iter": 3, "preset": "sktl", "n_levels": 1}  # descriptor terms on the device too
+    kw = {"max_iter": 3, "n_levels": 1}  # the defaults: descriptor terms on the device too
     cpu = _model(device="cpu", **kw).fit(img)
     flat, vol = cpu.sample(1, random_state=0), cpu.sample(1, shape=(16, 16, 16), random_state=0)
     if not torch.cuda.is_available():

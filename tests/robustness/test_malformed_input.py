@@ -60,18 +60,18 @@ ARRAY_ESTIMATORS = {
         IMAGES.reshape(N, -1),
         None,
     ),
-    "DescriptorRegressor": (DescriptorRegressor(units=(8,), max_epochs=2), DESC, Y),
+    "DescriptorRegressor": (DescriptorRegressor(descriptor_units=(8,), max_epochs=2), DESC, Y),
     "DeepMLPRegressor": (DeepMLPRegressor(architecture="8x2D-1", max_epochs=2, random_state=0), DESC, Y),
     "LayerActivationTransformer": (
         LayerActivationTransformer(
-            source=nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)), layer=1
+            weights=nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)), layer=1
         ),
         DESC,
         None,
     ),
     "TLRLRegressor": (
         TLRLRegressor(
-            source=nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 1)),
+            weights=nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 1)),
             layer=2,
             regressor=DeepMLPRegressor(architecture="8x1-4x1-1", max_epochs=2, random_state=0),
         ),
@@ -79,7 +79,7 @@ ARRAY_ESTIMATORS = {
         Y,
     ),
     "CNNRegressor": (
-        CNNRegressor(n_blocks=1, filters=4, dense_units=(8,), max_epochs=2, random_state=0),
+        CNNRegressor(n_blocks=1, filters=4, head_units=(8,), max_epochs=2, random_state=0),
         IMAGES,
         Y,
     ),
@@ -105,9 +105,9 @@ ARRAY_ESTIMATORS = {
 
 MULTIMODAL_ESTIMATORS = {
     "MultimodalRegressor": MultimodalRegressor(
-        **_IMAGE_KW, image_units=(8,), desc_units=(8,), head_units=(8,), stack_folds=2
+        **_IMAGE_KW, image_units=(8,), descriptor_units=(8,), head_units=(8,), stack_folds=2
     ),
-    "ImageRegressor": ImageRegressor(**_IMAGE_KW, units=(8,)),
+    "ImageRegressor": ImageRegressor(**_IMAGE_KW, head_units=(8,)),
 }
 
 

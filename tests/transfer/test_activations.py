@@ -28,7 +28,7 @@ def test_activations_match_the_network(source_data, source_model, activation):
     X, _, _ = source_data
     module = source_model.net_.module_
     children = [name for name, _ in module.named_children()]
-    t = LayerActivationTransformer(source=source_model, layer=3, activation=activation).fit(X)
+    t = LayerActivationTransformer(weights=source_model, layer=3, activation=activation).fit(X)
     assert (t.layer_name_, t.layer_index_, t.n_features_out_) == ("dense_3", 3, 16)
     Z = t.transform(X)
     assert Z.shape == (400, 16) and Z.dtype == np.float64
@@ -36,26 +36,26 @@ def test_activations_match_the_network(source_data, source_model, activation):
         Z, manual(module, X, children.index("dense_3"), activation == "relu"), atol=1e-6
     )
     assert (Z < 0).any() == (activation == "dense")
-    by_name = LayerActivationTransformer(source=source_model, layer="dense_3", activation=activation)
+    by_name = LayerActivationTransformer(weights=source_model, layer="dense_3", activation=activation)
     np.testing.assert_array_equal(by_name.fit_transform(X), Z)
 
 
 def test_default_layer_is_last_hidden_and_batches_agree(source_data, source_model):
     X, _, _ = source_data
-    t = LayerActivationTransformer(source=source_model).fit(X)
+    t = LayerActivationTransformer(weights=source_model).fit(X)
     assert t.layer_name_ == "dense_5" and t.layer_index_ == 5
-    small = LayerActivationTransformer(source=source_model, batch_size=7).fit(X)
+    small = LayerActivationTransformer(weights=source_model, batch_size=7).fit(X)
     np.testing.assert_allclose(small.transform(X), t.transform(X), atol=1e-6)
 
 
 def test_sequential_skorch_and_frozen_sources(source_data, source_model):
     X, _, _ = source_data
-    ref = LayerActivationTransformer(source=source_model, layer=2, activation="dense").fit_transform(X)
+    ref = LayerActivationTransformer(weights=source_model, layer=2, activation="dense").fit_transform(X)
     for src in (source_model.net_, source_model.net_.module_, FrozenEstimator(source_model)):
-        t = LayerActivationTransformer(source=src, layer=2, activation="dense")
+        t = LayerActivationTransformer(weights=src, layer=2, activation="dense")
         np.testing.assert_array_equal(t.fit_transform(X), ref)
     seq = nn.Sequential(nn.Linear(86, 5), nn.Tanh(), nn.Linear(5, 3), nn.ReLU(), nn.Linear(3, 1))
-    t = LayerActivationTransformer(source=seq, layer="2", activation="dense").fit(X)
+    t = LayerActivationTransformer(weights=seq, layer="2", activation="dense").fit(X)
     assert t.layer_index_ == 2 and list(t.get_feature_names_out()) == [
         "2_dense0",
         "2_dense1",
@@ -71,37 +71,37 @@ def test_layer_errors_list_valid_layers(source_data, source_model):
     with pytest.raises(
         ValueError, match=r"out of range.*6 dense layers.*1 \('dense_1'\).*6 \('dense_6'\)"
     ):
-        LayerActivationTransformer(source=source_model, layer=7).fit(X)
+        LayerActivationTransformer(weights=source_model, layer=7).fit(X)
     with pytest.raises(ValueError, match=r"'fc9' is not a dense layer.*2 \('dense_2'\)"):
-        LayerActivationTransformer(source=source_model, layer="fc9").fit(X)
+        LayerActivationTransformer(weights=source_model, layer="fc9").fit(X)
     with pytest.raises(ValueError, match="layer"):
-        LayerActivationTransformer(source=source_model, layer=0).fit(X)
+        LayerActivationTransformer(weights=source_model, layer=0).fit(X)
 
 
 def test_bad_sources(source_data):
     X, _, _ = source_data
     with pytest.raises(ValueError, match="not fitted"):
-        LayerActivationTransformer(source=DeepMLPRegressor()).fit(X)
-    with pytest.raises(ValueError, match="source is None"):
+        LayerActivationTransformer(weights=DeepMLPRegressor()).fit(X)
+    with pytest.raises(ValueError, match="weights is None"):
         LayerActivationTransformer().fit(X)
-    with pytest.raises(TypeError, match="source must be"):
-        LayerActivationTransformer(source=object()).fit(X)
+    with pytest.raises(TypeError, match="weights must be"):
+        LayerActivationTransformer(weights=object()).fit(X)
     with pytest.raises(ValueError, match="no nn.Linear"):
-        LayerActivationTransformer(source=nn.Sequential(nn.ReLU())).fit(X)
+        LayerActivationTransformer(weights=nn.Sequential(nn.ReLU())).fit(X)
 
 
 def test_input_width_must_match(source_data, source_model):
     X, _, _ = source_data
     with pytest.raises(ValueError, match="X has 10 features but the source's first dense"):
-        LayerActivationTransformer(source=source_model).fit(X[:, :10])
-    t = LayerActivationTransformer(source=source_model).fit(X)
+        LayerActivationTransformer(weights=source_model).fit(X[:, :10])
+    t = LayerActivationTransformer(weights=source_model).fit(X)
     with pytest.raises(ValueError, match="features"):
         t.transform(X[:, :10])
 
 
 def test_feature_names_and_set_output(source_data, source_model):
     X, _, _ = source_data
-    t = LayerActivationTransformer(source=source_model, layer=4, activation="relu")
+    t = LayerActivationTransformer(weights=source_model, layer=4, activation="relu")
     t.set_output(transform="pandas")
     out = t.fit_transform(pd.DataFrame(X, columns=[f"x{i}" for i in range(86)]))
     assert isinstance(out, pd.DataFrame) and out.shape == (400, 16)
@@ -110,13 +110,13 @@ def test_feature_names_and_set_output(source_data, source_model):
 
 def test_fit_copies_the_source(source_data, source_model, tmp_path):
     X, _, _ = source_data
-    t = LayerActivationTransformer(source=source_model, layer=2).fit(X)
+    t = LayerActivationTransformer(weights=source_model, layer=2).fit(X)
     assert t.module_ is not source_model.net_.module_
     joblib.dump(t, tmp_path / "t.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "t.joblib").transform(X), t.transform(X))
     path = tmp_path / "src.joblib"
     joblib.dump(source_model, path)
-    from_file = LayerActivationTransformer(source=str(path), layer=2).fit(X)
+    from_file = LayerActivationTransformer(weights=str(path), layer=2).fit(X)
     np.testing.assert_array_equal(from_file.transform(X), t.transform(X))
 
 
@@ -140,12 +140,12 @@ def test_pipeline_and_gridsearch_over_layer(formula_source):
     pipe = Pipeline(
         [
             ("frac", ElementFractionTransformer()),
-            ("act", LayerActivationTransformer(source=src, layer=2)),
+            ("act", LayerActivationTransformer(weights=src, layer=2)),
             ("ridge", Ridge(alpha=1e-2)),
         ]
     )
     c = clone(pipe)
-    assert c.named_steps["act"].source is src  # kept by reference, still fitted
+    assert c.named_steps["act"].weights is src  # kept by reference, still fitted
     gs = GridSearchCV(
         pipe,
         {"act__layer": [1, 3, "dense_5"], "act__activation": ["dense", "relu"]},
@@ -161,8 +161,8 @@ def test_tl_plus_rl_pipeline(formula_source):
     src, formulas, y = formula_source
     pipe = make_pipeline(
         ElementFractionTransformer(),
-        LayerActivationTransformer(source=src, layer=3, activation="dense"),
-        DeepMLPRegressor(**FAST, init_from=src, max_epochs=3),
+        LayerActivationTransformer(weights=src, layer=3, activation="dense"),
+        DeepMLPRegressor(**FAST, weights=src, max_epochs=3),
     )
     scores = cross_val_score(pipe, formulas, y, cv=KFold(3), scoring="neg_mean_absolute_error")
     assert np.isfinite(scores).all()

@@ -140,11 +140,11 @@ def test_transfer_copies_matching_layers(source_data, source_model):
     X, y, _ = source_data
     src = dense_weights(source_model)
     # same input width: everything is copied (the single output matches too)
-    tl = DeepMLPRegressor(**FAST, init_from=source_model, max_epochs=1).fit(X[:50], y[:50])
+    tl = DeepMLPRegressor(**FAST, weights=source_model, max_epochs=1).fit(X[:50], y[:50])
     assert tl.copied_layers_ == [f"dense_{k}" for k in range(1, 7)] and tl.frozen_layers_ == []
     # different input width (e.g. activations): the first layer is re-initialised
     Z = np.random.default_rng(0).random((60, 16))
-    rl = DeepMLPRegressor(**{**FAST, "lr": 1e-12}, init_from=source_model, max_epochs=1)
+    rl = DeepMLPRegressor(**{**FAST, "lr": 1e-12}, weights=source_model, max_epochs=1)
     rl.fit(Z, y[:60])
     assert rl.copied_layers_ == [f"dense_{k}" for k in range(2, 7)]
     got = dense_weights(rl)
@@ -155,7 +155,7 @@ def test_transfer_copies_matching_layers(source_data, source_model):
 def test_freeze_copied_keeps_weights(source_data, source_model):
     X, y, _ = source_data
     src = dense_weights(source_model)
-    m = DeepMLPRegressor(**FAST, init_from=source_model, freeze=4, max_epochs=3)
+    m = DeepMLPRegressor(**FAST, weights=source_model, freeze=4, max_epochs=3)
     m.fit(X[:100], -y[:100])
     got = dense_weights(m)
     assert m.frozen_layers_ == ["dense_1", "dense_2", "dense_3", "dense_4"]
@@ -163,7 +163,7 @@ def test_freeze_copied_keeps_weights(source_data, source_model):
         torch.testing.assert_close(got[f"dense_{k}"], src[f"dense_{k}"], rtol=0, atol=0)
     assert not torch.equal(got["dense_5"], src["dense_5"])
     assert not torch.equal(got["dense_6"], src["dense_6"])
-    copied = DeepMLPRegressor(**FAST, init_from=source_model, freeze="all", max_epochs=1)
+    copied = DeepMLPRegressor(**FAST, weights=source_model, freeze="all", max_epochs=1)
     assert copied.fit(X[:50], y[:50]).frozen_layers_ == [f"dense_{k}" for k in range(1, 6)]
     # the source itself is never modified
     for name, w in dense_weights(source_model).items():
@@ -176,11 +176,11 @@ def test_freeze_errors(source_data, source_model):
         DeepMLPRegressor(**FAST, freeze=2, max_epochs=1).fit(X[:20], y[:20])
     Z = np.ones((20, 5))
     with pytest.raises(ValueError, match=r"not copied.*\['dense_1'\]"):
-        DeepMLPRegressor(**FAST, init_from=source_model, freeze=2, max_epochs=1).fit(Z, y[:20])
+        DeepMLPRegressor(**FAST, weights=source_model, freeze=2, max_epochs=1).fit(Z, y[:20])
     with pytest.raises(ValueError, match="5 hidden dense layers"):
-        DeepMLPRegressor(**FAST, init_from=source_model, freeze=6, max_epochs=1).fit(X, y)
+        DeepMLPRegressor(**FAST, weights=source_model, freeze=6, max_epochs=1).fit(X, y)
     with pytest.warns(UserWarning, match="nothing was copied"):
-        DeepMLPRegressor(architecture="7x1-1", init_from=source_model, max_epochs=1).fit(Z, y[:20])
+        DeepMLPRegressor(architecture="7x1-1", weights=source_model, max_epochs=1).fit(Z, y[:20])
 
 
 def test_source_saved_with_joblib_and_reused(tmp_path, source_data, source_model):
@@ -191,7 +191,7 @@ def test_source_saved_with_joblib_and_reused(tmp_path, source_data, source_model
     np.testing.assert_array_equal(loaded.predict(X), source_model.predict(X))
     preds = []
     for seed in range(3):  # many target fits from the same file
-        m = DeepMLPRegressor(**{**FAST, "random_state": seed}, init_from=str(path), max_epochs=2)
+        m = DeepMLPRegressor(**{**FAST, "random_state": seed}, weights=str(path), max_epochs=2)
         preds.append(m.fit(X[:80], y[:80]).predict(X[:5]))
         assert m.copied_layers_ == [f"dense_{k}" for k in range(1, 7)]
     assert not np.allclose(preds[0], preds[1])
@@ -202,9 +202,9 @@ def test_source_saved_with_joblib_and_reused(tmp_path, source_data, source_model
 
 def test_clone_keeps_source_fitted(source_data, source_model):
     X, y, _ = source_data
-    m = DeepMLPRegressor(**FAST, init_from=source_model, max_epochs=1)
+    m = DeepMLPRegressor(**FAST, weights=source_model, max_epochs=1)
     c = clone(m)
-    assert c.init_from is source_model and hasattr(c.init_from, "net_")
+    assert c.weights is source_model and hasattr(c.weights, "net_")
     gs = GridSearchCV(
         m, {"freeze": ["none", 3]}, cv=KFold(2), scoring="neg_mean_absolute_error"
     ).fit(X[:60], y[:60])
@@ -230,9 +230,9 @@ def test_bad_input(kwargs, X, y, match):
 def test_unfitted_or_wrong_source(source_data):
     X, y, _ = source_data
     with pytest.raises(ValueError, match="not fitted"):
-        DeepMLPRegressor(**FAST, init_from=DeepMLPRegressor(), max_epochs=1).fit(X, y)
-    with pytest.raises(TypeError, match="init_from must be"):
-        DeepMLPRegressor(**FAST, init_from=42, max_epochs=1).fit(X, y)
+        DeepMLPRegressor(**FAST, weights=DeepMLPRegressor(), max_epochs=1).fit(X, y)
+    with pytest.raises(TypeError, match="weights must be"):
+        DeepMLPRegressor(**FAST, weights=42, max_epochs=1).fit(X, y)
 
 
 def test_default_is_elemnet():
@@ -246,7 +246,7 @@ def test_default_is_elemnet():
 def test_bool_freeze_is_rejected(source_data, source_model):
     X, y, _ = source_data
     with pytest.raises(ValueError, match="ambiguous"):
-        DeepMLPRegressor(**FAST, init_from=source_model, freeze=True, max_epochs=1).fit(X, y)
+        DeepMLPRegressor(**FAST, weights=source_model, freeze=True, max_epochs=1).fit(X, y)
 
 
 def test_float32_overflow_is_an_error(data):

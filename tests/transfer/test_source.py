@@ -77,7 +77,7 @@ def test_copy_carries_the_normalisation_and_freeze_stops_it():
     X = np.random.default_rng(0).random((40, 5))
     source = DeepMLPRegressor(architecture="8x2B-1", max_epochs=2, random_state=0).fit(X, X[:, 0])
     frozen = DeepMLPRegressor(
-        architecture="8x2B-1", init_from=source, freeze="all", max_epochs=2, random_state=0
+        architecture="8x2B-1", weights=source, freeze="all", max_epochs=2, random_state=0
     ).fit(X, X[:, 1])
     module = frozen.net_.module_
     for dense, norm in zip([d for _, d in dense_layers(module)][:2], norms_after(module, dense_layers(module))):
@@ -127,18 +127,18 @@ def test_every_transfer_estimator_takes_the_source(source, as_file):
     src = str(path) if as_file else fitted
     y = np.linspace(10, 100, len(FORMULAS))
     tl = make_pipeline(
-        source_features(), DeepMLPRegressor(architecture="16B-8B-1", init_from=src, max_epochs=2)
+        source_features(), DeepMLPRegressor(architecture="16B-8B-1", weights=src, max_epochs=2)
     ).fit(FORMULAS, y)
     assert tl[-1].copied_layers_ == ["dense_1.linear", "dense_2.linear", "dense_3"]
-    acts = make_pipeline(source_features(), LayerActivationTransformer(source=src, layer=2))
+    acts = make_pipeline(source_features(), LayerActivationTransformer(weights=src, layer=2))
     assert acts.fit_transform(FORMULAS).shape == (len(FORMULAS), 8)
     tlrl = make_pipeline(
         source_features(),
-        TLRLRegressor(source=src, layer=1, regressor=DeepMLPRegressor(architecture="16B-8B-1", max_epochs=2)),
+        TLRLRegressor(weights=src, layer=1, regressor=DeepMLPRegressor(architecture="16B-8B-1", max_epochs=2)),
     ).fit(FORMULAS, y)
     assert tlrl.predict(FORMULAS).shape == (len(FORMULAS),)
     with pytest.raises(ValueError, match="expects 191"):
-        LayerActivationTransformer(source=src).fit(np.zeros((3, 86)))
+        LayerActivationTransformer(weights=src).fit(np.zeros((3, 86)))
 
 
 def _write_oqmd_like(home):
@@ -177,7 +177,7 @@ def test_small_data_warning_names_the_alternative():
         DeepMLPRegressor(architecture="4-1", max_epochs=1).fit(X, X[:, 0])
     with pytest.warns(SmallDataWarning, match="DeepMLPRegressor is fitted on 40 rows"):
         TLRLRegressor(
-            source=DeepMLPRegressor(architecture="4-1", max_epochs=1).fit(X, X[:, 0]),
+            weights=DeepMLPRegressor(architecture="4-1", max_epochs=1).fit(X, X[:, 0]),
             regressor=DeepMLPRegressor(architecture="4-1", max_epochs=1),
         ).fit(X, X[:, 1])
     X = np.random.default_rng(0).random((SMALL_DATA_ROWS, 3))

@@ -29,7 +29,7 @@ def target_data(source_data):
 
 def _start_error(source_model, X, **kw):
     """MAE between the source's predictions and an untrained TL+RL network's."""
-    model = TLRLRegressor(source=source_model, regressor=DeepMLPRegressor(**UNTRAINED), **kw)
+    model = TLRLRegressor(weights=source_model, regressor=DeepMLPRegressor(**UNTRAINED), **kw)
     y = source_model.predict(X)
     return float(np.mean(np.abs(model.fit(X, y).predict(X) - y))), model
 
@@ -70,7 +70,7 @@ def test_bridge_starts_closer_to_the_source_than_random(source_data, source_mode
 def test_learns_a_related_target(target_data, source_model):
     X, y = target_data
     model = TLRLRegressor(
-        source=source_model, layer=3, regressor=DeepMLPRegressor(**FAST, max_epochs=40)
+        weights=source_model, layer=3, regressor=DeepMLPRegressor(**FAST, max_epochs=40)
     ).fit(X, y)
     mae = np.mean(np.abs(model.predict(X) - y))
     assert mae < 0.5 * np.mean(np.abs(y - np.mean(y)))
@@ -82,9 +82,9 @@ def test_equals_activations_plus_initialised_regressor(target_data, source_model
     # bridge="random" is the paper's TL+RL: the Pipeline of transformer and regressor
     X, y = target_data
     reg = DeepMLPRegressor(**FAST, max_epochs=5)
-    model = TLRLRegressor(source=source_model, layer=4, bridge="random", regressor=reg).fit(X, y)
-    act = LayerActivationTransformer(source=source_model, layer=4, activation="dense").fit(X)
-    direct = clone(reg).set_params(init_from=source_model).fit(act.transform(X), y)
+    model = TLRLRegressor(weights=source_model, layer=4, bridge="random", regressor=reg).fit(X, y)
+    act = LayerActivationTransformer(weights=source_model, layer=4, activation="dense").fit(X)
+    direct = clone(reg).set_params(weights=source_model).fit(act.transform(X), y)
     np.testing.assert_allclose(model.predict(X), direct.predict(act.transform(X)), atol=1e-6)
 
 
@@ -92,8 +92,8 @@ def test_reproducible_and_source_untouched(target_data, source_model):
     X, y = target_data
     before = {k: v.clone() for k, v in source_model.net_.module_.state_dict().items()}
     kw = dict(layer=2, regressor=DeepMLPRegressor(**FAST, max_epochs=3))
-    a = TLRLRegressor(source=source_model, **kw).fit(X, y).predict(X)
-    b = TLRLRegressor(source=source_model, **kw).fit(X, y).predict(X)
+    a = TLRLRegressor(weights=source_model, **kw).fit(X, y).predict(X)
+    b = TLRLRegressor(weights=source_model, **kw).fit(X, y).predict(X)
     np.testing.assert_array_equal(a, b)
     for k, v in source_model.net_.module_.state_dict().items():
         assert torch.equal(v, before[k])
@@ -103,7 +103,7 @@ def test_predictions_do_not_depend_on_the_batch(target_data, source_model):
     # float32 networks may differ by an ulp between a 1-row and a 20-row batch on some CPUs
     # (see MACHINE_DEPENDENT in tests/test_common.py); beyond float32 precision they must agree
     X, y = target_data
-    model = TLRLRegressor(source=source_model, layer=2, regressor=DeepMLPRegressor(**FAST, max_epochs=2))
+    model = TLRLRegressor(weights=source_model, layer=2, regressor=DeepMLPRegressor(**FAST, max_epochs=2))
     full = model.fit(X, y).predict(X[:20])
     rows = np.concatenate([model.predict(X[i : i + 1]) for i in range(20)])
     np.testing.assert_allclose(rows, full, rtol=1e-5, atol=1e-6)
@@ -111,28 +111,28 @@ def test_predictions_do_not_depend_on_the_batch(target_data, source_model):
 
 def test_regressor_keeps_the_source_and_clone_shares_it(target_data, source_model):
     X, y = target_data
-    model = TLRLRegressor(source=source_model, layer=2, regressor=DeepMLPRegressor(**FAST, max_epochs=1))
-    assert clone(model).source is source_model
+    model = TLRLRegressor(weights=source_model, layer=2, regressor=DeepMLPRegressor(**FAST, max_epochs=1))
+    assert clone(model).weights is source_model
     model.fit(X, y)
-    assert model.regressor_.init_from is source_model
-    assert model.regressor is not None and model.regressor.init_from is None  # not mutated
+    assert model.regressor_.weights is source_model
+    assert model.regressor is not None and model.regressor.weights is None  # not mutated
 
 
 def test_gridsearch_over_layer_and_regressor_params(target_data, source_model):
     X, y = target_data
     search = GridSearchCV(
-        TLRLRegressor(source=source_model, regressor=DeepMLPRegressor(**FAST, max_epochs=2)),
+        TLRLRegressor(weights=source_model, regressor=DeepMLPRegressor(**FAST, max_epochs=2)),
         {"layer": [2, 4], "regressor__lr": [1e-2, 1e-3]},
         cv=2,
         scoring="neg_mean_absolute_error",
     ).fit(X, y)
     assert search.best_params_["layer"] in (2, 4)
-    assert search.best_estimator_.source is source_model
+    assert search.best_estimator_.weights is source_model
 
 
 def test_joblib_round_trip(tmp_path, target_data, source_model):
     X, y = target_data
-    model = TLRLRegressor(source=source_model, layer=3, regressor=DeepMLPRegressor(**FAST, max_epochs=2))
+    model = TLRLRegressor(weights=source_model, layer=3, regressor=DeepMLPRegressor(**FAST, max_epochs=2))
     model.fit(X, y)
     joblib.dump(model, tmp_path / "m.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "m.joblib").predict(X), model.predict(X))
@@ -141,7 +141,7 @@ def test_joblib_round_trip(tmp_path, target_data, source_model):
 def test_multi_output(target_data, source_model):
     X, y = target_data
     Y = np.column_stack([y, -y])
-    model = TLRLRegressor(source=source_model, layer=2, regressor=DeepMLPRegressor(**FAST, max_epochs=2))
+    model = TLRLRegressor(weights=source_model, layer=2, regressor=DeepMLPRegressor(**FAST, max_epochs=2))
     assert model.fit(X, Y).predict(X).shape == (len(X), 2)
 
 
@@ -158,39 +158,39 @@ def test_multi_output(target_data, source_model):
 def test_bad_parameters(target_data, source_model, kwargs, error, match):
     X, y = target_data
     with pytest.raises(error, match=match):
-        TLRLRegressor(source=source_model, **kwargs).fit(X, y)
+        TLRLRegressor(weights=source_model, **kwargs).fit(X, y)
 
 
-def test_regressor_with_init_from_is_refused(target_data, source_model):
+def test_regressor_with_its_own_weights_is_refused(target_data, source_model):
     X, y = target_data
-    reg = DeepMLPRegressor(architecture=TINY_ARCH, init_from=source_model)
-    with pytest.raises(ValueError, match="init_from must be None"):
-        TLRLRegressor(source=source_model, regressor=reg).fit(X, y)
+    reg = DeepMLPRegressor(architecture=TINY_ARCH, weights=source_model)
+    with pytest.raises(ValueError, match="weights must be None"):
+        TLRLRegressor(weights=source_model, regressor=reg).fit(X, y)
 
 
 def test_bad_sources_and_data(target_data, source_model):
     X, y = target_data
-    with pytest.raises(ValueError, match="source is None"):
+    with pytest.raises(ValueError, match="weights is None"):
         TLRLRegressor().fit(X, y)
     with pytest.raises(ValueError, match="not fitted"):
-        TLRLRegressor(source=DeepMLPRegressor()).fit(X, y)
+        TLRLRegressor(weights=DeepMLPRegressor()).fit(X, y)
     with pytest.raises(ValueError, match="expects 86"):
-        TLRLRegressor(source=source_model).fit(X[:, :10], y)
+        TLRLRegressor(weights=source_model).fit(X[:, :10], y)
     bad = X.copy()
     bad[3, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        TLRLRegressor(source=source_model).fit(bad, y)
+        TLRLRegressor(weights=source_model).fit(bad, y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples|samples"):
-        TLRLRegressor(source=source_model).fit(X, y[:-1])
+        TLRLRegressor(weights=source_model).fit(X, y[:-1])
     with pytest.raises(ValueError, match="requires y"):
-        TLRLRegressor(source=source_model).fit(X, None)
+        TLRLRegressor(weights=source_model).fit(X, None)
     with pytest.raises(NotFittedError):
-        TLRLRegressor(source=source_model).predict(X)
+        TLRLRegressor(weights=source_model).predict(X)
 
 
 def test_failed_refit_keeps_the_fitted_model(target_data, source_model):
     X, y = target_data
-    model = TLRLRegressor(source=source_model, layer=2, regressor=DeepMLPRegressor(**FAST, max_epochs=1))
+    model = TLRLRegressor(weights=source_model, layer=2, regressor=DeepMLPRegressor(**FAST, max_epochs=1))
     model.fit(X, y)
     before = model.predict(X)
     model.set_params(layer=42)

@@ -1,0 +1,1 @@
+"""Utilities shared by every sktl family: the parameter vocabulary."""
