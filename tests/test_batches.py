@@ -5,7 +5,7 @@ import torch
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader, Subset
 
-from sktl._batches import BatchIterator
+from sktl._nn._batches import BatchIterator
 
 
 def _data(n=23):

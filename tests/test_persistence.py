@@ -372,7 +372,7 @@ def test_custom_torch_module_cannot_be_saved_securely():
 
 
 def test_unknown_builder_is_a_clear_error():
-    from sktl._persistence import decode
+    from sktl.persistence._portable import decode
 
     with pytest.raises(ValueError, match="network builder 'nope'.*sktl version"):
         decode({"__sktl_module__": "nope", "args": {"__sktl_tuple__": []}, "kwargs": {}})

@@ -17,8 +17,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import StrOptions
 
 import sktl
-from sktl._skorch import SkorchRegressorBase
 from sktl.backbones import POOLINGS
+from sktl.base import SkorchRegressorBase
 from sktl.cli import build_parser
 from sktl.utils._vocabulary import OWN, RENAMED, SHARED, VARIES, term
 

@@ -22,8 +22,8 @@ from sklearn.linear_model import RidgeCV
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._atomic import atomic_fit
-from .._torch import seed_from_random_state
+from .._nn._torch import seed_from_random_state
+from ..utils._atomic import atomic_fit
 from ..utils._vocabulary import upgrade_state, vocabulary
 
 _INSTALL_HINT = (

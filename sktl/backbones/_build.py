@@ -7,8 +7,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .._persistence import register_builder, set_recipe
-from .._torch import torch_generator
+from .._nn._torch import torch_generator
+from ..persistence._portable import register_builder, set_recipe
 from ._preprocessing import IMAGENET, Preprocessing
 from ._registry import check_layer, get_backbone_spec, resolve_weights
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._docstrings import fill_doc
-from .._skorch import SkorchRegressorBase
-from .._torch import recalibrate_batchnorm
+from .._nn._skorch import SkorchRegressorBase
+from .._nn._torch import recalibrate_batchnorm
 from ..images import resolve_intensity_range, validate_images
+from ..utils._docstrings import fill_doc
 
 TRAINING_DOC = """
     lr : float, default=1e-3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._skorch import quiet_predict, seeded
+from .._nn._skorch import quiet_predict, seeded
 from ..images import to_unit_tensor
 from ..utils._vocabulary import vocabulary
 from ._base import BaseCNNRegressor, fill_cnn_doc

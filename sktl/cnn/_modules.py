@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._modules import dense_stack
-from .._persistence import portable
+from .._nn._modules import dense_stack
 from ..backbones._pooling import pool_features
+from ..persistence._portable import portable
 
 
 @portable("small_cnn")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._skorch import quiet_predict, seeded
+from .._nn._skorch import quiet_predict, seeded
 from ..featurizers import PretrainedCNNFeaturizer
 from ..featurizers._split import split_backbone
 from ..images import resolve_size, to_unit_tensor

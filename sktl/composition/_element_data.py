@@ -1,4 +1,4 @@
-"""The shipped table of elemental properties (from pymatgen; see ``_make_element_table``)."""
+"""The shipped table of elemental properties (from pymatgen; see ``tools/make_element_table.py``)."""
 
 from __future__ import annotations
 

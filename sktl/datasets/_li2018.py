@@ -9,9 +9,7 @@ unchanged. Rebuild it from a folder with those ``.npy`` files with::
 
 from __future__ import annotations
 
-import argparse
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -142,35 +140,3 @@ def load_li2018(material=None, *, size=256):
     if isinstance(material, str):
         bunch.image = images[material]
     return bunch
-
-
-def build_embedded(source, out=None) -> Path:
-    """Write the embedded file from MCRpy's ``<material>_resized[_s].npy`` files in ``source``."""
-    from ._make_embedded import write_npz  # LZMA, fixed timestamps: byte-reproducible
-
-    source = Path(source)
-    arrays = {}
-    for material in MATERIALS:
-        for size in SIZES:
-            image = np.load(source / f"{material}_resized{_SOURCE_SUFFIX[size]}.npy")
-            if image.shape != (size, size) or image.dtype != np.uint8:
-                raise ValueError(f"{material} {size}: expected ({size}, {size}) uint8, got "
-                                 f"{image.shape} {image.dtype}")  # fmt: skip
-            arrays[f"{material}_{size}"] = image
-    out = Path(out) if out is not None else Path(__file__).resolve().parent / "data" / EMBEDDED_FILE
-    write_npz(out, arrays)
-    return out
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Rebuild " + EMBEDDED_FILE)
-    parser.add_argument("source", type=Path, help="folder with MCRpy's *_resized[_s].npy")
-    parser.add_argument("--out", type=Path, default=None, help="output .npz path")
-    args = parser.parse_args(argv)
-    out = build_embedded(args.source, args.out)
-    print(f"wrote {out} ({out.stat().st_size / 1e3:.1f} kB)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
-from .._docstrings import fill_doc
+from ..utils._docstrings import fill_doc
 from ._cache import CACHE_DIR_DOC, cache_key, generator_folder, read_arrays, write_arrays
 from ._cahn_hilliard import LandauCahnHilliard, free_energy, rfft_weights, solve, wavenumbers
 from ._spinodal_parameters import (
@@ -399,7 +399,7 @@ def load_spinodal(*, return_frame=False):
 
     Identical, up to storage precision, to
     ``make_spinodal(500, 64, random_state=0)``: images are stored as float16 and descriptors
-    and targets as float32. Regenerate the file with ``python -m sktl.datasets._make_embedded``.
+    and targets as float32. Regenerate the file with ``python -m tools.make_embedded`` from a checkout.
 
     Parameters
     ----------
@@ -431,7 +431,7 @@ def load_spinodal(*, return_frame=False):
         ] != list(TARGET_NAMES):
             raise RuntimeError(
                 f"{EMBEDDED_FILE} is out of date with this sktl version; regenerate it with "
-                "`python -m sktl.datasets._make_embedded`."
+                "`python -m tools.make_embedded` (from a checkout)."
             )
     ranges = {name: (float(lo), float(hi)) for name, (lo, hi) in zip(names, bounds)}
     return _bunch(images, descriptors, targets, ranges, entropy, return_frame)

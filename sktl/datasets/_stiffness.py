@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
-from .._docstrings import fill_doc
+from ..utils._docstrings import fill_doc
 from ._cache import CACHE_DIR_DOC, cache_key, generator_folder, read_arrays, write_arrays
 from ._fft_homogenisation import (
     STIFFNESS_NAMES,

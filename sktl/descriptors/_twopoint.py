@@ -6,8 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from .._atomic import atomic_fit
 from ..images import validate_images
+from ..utils._atomic import atomic_fit
 from ..utils._vocabulary import vocabulary
 
 

@@ -8,10 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from .._atomic import atomic_fit
-from .._persistence import PortableStateMixin
-from .._torch import resolve_device
-from .._validation import check_finite_output
+from .._nn._torch import resolve_device
 from ..backbones import get_backbone_spec
 from ..backbones._pooling import pool_features, pooled_feature_names
 from ..backbones._registry import check_layer
@@ -21,6 +18,9 @@ from ..images import (
     to_unit_tensor,
     validate_images,
 )
+from ..persistence._portable import PortableStateMixin
+from ..utils._atomic import atomic_fit
+from ..utils._validation import check_finite_output
 from ..utils._vocabulary import vocabulary
 from ._cache import FeatureCache, network_key
 from ._frozen import frozen_backbone

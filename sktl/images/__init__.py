@@ -4,12 +4,11 @@ Importing this package does not import torch: only :func:`to_unit_tensor` needs 
 loaded on first use (so that the numpy-only :mod:`sktl.descriptors` can validate images).
 """
 
+from ._arrays import normalize_image_shape, resolve_image_shape
 from ._contract import (
     IntensityRange,
     check_images,
     check_intensity,
-    normalize_image_shape,
-    resolve_image_shape,
     resolve_intensity_range,
     resolve_size,
 )

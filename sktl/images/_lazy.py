@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._arrays import _check_array
+
 _PIL_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif"}
 
 
@@ -143,8 +145,6 @@ class LazyImages:
         self.dropped_alpha = bool(dropped_alpha)
 
     def _probe(self) -> tuple[tuple[int, int, int], bool]:
-        from ._contract import _check_array
-
         probe = self._load(self.rows[:1]) if len(self.rows) else None
         if probe is None:
             raise ValueError("Found 0 images in a lazy image set; at least one is required.")
@@ -178,8 +178,6 @@ class LazyImages:
         )
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        from ._contract import _check_array
-
         out, _ = _check_array(self._load(self.rows), self.image_shape, True)
         if out.shape[1:] != self.item_shape:
             raise ValueError(

@@ -6,7 +6,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
 
-from ._contract import _as_array, check_images, check_intensity
+from ._arrays import _as_array
+from ._contract import check_images, check_intensity
 from ._lazy import is_lazy
 
 
@@ -18,6 +19,7 @@ def validate_images(
     image_shape=None,
     intensity_range=None,
     ensure_finite=True,
+    record_n_features=True,
 ):
     """Validate the images ``X`` for ``estimator`` and record or check their shape.
 
@@ -49,6 +51,10 @@ def validate_images(
         such as thresholds). Streamed sets are checked batch by batch when scaled.
     ensure_finite : bool, default=True
         Refuse NaN and infinite pixels.
+    record_n_features : bool, default=True
+        Set ``n_features_in_`` (and ``feature_names_in_``) from the images. False for
+        estimators whose ``X`` holds more than the images (the multimodal family records them
+        for its whole input); ``image_shape_`` is recorded either way.
 
     Returns
     -------
@@ -97,7 +103,7 @@ def validate_images(
     if intensity_range is not None:
         check_intensity(images, intensity_range)
     if reset:
-        if not packed:
+        if not packed and record_n_features:
             estimator.n_features_in_ = int(np.prod(shape))
             if hasattr(estimator, "feature_names_in_"):
                 del estimator.feature_names_in_

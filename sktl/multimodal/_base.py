@@ -14,7 +14,7 @@ from sklearn.model_selection import KFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import validate_data
 
-from .._skorch import (
+from .._nn._skorch import (
     SkorchRegressorBase,
     quiet_predict,
     seeded,
@@ -22,7 +22,7 @@ from .._skorch import (
 from ..backbones import get_backbone_spec
 from ..backbones._pooling import Pool
 from ..featurizers._split import split_backbone
-from ..images import resolve_intensity_range, resolve_size, to_unit_tensor
+from ..images import resolve_intensity_range, resolve_size, to_unit_tensor, validate_images
 from ._input import FEATURES_KEY, IMAGE_KEY, features_array, split_multimodal
 from ._modules import MultimodalNet
 
@@ -63,7 +63,17 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
                 f"X has {feats.shape[1]} descriptors, but {type(self).__name__} was fitted with "
                 f"{self.n_descriptors_}."
             )
-        return (images if self._uses_image else None), feats
+        if not self._uses_image:
+            return None, feats
+        # the image contract of every sktl image estimator: image_shape_, intensities
+        images = validate_images(
+            self,
+            images,
+            reset=reset,
+            intensity_range=self.intensity_range,
+            record_n_features=False,
+        )
+        return images, feats
 
     # -- image branch -----------------------------------------------------------------------
     def _image_pipeline(self, images):

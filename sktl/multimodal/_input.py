@@ -16,8 +16,8 @@ from collections.abc import Mapping
 import numpy as np
 from skorch.helper import SliceDict
 
-from .._validation import check_float32_range
 from ..images import check_images, normalize_image_shape
+from ..utils._validation import check_float32_range
 
 IMAGE_KEY = "image"
 FEATURES_KEY = "features"

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .._modules import dense_stack
-from .._persistence import portable
+from .._nn._modules import dense_stack
 from ..backbones._pooling import Pool
+from ..persistence._portable import portable
 
 
 @portable("multimodal_net")

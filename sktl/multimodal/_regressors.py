@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._docstrings import fill_doc
+from ..utils._docstrings import fill_doc
 from ..utils._vocabulary import vocabulary
 from ._base import BaseMultimodalRegressor
 
@@ -186,6 +186,8 @@ class MultimodalRegressor(BaseMultimodalRegressor):
         Number of targets.
     n_descriptors_ : int
         Number of descriptors.
+    image_shape_ : tuple of int
+        (H, W, C) of the images seen in ``fit``; ``predict`` requires the same.
     n_features_in_ : int
         Columns of a packed 2-D ``X`` (pixels and descriptors), or the number of descriptors
         of a dict ``X``.
@@ -345,6 +347,8 @@ class ImageRegressor(BaseMultimodalRegressor):
         Number of targets.
     n_descriptors_ : int
         Number of descriptors of the input (not used by this model).
+    image_shape_ : tuple of int
+        (H, W, C) of the images seen in ``fit``; ``predict`` requires the same.
     n_features_in_ : int
         Columns of a packed 2-D ``X`` (pixels and descriptors), or the number of descriptors
         of a dict ``X``.

@@ -12,10 +12,10 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._atomic import atomic_fit
-from .._persistence import PortableStateMixin
-from .._torch import resolve_device
+from .._nn._torch import resolve_device
 from ..backbones import list_layers, receptive_field
+from ..persistence._portable import PortableStateMixin
+from ..utils._atomic import atomic_fit
 from ..utils._vocabulary import vocabulary
 from ._anneal import match_volume_fractions
 from ._decode import decode

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._persistence import portable
 from ..backbones import build_backbone, list_layers
 from ..backbones._pooling import gram
+from ..persistence._portable import portable
 
 VGG_POOLINGS = ("max", "avg")
 PADDINGS = ("zeros", "circular")

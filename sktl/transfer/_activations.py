@@ -10,11 +10,11 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from .._atomic import atomic_fit
-from .._persistence import PortableStateMixin
-from .._skorch import seeded
-from .._torch import as_float32, resolve_device
-from .._validation import check_finite_output, check_float32_range
+from .._nn._skorch import seeded
+from .._nn._torch import as_float32, resolve_device
+from ..persistence._portable import PortableStateMixin
+from ..utils._atomic import atomic_fit
+from ..utils._validation import check_finite_output, check_float32_range
 from ..utils._vocabulary import vocabulary
 from ._architecture import as_module, dense_layers
 from ._deep_mlp import clone_sharing

@@ -11,8 +11,8 @@ import torch
 from sklearn.pipeline import Pipeline
 from torch import nn
 
-from .._modules import dense_layer_list
-from .._persistence import portable
+from .._nn._modules import dense_layer_list
+from ..persistence._portable import portable
 
 _BLOCK = re.compile(r"^(\d+)(?:x(\d+))?([DBR]*)$")
 

@@ -8,16 +8,16 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from sklearn.utils.validation import validate_data
-from skorch.callbacks import Callback
 
-from .._skorch import (
+from .._nn._skorch import (
     SkorchRegressorBase,
     quiet_predict,
     seeded,
 )
-from .._torch import as_float32
-from .._validation import check_float32_range
+from .._nn._torch import as_float32
+from .._nn.callbacks import MCDropoutValidLoss, mc_dropout_forward
 from ..utils._freeze import n_frozen
+from ..utils._validation import check_float32_range
 from ..utils._vocabulary import vocabulary
 from ._architecture import (
     as_module,
@@ -56,63 +56,6 @@ def warn_small_data(estimator, n_rows: int) -> None:
         SmallDataWarning,
         stacklevel=4,
     )
-
-
-def mc_dropout_forward(module, X, passes: int, seed: int, chunk: int = 4096):
-    """Mean output of ``passes`` forward passes with only the dropout layers on (None if none).
-
-    Seeded with ``seed`` inside a forked RNG; the module is left in eval mode.
-    """
-    drops = [m for m in module.modules() if isinstance(m, torch.nn.Dropout) and m.p > 0]
-    if not drops:
-        return None
-    device = next(module.parameters()).device
-    X = torch.as_tensor(np.asarray(X, dtype=np.float32))
-    total = 0.0
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
-        torch.manual_seed(seed)
-        module.eval()
-        for d in drops:
-            d.train()
-        try:
-            for _ in range(passes):
-                total = total + np.concatenate(
-                    [
-                        module(X[i : i + chunk].to(device)).cpu().numpy()
-                        for i in range(0, len(X), chunk)
-                    ]
-                )
-        finally:
-            module.eval()
-    return total / passes
-
-
-class MCDropoutValidLoss(Callback):
-    """Re-score the validation rows with the mean of seeded dropout passes each epoch.
-
-    Placed before EarlyStopping, it replaces ``valid_loss`` (the dropout-off score is kept as
-    ``valid_loss_dropout_off``), so early stopping and the restored weights follow the
-    prediction mode that ``predict`` uses.
-    """
-
-    def __init__(self, passes: int, seed: int):
-        self.passes = passes
-        self.seed = seed
-
-    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
-        if dataset_valid is None:
-            return
-        ds, idx = dataset_valid, slice(None)
-        if isinstance(ds, torch.utils.data.Subset):
-            ds, idx = ds.dataset, np.asarray(ds.indices)
-        pred = mc_dropout_forward(net.module_, ds.X[idx], self.passes, self.seed)
-        if pred is None:
-            return
-        y = torch.as_tensor(np.asarray(ds.y[idx], dtype=np.float32))
-        with torch.no_grad():
-            loss = float(net.criterion_(torch.from_numpy(pred).to(y.dtype), y))
-        net.history.record("valid_loss_dropout_off", net.history[-1, "valid_loss"])
-        net.history.record("valid_loss", loss)
 
 
 def clone_sharing(estimator, shared: str):

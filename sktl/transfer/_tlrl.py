@@ -12,10 +12,10 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from .._atomic import atomic_fit
-from .._persistence import PortableStateMixin
-from .._skorch import check_targets
-from .._validation import require_y
+from .._nn._skorch import check_targets
+from ..persistence._portable import PortableStateMixin
+from ..utils._atomic import atomic_fit
+from ..utils._validation import require_y
 from ..utils._vocabulary import vocabulary
 from ._activations import LayerActivationTransformer
 from ._architecture import dense_layers, parse_architecture

@@ -348,6 +348,9 @@ OWN.update(
             "X": _X,
             "reset": Term("True in fit (record the shape), False after (check it)"),
             "ensure_finite": Term("refuse NaN and infinite pixels"),
+            "record_n_features": Term(
+                "set n_features_in_ from the images (False when X holds more than images)"
+            ),
         },
         "dump": {"model": Term("the fitted estimator to save")},
         "load": {"trusted": Term("types to trust beyond sktl's TRUSTED_TYPES")},

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from sktl import CNNRegressor
-from sktl._torch import recalibrate_batchnorm
+from sktl._nn._torch import recalibrate_batchnorm
 
 
 def _net():

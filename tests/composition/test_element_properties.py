@@ -28,7 +28,7 @@ def pymatgen_core():
 
 
 def test_table_matches_pymatgen(pymatgen_core):
-    from sktl.composition._make_element_table import PROPERTIES, element_row
+    from tools.make_element_table import PROPERTIES, element_row
 
     names, table = element_table()
     assert names == tuple(PROPERTIES) and table.shape == (86, 21)
@@ -57,7 +57,7 @@ def test_table_spot_values_against_pymatgen(pymatgen_core):
 
 
 def test_shipped_file_is_what_the_generator_writes(pymatgen_core):
-    from sktl.composition._make_element_table import TABLE_PATH, table_text
+    from tools.make_element_table import TABLE_PATH, table_text
 
     assert TABLE_PATH.read_text() == table_text()
 

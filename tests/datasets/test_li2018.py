@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from sktl.datasets import _li2018, load_li2018
+from tools.make_li2018 import build_embedded
 
 REPO = Path(__file__).resolve().parents[2]
 LI2018 = (
@@ -34,7 +35,7 @@ def test_equals_the_reference_files(material, size, suffix):
 
 @needs_reference
 def test_rebuilding_the_embedded_file_is_byte_identical(tmp_path):
-    out = _li2018.build_embedded(LI2018, tmp_path / "li2018.npz")
+    out = build_embedded(LI2018, tmp_path / "li2018.npz")
     assert out.read_bytes() == DATA.joinpath(_li2018.EMBEDDED_FILE).read_bytes()
 
 

@@ -119,6 +119,20 @@ def test_stack_featurises_once_per_fit_and_keeps_nothing_without_a_cache(data, m
     assert caches() <= before
 
 
+def test_images_go_through_the_image_contract(data):
+    """validate_images records image_shape_; other-shaped images and unreadable intensities
+    get the contract's errors."""
+    X, y = data
+    model = MultimodalRegressor(**CONCAT, **tiny(max_epochs=1)).fit(X, y)
+    assert model.image_shape_ == (16, 16, 1) and model.n_features_in_ == X["features"].shape[1]
+    small = multimodal_input(X["image"][:, :12, :12], X["features"])
+    with pytest.raises(ValueError, match="fitted on images of shape"):
+        model.predict(small)
+    bright = multimodal_input(X["image"] * 300.0, X["features"])
+    with pytest.raises(ValueError, match="intensity_range"):
+        MultimodalRegressor(**CONCAT, **tiny(max_epochs=1)).fit(bright, y)
+
+
 def test_cross_val_score_runs(data):
     X, y = data
     scores = cross_val_score(DescriptorRegressor(random_state=0, max_epochs=10), X, y[:, 1], cv=3)

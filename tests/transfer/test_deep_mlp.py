@@ -103,7 +103,7 @@ def test_mc_dropout_early_stopping_scores_the_same_way(data):
     # the validation rows (skorch's seeded split) scored by hand in predict's mode
     from sklearn.model_selection import ShuffleSplit
 
-    from sktl._torch import seed_from_random_state
+    from sktl._nn._torch import seed_from_random_state
 
     _, va = next(ShuffleSplit(test_size=0.1, random_state=seed_from_random_state(0)).split(X))
     expected = np.mean(np.abs(m.predict(X[va]) - y[va]))  # the best epoch's weights

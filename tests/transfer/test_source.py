@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.pipeline import make_pipeline
 
-from sktl._skorch import OneCycle
+from sktl._nn.callbacks import OneCycle
 from sktl.cli import main
 from sktl.persistence import load
 from sktl.transfer import (

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .utils._vocabulary import upgrade_state
+from ..utils._vocabulary import upgrade_state
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
 _DATACLASSES: dict[str, type] = {}
@@ -346,7 +346,7 @@ def _decode_net(value: dict):
     from skorch import NeuralNetRegressor
     from skorch.history import History
 
-    from ._torch import resolve_device
+    from .._nn._torch import resolve_device
 
     criterion = getattr(nn, value["criterion"] or "MSELoss", nn.MSELoss)
     net = NeuralNetRegressor(

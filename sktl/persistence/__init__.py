@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._persistence import unportable_parts
+from ._portable import unportable_parts
 
 __all__ = ["TRUSTED_TYPES", "UntrustedTypesError", "dump", "load"]
 

@@ -18,14 +18,15 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetRegressor
-from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 
-from ._atomic import atomic_fit
+from ..persistence._portable import PortableStateMixin
+from ..utils._atomic import atomic_fit
+from ..utils._validation import check_finite_output, check_float32_range, require_y
 from ._batches import BatchIterator
-from ._persistence import PortableStateMixin
 from ._torch import resolve_device, seed_from_random_state
-from ._validation import check_finite_output, check_float32_range, require_y
+from .callbacks import EpochSnapshot, KerasDecay, OneCycle
 
 
 def check_targets(y, n_samples: int) -> np.ndarray:
@@ -47,66 +48,6 @@ def check_targets(y, n_samples: int) -> np.ndarray:
     if not np.isfinite(y).all():
         raise ValueError("Input y contains NaN or infinity; drop or impute those samples first.")
     return y.reshape(len(y), -1).astype(np.float64)
-
-
-class KerasDecay:
-    """Keras' time-based decay, ``lr_t = lr / (1 + decay * t)`` with t counted in batches."""
-
-    def __init__(self, decay: float):
-        self.decay = decay
-
-    def __call__(self, step: int) -> float:
-        return 1.0 / (1.0 + self.decay * step)
-
-
-class OneCycle:
-    """One-cycle factor of the learning rate over ``total_steps`` batches (Smith 2018).
-
-    A cosine warm-up from lr / 25 to lr over the first 10 % of the steps, then a cosine
-    annealing down to lr / 250,000 (the shape of ``torch.optim.lr_scheduler.OneCycleLR``).
-    """
-
-    def __init__(self, total_steps: int, warmup: float = 0.1):
-        self.total_steps = max(int(total_steps), 2)
-        self.warmup = warmup
-
-    def __call__(self, step: int) -> float:
-        start, end = 1 / 25, 1 / 25 / 1e4
-        warm = max(int(self.warmup * self.total_steps), 1)
-        t = min(step, self.total_steps)
-        if t < warm:
-            return start + (1 - start) * (1 - math.cos(math.pi * t / warm)) / 2
-        progress = (t - warm) / max(self.total_steps - warm, 1)
-        return end + (1 - end) * (1 + math.cos(math.pi * progress)) / 2
-
-
-class EpochSnapshot(Callback):
-    """Keep the module as it was at the end of the last finished epoch.
-
-    skorch swallows a KeyboardInterrupt inside ``fit`` and returns a net whose weights are
-    half-way through an epoch. With this callback an interrupted fit ends with the weights of
-    the last finished epoch (and the partial history row removed); if no epoch finished, the
-    KeyboardInterrupt is raised again so the estimator stays as it was before ``fit``.
-    """
-
-    def on_train_begin(self, net, **kwargs):
-        self.snapshot_, self.in_epoch_, self.interrupted_ = None, False, False
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.in_epoch_ = True
-
-    def on_epoch_end(self, net, **kwargs):
-        self.in_epoch_ = False
-        self.snapshot_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
-
-    def on_train_end(self, net, **kwargs):
-        if not self.in_epoch_:
-            return
-        self.interrupted_ = True
-        if self.snapshot_ is None:
-            raise KeyboardInterrupt("fit was interrupted before the first epoch finished")
-        net.module_.load_state_dict(self.snapshot_)
-        del net.history[-1]
 
 
 def build_regressor_net(
@@ -220,8 +161,6 @@ def history_records(net) -> list[dict]:
     """
     keys = ("epoch", "train_loss", "valid_loss", "valid_loss_dropout_off", "dur")
     return [{k: epoch[k] for k in keys if k in epoch} for epoch in net.history]
-
-
 
 
 class SkorchRegressorBase(PortableStateMixin, RegressorMixin, BaseEstimator):

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m sktl.composition._make_element_table [--check]
+    python -m tools.make_element_table [--check]
 
 Needs pymatgen (``pip install pymatgen-core``). One row per ElemNet element (H ... Pu, in
 ElemNet's order), one column per property of :data:`PROPERTIES`. ``--check`` compares a fresh
@@ -18,9 +18,11 @@ import re
 import warnings
 from pathlib import Path
 
-from ._elements import ELEMNET_ELEMENTS
+from sktl.composition._elements import ELEMNET_ELEMENTS
 
-TABLE_PATH = Path(__file__).resolve().parent / "data" / "element_properties.csv"
+TABLE_PATH = (
+    Path(__file__).resolve().parents[1] / "sktl" / "composition" / "data" / "element_properties.csv"
+)
 
 _CAPACITY = {"s": 2, "p": 6, "d": 10, "f": 14}
 _ORBITAL = re.compile(r"(\d+)([spdf])(\d+)")

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m sktl.datasets._make_embedded [--out PATH] [--check]
+    python -m tools.make_embedded [--out PATH] [--check]
 
 It runs ``make_spinodal(500, 64, random_state=0)`` (about 1.5 min on one core) and
 writes images as float16, descriptors and targets as float32, with the column names, the
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._spinodal import (
+from sktl.datasets._spinodal import (
     DATA_VERSION,
     EMBEDDED_FILE,
     EMBEDDED_N_SAMPLES,
@@ -32,7 +32,7 @@ from ._spinodal import (
     make_spinodal,
 )
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "data" / EMBEDDED_FILE
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "sktl" / "datasets" / "data" / EMBEDDED_FILE
 
 
 def embedded_arrays(n_samples: int = EMBEDDED_N_SAMPLES, verbose: int = 1) -> dict:
