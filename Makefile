@@ -70,7 +70,7 @@ docs-check: docs
 	$(PY) -m pytest -q -p no:cacheprovider docs/tests
 
 bench-quick: install
-	$(PY) benchmarks/bench_featurizer.py --quick --out bench-out
+	$(PY) -m benchmarks.speed.featurizer --quick --out bench-out
 
 clean:
 	rm -rf $(VENV) $(OLD_VENV) out bench-out docs/_build docs/generated docs/auto_examples

@@ -17,6 +17,19 @@ def shared_data_dir() -> Path:
     return Path(os.environ.get("SKTL_DATA", REPO.parent / "shared" / "data"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_dataset_cache(tmp_path_factory):
+    """Generated data sets (make_spinodal / make_stiffness with cache_dir=True, the benchmark
+    smoke runs) go to a temporary cache, never the user's."""
+    before = os.environ.get("SKTL_CACHE")
+    os.environ["SKTL_CACHE"] = str(tmp_path_factory.mktemp("sktl-cache"))
+    yield
+    if before is None:
+        del os.environ["SKTL_CACHE"]
+    else:
+        os.environ["SKTL_CACHE"] = before
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_threads():
     np.random.seed(0)  # noqa: NPY002 - some libraries still draw from the legacy global RNG

@@ -96,7 +96,7 @@ def test_wheel_ships_package_data_and_entry_point(installed):
     for data in ("spinodal_500x64.npz", "li2018_microstructures.npz"):
         assert f"sktl/datasets/data/{data}" in names
     assert "sktl = sktl.cli:main" in console
-    assert not any(n.startswith(("tests/", "benchmarks/", "examples/")) for n in names)
+    assert not any(n.startswith(("tests/", "benchmarks/", "examples/", "tools/")) for n in names)
 
 
 def test_installed_wheel_loads_data_and_fits(installed, tmp_path):
@@ -143,3 +143,14 @@ def test_installed_console_script(installed, tmp_path):
     out = _run([script, "--help"], cwd=tmp_path)
     assert "usage: sktl" in out
     assert "demo" in out
+
+
+def test_one_version_string():
+    """sktl.__version__ is the release the CHANGELOG's top entry describes."""
+    import re
+
+    import sktl
+
+    changelog = (Path(__file__).resolve().parents[1] / "CHANGELOG.md").read_text()
+    top = re.search(r"^## (\d+\.\d+\.\d+)", changelog, re.M).group(1)
+    assert sktl.__version__.split(".dev")[0] == top

@@ -41,8 +41,7 @@ def add_parser(sub) -> None:
 
 def formula_keys(formulas) -> np.ndarray:
     """One hashable composition key per formula (see ``fraction_keys``)."""
-    from ..composition import ElementFractionTransformer
-    from ..composition._element_fractions import fraction_keys
+    from ..composition import ElementFractionTransformer, fraction_keys
 
     return fraction_keys(ElementFractionTransformer(unsupported="drop").fit_transform(list(formulas)))
 

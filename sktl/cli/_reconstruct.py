@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..reconstruction._presets import PRESETS
+from ..reconstruction import PRESETS
 
 
 def add_parser(sub) -> None:

@@ -46,7 +46,25 @@ def fraction_keys(fractions: np.ndarray) -> np.ndarray:
     """One hashable key per row of element fractions, rounded to 1e-6.
 
     Two formulas of the same composition ("Ta2Te1Zr1", "ZrTa2Te") get the same key, which is
-    how source-target overlap is found.
+    how the overlap of a pretraining set and a target set is found.
+
+    Parameters
+    ----------
+    fractions : ndarray of shape (n_samples, 86)
+        Rows of :class:`ElementFractionTransformer`.
+
+    Returns
+    -------
+    keys : ndarray of object of shape (n_samples,)
+        Equal for equal compositions.
+
+    Examples
+    --------
+    >>> from sktl.composition import ElementFractionTransformer, fraction_keys
+    >>> F = ElementFractionTransformer().transform(["Ta2Te1Zr1", "ZrTa2Te", "NaCl"])
+    >>> keys = fraction_keys(F)
+    >>> bool(keys[0] == keys[1]), bool(keys[0] == keys[2])
+    (True, False)
     """
     return np.array([r.tobytes() for r in np.round(fractions, 6)], dtype=object)
 

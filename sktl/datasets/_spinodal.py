@@ -63,7 +63,7 @@ TARGETS: dict[str, str] = {
 }
 TARGET_NAMES: tuple[str, ...] = tuple(TARGETS)
 
-# 5-fold R^2 on the embedded sample, from `python benchmarks/bench_spinodal.py` (random forests
+# 5-fold R^2 on the embedded sample, from `python -m benchmarks.speed.spinodal` (random forests
 # of 200 trees, shuffled KFold seed 0). Rerun it and update this table when the data change.
 _R2_TABLE = """\
     target                 descriptors   image   both

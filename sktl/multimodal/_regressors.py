@@ -111,7 +111,7 @@ class MultimodalRegressor(BaseMultimodalRegressor):
 
     The default layer sizes, the descriptor skip path, 60 epochs and weight decay 1e-3 were
     chosen on two benchmark sets and checked on four others
-    (``benchmarks/multimodal_generalisation.py``, see the user guide).
+    (``benchmarks/generalisation/multimodal_generalisation.py``, see the user guide).
 
     Parameters
     ----------

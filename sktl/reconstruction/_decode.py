@@ -12,15 +12,16 @@ def decode(image: np.ndarray, colours: np.ndarray, random_state=None) -> np.ndar
 
     Parameters
     ----------
-    image : ndarray of shape (*spatial, 3)
-        An (H, W, 3) image or a (D, H, W, 3) volume.
+    image : ndarray of shape (H, W, 3) or (D, H, W, 3)
+        An RGB image or volume.
     colours : ndarray of shape (K, 3)
         Encoded colour of each phase; also the K-means initial centres.
     random_state : int, RandomState or None
+        Seeds K-means.
 
     Returns
     -------
-    ndarray of shape spatial, int
+    labels : ndarray of shape (H, W) or (D, H, W), int
         Phase indices 0..K-1.
     """
     spatial = image.shape[:-1]

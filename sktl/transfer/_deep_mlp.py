@@ -33,7 +33,7 @@ ELEMNET_ARCHITECTURE = "1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1"
 #: Below this many training rows, a single deep composition network (from scratch or
 #: transferred from the OQMD source) was no better than a forest on element-property features
 #: on every cross-property target of sktl's benchmark (bulk and shear modulus, Debye
-#: temperature; benchmarks/composition_crossprop.py, the TL+RL guide's "which model" table).
+#: temperature; benchmarks/generalisation/composition_crossprop.py, the TL+RL guide's "which model" table).
 SMALL_DATA_ROWS = 1000
 
 

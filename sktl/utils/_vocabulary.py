@@ -311,6 +311,7 @@ _OUT = Term("the folder the command writes its results to")
 OWN.update(
     {
         "multimodal_input": {"features": Term("the descriptor table, one row per image")},
+        "fraction_keys": {"fractions": Term("rows of element fractions (86 columns)")},
         "pretrain_source": {
             **_FORMULAS_Y,
             "path": Term("save the fitted source there (.skops or .joblib)"),

@@ -19,22 +19,26 @@ Metrics per target component on the test set: R2, MAE and the relative MAE (MAE 
 mean and 95% t-interval over splits. Components whose test standard deviation is tiny compared
 to the others are flagged: a near-constant target gives a tiny MSE that means nothing.
 
-    python benchmarks/structure_property.py --quick --out bench-out/sp      # < 3 min
-    python benchmarks/structure_property.py --out bench-out/sp               # hours on a CPU
-    python benchmarks/structure_property.py --n-train 200 --splits 3 --epochs 20 \\
+    python -m benchmarks.generalisation.structure_property                 # hours on a CPU
+    python -m benchmarks.generalisation.structure_property --quick         # < 3 min: 40 samples
+        # of 32 px, 2 splits, 8 epochs, VGG19 pool2/pool3 gap heads, a small CNN grid
+    python -m benchmarks.generalisation.structure_property --smoke         # seconds: 20 samples
+        # of 16 px, 1 split, 1 epoch, VGG19 pool2 head-only; its numbers mean nothing
+    python -m benchmarks.generalisation.structure_property --n-train 200 --splits 3 --epochs 20 \\
         --strategies head-only --out bench-out/sp200                         # a cheaper run
+
+Writes ``<out>/table.md``, ``results.json`` (merged across runs by ``structure_property_merge``)
+and ``loss_curves.png``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from _stats import ci95  # benchmarks/_stats.py (the script folder is on sys.path)
 from sklearn.decomposition import PCA
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import LinearRegression
@@ -43,6 +47,8 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
+from benchmarks import common
+from benchmarks.common import ci95
 from sktl import FeatureCache
 from sktl.cnn import CNNRegressor, TransferCNNRegressor
 from sktl.datasets import make_stiffness
@@ -78,6 +84,20 @@ def strategy_params(strategy, args) -> dict:
     # two-phase: the head alone for --epochs, then everything for --fine-tune-epochs
     return dict(freeze="none", head_epochs=args.epochs, max_epochs=args.fine_tune_epochs)
 
+
+# --smoke: every stage once, as small as it goes (then --quick fills what is left)
+SMOKE = dict(
+    n_train=[20],
+    n_test=10,
+    splits=1,
+    size=16,
+    epochs=1,
+    fine_tune_epochs=1,
+    cuts=["pool2"],
+    strategies=["head-only"],
+    head_units=[16, 8],
+    cnn_grid="none",
+)
 
 DEGENERATE_RATIO = 1e-3  # test std below this fraction of the largest component's: flagged
 
@@ -139,10 +159,8 @@ def evaluate(y_true, y_pred, std):
     return {"r2": r2, "mae": mae, "rel_mae": list(np.asarray(mae) / std)}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("bench-out/structure_property"))
+def main(argv=None) -> int:
+    parser = common.parser(__doc__.splitlines()[0], out="bench-out/structure_property")
     parser.add_argument("--n-train", type=int, nargs="+", default=None)
     parser.add_argument("--n-test", type=int, default=None)
     parser.add_argument("--splits", type=int, default=None)
@@ -169,7 +187,8 @@ def main(argv=None):
         "--cnn-grid",
         choices=list(CNN_GRIDS),
         default=None,
-        help="CNN grid: full (the issue's 24), medium (lr 1e-3 only: 12), small (filters 8/16) or none",
+        help="CNN grid: full (the issue's 24), medium (lr 1e-3 only: 12), small (filters 8/16) "
+        "or none",
     )
     parser.add_argument(
         "--cnn-fixed",
@@ -179,7 +198,12 @@ def main(argv=None):
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (shared machine)")
     args = parser.parse_args(argv)
-    q = args.quick
+    if args.smoke:
+        for key, value in SMOKE.items():
+            if getattr(args, key) is None:
+                setattr(args, key, value)
+        args.effnet = False
+    q = args.quick or args.smoke
     args.n_train = args.n_train or ([40] if q else [100, 200, 500])
     args.n_test = args.n_test or (40 if q else 200)
     args.splits = args.splits or (2 if q else 5)
@@ -262,25 +286,20 @@ def main(argv=None):
                 )
 
     if histories:
-        try:
-            import matplotlib
+        from sktl.plotting import plot_loss_curves  # no pyplot, no backend change
 
-            matplotlib.use("Agg")
-            from sktl.plotting import plot_loss_curves
-
-            fig = plot_loss_curves(histories)
-            fig.set_size_inches(7, 5)
-            fig.savefig(args.out / "loss_curves.png", dpi=120)
-        except ImportError:
-            pass
+        fig = plot_loss_curves(histories)
+        fig.set_size_inches(7, 5)
+        common.save_figure(fig, args.out / "loss_curves.png", dpi=120)
     t_total = time.perf_counter() - t_start
     report(args, data.target_names, std, degenerate, results, timings, best_cnn, t_data, t_total)
+    return 0
 
 
 def report(args, names, std, degenerate, results, timings, best_cnn, t_data, t_total):
     lines = [
         f"# Structure -> stiffness ({args.size}px, test n={args.n_test}, {args.splits} splits, "
-        f"{args.epochs} epochs{', quick' if args.quick else ''})",
+        f"{args.epochs} epochs{', smoke' if args.smoke else ', quick' if args.quick else ''})",
         "",
         "Test std per component: "
         + ", ".join(f"{k} {s:.4f}" for k, s in zip(names, std))
@@ -343,25 +362,22 @@ def report(args, names, std, degenerate, results, timings, best_cnn, t_data, t_t
     lines.append(f"Data generation (or cache load): {t_data:.0f} s; total {t_total:.0f} s.")
     text = "\n".join(lines)
     print(text)
-    (args.out / "table.md").write_text(text + "\n")
-    (args.out / "results.json").write_text(
-        json.dumps(
-            {
-                "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-                "target_std": dict(zip(names, std.tolist())),
-                "degenerate": degenerate,
-                "summary": summary,
-                "best_cnn": {str(k): v for k, v in best_cnn.items()},
-                # per split, for paired comparisons (same split seeds in every run)
-                "runs": {
-                    name: {str(n): runs for n, runs in by_n.items()}
-                    for name, by_n in results.items()
-                },  # fmt: skip
+    common.write_markdown(args.out / "table.md", text)
+    common.write_json(
+        args.out / "results.json",
+        {
+            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "target_std": dict(zip(names, std.tolist())),
+            "degenerate": degenerate,
+            "summary": summary,
+            "best_cnn": {str(k): v for k, v in best_cnn.items()},
+            # per split, for paired comparisons (same split seeds in every run)
+            "runs": {
+                name: {str(n): runs for n, runs in by_n.items()} for name, by_n in results.items()
             },
-            indent=1,
-        )
+        },
     )
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

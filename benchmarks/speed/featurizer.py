@@ -2,23 +2,24 @@
 
 Both run in this process on the same images, backbone, tap, batch size and thread count;
 the table reports images/s of each and their ratio (target >= 0.95), plus the achieved
-GFLOP/s against the machine's peak measured by a float32 matmul.
+GFLOP/s against the machine's peak measured by a float32 matmul. Random weights (the speed
+does not depend on them). Writes ``<out>/bench_featurizer.md`` and ``.json``.
 
-    python benchmarks/bench_featurizer.py --out bench-out          # full
-    python benchmarks/bench_featurizer.py --quick --out bench-out  # a minute or so
+    python -m benchmarks.speed.featurizer            # full: 64 images, 64/128/224 px, best of 3
+    python -m benchmarks.speed.featurizer --quick    # a minute or so: 16 images, best of 2
+    python -m benchmarks.speed.featurizer --smoke    # seconds: 2 images, 32 px; numbers mean nothing
 """
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
+from benchmarks.common import markdown_table, parser, write_json, write_markdown
 from sktl import PretrainedCNNFeaturizer
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
@@ -72,8 +73,8 @@ def flops_per_image(model, size: int) -> float:
     return counter.get_total_flops()
 
 
-def run(sizes, n_images, batch_size, repeats):
-    rng = np.random.default_rng(0)
+def run(sizes, n_images, batch_size, repeats, seed=0):
+    rng = np.random.default_rng(seed)
     rows = []
     for name, (tap, make_ref) in CASES.items():
         for size in sizes:
@@ -115,48 +116,49 @@ def run(sizes, n_images, batch_size, repeats):
     return rows
 
 
+HEAD = ["backbone", "tap", "px", "images", "sktl img/s", "hand img/s", "ratio", "GFLOP/img",
+        "sktl GFLOP/s"]
+
+# (sizes, images, repeats, matmul size) of each mode
+MODES = {
+    "full": ((64, 128, 224), 64, 3, 2048),
+    "quick": ((64, 128, 224), 16, 2, 2048),
+    "smoke": ((32,), 2, 1, 256),
+}
+
+
 def to_markdown(rows, peak) -> str:
-    head = [
-        "backbone",
-        "tap",
-        "px",
-        "images",
-        "sktl img/s",
-        "hand img/s",
-        "ratio",
-        "GFLOP/img",
-        "sktl GFLOP/s",
-    ]
-    lines = ["| " + " | ".join(head + ["% of matmul peak"]) + " |", "|" + "---|" * (len(head) + 1)]
-    for r in rows:
-        cells = [f"{r[h]:.3f}" if isinstance(r[h], float) else str(r[h]) for h in head]
-        lines.append("| " + " | ".join(cells + [f"{100 * r['sktl GFLOP/s'] / peak:.0f}%"]) + " |")
-    return "\n".join(lines)
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer images and repeats")
-    parser.add_argument("--out", type=Path, default=Path("bench-out"))
-    parser.add_argument("--batch-size", type=int, default=16)
-    args = parser.parse_args(argv)
-    sizes = (64, 128, 224)
-    n_images, repeats = (16, 2) if args.quick else (64, 3)
-    peak = matmul_peak_gflops()
-    print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"float32 matmul peak {peak:.1f} GFLOP/s"
+    return markdown_table(
+        HEAD + ["% of matmul peak"],
+        [[r[h] for h in HEAD] + [f"{100 * r['sktl GFLOP/s'] / peak:.0f}%"] for r in rows],
     )
-    rows = run(sizes, n_images, args.batch_size, repeats)
+
+
+def main(argv=None) -> int:
+    p = parser(__doc__.splitlines()[0], out="bench-out/featurizer")
+    p.add_argument("--batch-size", type=int, default=16)
+    args = p.parse_args(argv)
+    sizes, n_images, repeats, n_matmul = MODES[
+        "smoke" if args.smoke else "quick" if args.quick else "full"
+    ]
+    peak = matmul_peak_gflops(n_matmul, repeats=1 if args.smoke else 5)
+    threads = torch.get_num_threads()
+    print(f"torch {torch.__version__}, {threads} threads, float32 matmul peak {peak:.1f} GFLOP/s")
+    rows = run(sizes, n_images, args.batch_size, repeats, args.seed)
     table = to_markdown(rows, peak)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench_featurizer.md").write_text(
-        f"float32 matmul peak: {peak:.1f} GFLOP/s, threads: {torch.get_num_threads()}\n\n{table}\n"
+    write_markdown(
+        args.out / "bench_featurizer.md",
+        f"float32 matmul peak: {peak:.1f} GFLOP/s, threads: {threads}\n\n{table}",
+    )
+    write_json(
+        args.out / "bench_featurizer.json",
+        {"matmul_peak_gflops": peak, "threads": threads, "rows": rows},
     )
     print(table)
     worst = min(r["ratio"] for r in rows)
     print(f"worst ratio sktl/hand: {worst:.3f} (target >= 0.95)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -4,20 +4,27 @@ The full benchmark takes hours on a CPU, so it is usually split by model across 
 machines (``--models``). Runs with the same data settings (size, test set, epochs, split seeds)
 use identical training sets per (n_train, split), so their models can be compared split by
 split: the paired difference of mean R2 and its 95% t-interval say whether a gap is real.
+Writes ``<out>/table.md`` and ``r2_vs_n.png``. Merging fits nothing: ``--quick`` is the same
+as a full run.
 
-    python benchmarks/structure_property_merge.py bench-out/sp_cnn bench-out/sp_transfer \\
-        --out bench-out/sp_merged --compare "VGG19 pool3 gap two-phase" "CNN (grid)"
+    python -m benchmarks.generalisation.structure_property_merge bench-out/sp_cnn \\
+        bench-out/sp_transfer --out bench-out/sp_merged \\
+        --compare "VGG19 pool3 gap two-phase" "CNN (grid)"
+    python -m benchmarks.generalisation.structure_property_merge --smoke   # seconds: two
+        # ``structure_property --smoke`` runs (2 splits), split by model, merged and compared;
+        # its numbers mean nothing
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from pathlib import Path
 
 import numpy as np
-from _stats import ci95  # benchmarks/_stats.py (the script folder is on sys.path)
+
+from benchmarks import common
+from benchmarks.common import ci95
 
 _SAME = ("size", "n_test", "epochs")  # settings every merged run must share
 _LOG_LINE = re.compile(r"n=(\d+) split=(\d+) (.+): mean R2 (-?[\d.]+) rel MAE")
@@ -72,12 +79,34 @@ def paired(splits, a, b, n):
     return m, h, len(common)
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("folders", nargs="+", type=Path)
-    p.add_argument("--out", type=Path, required=True)
+SMOKE_RUNS = {"smoke_baselines": ["Dummy", "2-point"], "smoke_cnn": ["CNN"]}
+SMOKE_COMPARE = ["2-point + PCA + poly", "CNN (grid)"]
+
+
+def smoke_runs(out: Path, seed: int) -> list:
+    """Two tiny structure_property runs split by model (2 splits, to compare)."""
+    from benchmarks.generalisation import structure_property
+
+    folders = []
+    for name, models in SMOKE_RUNS.items():
+        folder = out / name
+        argv = ["--smoke", "--splits", "2", "--seed", str(seed), "--out", str(folder)]
+        structure_property.main([*argv, "--models", *models])
+        folders.append(folder)
+    return folders
+
+
+def main(argv=None) -> int:
+    p = common.parser(__doc__.splitlines()[0], out="bench-out/structure_property_merge")
+    p.add_argument("folders", nargs="*", type=Path,
+                   help="structure_property output folders (--smoke: made when none is given)")
     p.add_argument("--compare", nargs=2, action="append", default=[], metavar=("A", "B"))
     args = p.parse_args(argv)
+    if not args.folders:
+        if not args.smoke:
+            p.error("give the folders of structure_property runs to merge")
+        args.folders = smoke_runs(args.out, args.seed)
+        args.compare = args.compare or [SMOKE_COMPARE]
     run_args, summary, splits, best_cnn = load_runs(args.folders)
     ns = sorted({n for by_n in summary.values() for n in by_n})
     comps = list(next(iter(summary.values()))[ns[0]]["r2"]) if summary else []
@@ -136,22 +165,20 @@ def main(argv=None):
         lines.append("")
     if best_cnn:
         lines.append("CNN settings: " + "; ".join(f"n={k}: {v}" for k, v in best_cnn.items()))
-    args.out.mkdir(parents=True, exist_ok=True)
     text = "\n".join(lines) + "\n"
-    (args.out / "table.md").write_text(text)
+    common.write_markdown(args.out / "table.md", text)
     print(text)
     _plot(summary, ns, args.out / "r2_vs_n.png")
+    return 0
 
 
 def _plot(summary, ns, path):
-    try:
-        import matplotlib
+    from matplotlib.ticker import NullFormatter
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    from sktl.plotting import new_figure  # no pyplot: the process's backend and figures stay
+
+    fig = new_figure((7, 4.5))
+    ax = fig.subplots()
     for name, by_n in sorted(summary.items()):
         xs = [n for n in ns if n in by_n]
         if len(xs) < 1 or name.startswith("Dummy"):
@@ -161,14 +188,14 @@ def _plot(summary, ns, path):
         ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=name)
     ax.set_xscale("log")
     ax.set_xticks(ns, [str(n) for n in ns])
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("training samples")
     ax.set_ylabel("mean R2 over C11..C66 (95% CI)")
     ax.set_title("Structure -> stiffness, test n fixed")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    common.save_figure(fig, path, dpi=120)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

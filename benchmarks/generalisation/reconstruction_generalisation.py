@@ -1,41 +1,38 @@
 """Reconstruction on materials nobody tuned on: error rates against each material's own
 crop-to-crop floor and against Li et al. (2018), per preset and settings.
 
-Each material is a 256 px field (``_materials.py``). Its first quadrant crop (``--size`` px)
-is the exemplar; the floor of a statistic is the mean error between the exemplar and the three
-other, disjoint quadrant crops: the material's own window-to-window variation. A
-reconstruction meets the goal on a statistic when its mean error over ``--n-samples`` samples
-is <= the floor and, where the paper has a number, <= the paper's. Volume fractions must be
-within 0.5 percentage points.
+Each material is a 256 px field (``benchmarks.materials``); its first quadrant crop (``--size``
+px) is the exemplar, and the floor of a statistic is the mean error between the exemplar and
+the three other, disjoint quadrant crops. A reconstruction meets the goal on a statistic when
+its mean error over ``--n-samples`` samples is <= the floor and, where the paper has a number,
+<= the paper's; volume fractions must be within 0.5 percentage points. Statistics: non-periodic
+and periodic S2 and the non-periodic lineal path, one-vs-rest per phase (phase 1 of two-phase
+materials, every phase of three-phase ones). Settings are chosen on the ``design`` materials
+and reported on the ``report`` ones. Runs are appended to ``<out>/results.jsonl`` (runs already
+there are skipped) and tabulated in ``results.md``; ``--table`` only tabulates.
 
-Statistics: non-periodic S2 (``s2``), periodic S2 (``s2_periodic``) and the non-periodic
-lineal path along x and y (``lineal_path``), one-vs-rest per phase: phase 1 of two-phase
-materials (the paper's convention; the inclusions of the generated ones), every phase of
-three-phase materials.
+    python -m benchmarks.generalisation.reconstruction_generalisation --split design --preset sktl
+    python -m benchmarks.generalisation.reconstruction_generalisation --split report --preset li2018
+    python -m benchmarks.generalisation.reconstruction_generalisation --table --compare sktl li2018
+    python -m benchmarks.generalisation.reconstruction_generalisation --quick   # minutes: 64 px
+        # crops, 1 sample per material
+    python -m benchmarks.generalisation.reconstruction_generalisation --smoke   # seconds: carbonate
+        # and three_phase, 32 px, 1 sample, 2 iterations; its numbers mean nothing
 
-Settings are chosen on the ``design`` materials and reported on the ``report`` materials:
-``--split design`` while choosing, ``--split report`` once. Results are appended as JSON lines
-to ``<out>/results.jsonl`` (runs already there are skipped); ``--table`` writes results.md.
-
-Examples
---------
-python benchmarks/reconstruction_generalisation.py --split design --preset sktl --out bench-out/recgen
-python benchmarks/reconstruction_generalisation.py --split report --preset li2018 --out bench-out/recgen
-python benchmarks/reconstruction_generalisation.py --table --out bench-out/recgen
+Li et al.'s materials (carbonate, copolymer, composite) and PyMKS's need ../shared/data
+(``SKTL_DATA``); the generated ones need PoreSpy.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _materials import DESIGN, PAPER, REPORT, material, quadrants  # noqa: E402
+from benchmarks import common
+from benchmarks.materials import DESIGN, PAPER, REPORT, material, quadrants
 
 STATS = {
     "s2": ("s2", {"periodic": False}),
@@ -43,6 +40,9 @@ STATS = {
     "lineal_path": ("lineal_path", {"periodic": False}),
 }
 VF_TOLERANCE_PP = 0.5
+SIZE, QUICK_SIZE = 128, 64
+SMOKE = dict(materials=["carbonate", "three_phase"], size=32, n_samples=1,
+             set={"max_iter": 2, "n_levels": 1, "layers": ["conv1_1"]})
 
 
 def scored_phases(img):
@@ -273,7 +273,7 @@ def plot(out, results, lab, path):
             axes[i, j].set_title(title, fontsize=7)
             axes[i, j].axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    common.save_figure(fig, path)
 
 
 def load(path):
@@ -282,18 +282,17 @@ def load(path):
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, default=Path("bench-out/reconstruction_generalisation"))
+def main(argv=None) -> int:
+    p = common.parser(__doc__.splitlines()[0], out="bench-out/reconstruction_generalisation")
     p.add_argument("--split", choices=["design", "report", "all"], default="design")
     p.add_argument("--materials", nargs="*", default=None, help="subset of the split's materials")
     p.add_argument("--preset", default="sktl")
-    p.add_argument("--set", default="{}", help='JSON of parameters over the preset, e.g. '
+    p.add_argument("--set", default=None, help='JSON of parameters over the preset, e.g. '
                    '\'{"n_levels": 2, "max_iter": 200}\'')
-    p.add_argument("--size", type=int, default=128,
-                   help="exemplar crop (px); 256, the field's size, scores the whole field")
-    p.add_argument("--n-samples", type=int, default=3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", type=int, default=None,
+                   help=f"exemplar crop (px; default {SIZE}, quick {QUICK_SIZE}); 256, the "
+                   "field's size, scores the whole field")
+    p.add_argument("--n-samples", type=int, default=None, help="default 3, quick 1")
     p.add_argument("--n-threads", type=int, default=1)
     p.add_argument("--table", action="store_true", help="only write results.md from the results")
     p.add_argument("--plot", type=Path, default=None, metavar="PNG",
@@ -301,6 +300,11 @@ def main(argv=None):
     p.add_argument("--compare", nargs="+", default=None, metavar="LABEL",
                    help="with --table: print these settings labels side by side (e.g. sktl li2018)")
     args = p.parse_args(argv)
+    smoke = SMOKE if args.smoke else {}
+    args.materials = args.materials or smoke.get("materials")
+    args.size = args.size or smoke.get("size", QUICK_SIZE if args.quick else SIZE)
+    args.n_samples = args.n_samples or smoke.get("n_samples", 1 if args.quick else 3)
+    args.set = json.dumps({**smoke.get("set", {}), **json.loads(args.set or "{}")})
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "results.jsonl"
     if not args.table:
@@ -328,12 +332,13 @@ def main(argv=None):
             print(f"{name} [{label(r)}] {np.mean(r['seconds_per_sample']):.1f} s/sample, VF "
                   f"{r['vf_error_pp']:.2f} pp: " + "; ".join(worst), flush=True)
     text = markdown(load(path))
-    (args.out / "results.md").write_text(text)
+    common.write_markdown(args.out / "results.md", text)
     if args.table:
         print(compare(load(path), args.compare) if args.compare else text)
         if args.plot is not None:
             plot(args.out, load(path), (args.compare or ["sktl"])[0], args.plot)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -8,24 +8,26 @@ a 95% t-interval over ``--splits`` random 2/3-1/3 splits; DummyRegressor and a h
 AutoML model on the descriptors as references. Also times a 3-fold x 4-configuration grid
 search with and without the frozen-feature cache. Writes dmtlr_table1.md/.json/.png to --out.
 
-    python benchmarks/dmtlr_table1.py --out bench-out            # full (about 1.5 hours)
-    python benchmarks/dmtlr_table1.py --quick --out bench-out    # a few minutes
+    python -m benchmarks.paper.dmtlr_table1            # full (about 1.5 hours)
+    python -m benchmarks.paper.dmtlr_table1 --quick    # a few minutes: 2 splits, 1 backbone
+    python -m benchmarks.paper.dmtlr_table1 --smoke    # seconds; its numbers mean nothing
+
+``--smoke``: 24 samples, 2 targets, 1 split, 1 epoch, one random-weight EfficientNet-Lite0
+tapped at its stem, 1 AutoML trial, and the cache timing on the same tiny model.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
-from _stats import ci95  # benchmarks/_stats.py (the script folder is on sys.path)
 from sklearn.dummy import DummyRegressor
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit
 from tqdm.auto import tqdm
 
+from benchmarks import common
 from sktl import (
     DescriptorRegressor,
     FeatureCache,
@@ -35,6 +37,7 @@ from sktl import (
     multimodal_input,
 )
 from sktl.datasets import load_spinodal, make_spinodal
+from sktl.plotting import new_figure
 
 # Mid-level taps: on 64 px fields they beat the global-pool ("penultimate") features the paper
 # used; the last row keeps the paper's choice as a reference.
@@ -49,6 +52,10 @@ BACKBONES = {
         backbone="efficientnet_lite0", layer="stage5", weights=None
     ),
     "EffNet-Lite0 global pool (ImageNet)": dict(backbone="efficientnet_lite0", weights="imagenet"),
+}
+# --smoke: the cheapest tap of a random network (no weights to load)
+SMOKE_BACKBONE = {
+    "EffNet-Lite0 stem (random)": dict(backbone="efficientnet_lite0", layer="stem", weights=None)
 }
 
 
@@ -67,29 +74,24 @@ def evaluate(make_model, X, Y, splits, single_target: bool, desc_only: bool = Fa
     return scores
 
 
-def cache_speedup(X, Y, common, epochs):
-    """Fit time of a 3-fold x 4-config grid with and without the frozen-feature cache."""
-    grid = {"head_dropout": [0.0, 0.3], "lr": [1e-3, 3e-3]}
+def cache_speedup(X, Y, model_kw, epochs, grid, folds=3):
+    """Fit time of a ``folds``-fold grid search with and without the frozen-feature cache."""
     times = {}
     for cached in (False, True):
         cache = FeatureCache() if cached else None  # a fresh store: the clones share it
-        model = MultimodalRegressor(**common, max_epochs=epochs, cache=cache, random_state=0)
+        model = MultimodalRegressor(**model_kw, max_epochs=epochs, cache=cache, random_state=0)
         t0 = time.perf_counter()
-        GridSearchCV(model, grid, cv=KFold(3, shuffle=True, random_state=0)).fit(X, Y)
+        GridSearchCV(model, grid, cv=KFold(folds, shuffle=True, random_state=0)).fit(X, Y)
         times[cached] = time.perf_counter() - t0
     return times[False], times[True]
 
 
-def plot_table(summary: dict, path: Path) -> None:
-    """Grouped bars of R2 per target (mean and 95% CI) for each setting/model, one panel per setting."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot_table(summary: dict, path) -> None:
+    """Bars of R2 per target (mean and 95% CI) of each model, one panel per setting."""
     settings = sorted({k.split(" / ")[0] for k in summary if not k.startswith("reference")})
     targets = list(next(iter(summary.values())))
-    fig, axes = plt.subplots(len(settings), 1, figsize=(13, 4.2 * len(settings)), squeeze=False)
+    fig = new_figure((13, 4.2 * len(settings)))
+    axes = fig.subplots(len(settings), 1, squeeze=False)
     for ax, setting in zip(axes[:, 0], settings, strict=True):
         models = [k for k in summary if k.startswith(setting + " / ")]
         width = 0.8 / len(models)
@@ -106,14 +108,11 @@ def plot_table(summary: dict, path: Path) -> None:
         ax.set_title(setting)
         ax.legend(fontsize=7, ncol=2, loc="lower left")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    common.save_figure(fig, path)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("bench-out"))
+def main(argv=None) -> int:
+    parser = common.parser(__doc__.splitlines()[0], out="bench-out/dmtlr_table1")
     parser.add_argument(
         "--n-samples",
         type=int,
@@ -130,10 +129,11 @@ def main(argv=None):
     if args.replot:
         summary = json.loads((args.out / "dmtlr_table1.json").read_text())
         plot_table(summary, args.out / "dmtlr_table1.png")
-        return
-    n_splits = args.splits or (2 if args.quick else 5)
-    epochs = args.epochs or (20 if args.quick else 40)
-    max_evals = args.max_evals or (4 if args.quick else 15)
+        return 0
+    smoke, quick = args.smoke, args.quick
+    n_splits = args.splits or (1 if smoke else 2 if quick else 5)
+    epochs = args.epochs or (1 if smoke else 20 if quick else 40)
+    max_evals = args.max_evals or (1 if smoke else 4 if quick else 15)
 
     data = (
         load_spinodal() if args.n_samples is None else make_spinodal(args.n_samples, random_state=0)
@@ -142,15 +142,23 @@ def main(argv=None):
     D = np.asarray(data.descriptors, dtype=np.float64)
     Y = np.asarray(data.targets, dtype=np.float64)
     names = list(data.target_names)
+    if smoke:
+        images, D, Y, names = images[:24], D[:24], Y[:24, :2], names[:2]
     lo, hi = float(images.min()), float(images.max())
     X = multimodal_input(images, D)
-    splits = list(ShuffleSplit(n_splits, test_size=1 / 3, random_state=0).split(images))
+    splits = list(
+        ShuffleSplit(n_splits, test_size=1 / 3, random_state=args.seed).split(images)
+    )
     print(
         f"{len(images)} samples, {D.shape[1]} descriptors, {len(names)} targets, "
         f"{n_splits} splits, {epochs} epochs"
     )
 
-    backbones = dict(list(BACKBONES.items())[:1]) if args.quick else BACKBONES
+    if smoke:
+        backbones = SMOKE_BACKBONE
+    else:
+        backbones = dict(list(BACKBONES.items())[:1]) if quick else BACKBONES
+    extra = {"stack_folds": 2} if smoke else {}  # the multimodal model's own CV
     rows = {}  # (setting, model) -> scores (splits x targets)
     jobs = []
     for setting, single in (("single-target", True), ("multi-target", False)):
@@ -164,12 +172,12 @@ def main(argv=None):
             )
         )
         for bname, bkw in backbones.items():
-            common = dict(**bkw, intensity_range=(lo, hi), max_epochs=epochs, weight_decay=1e-3)
+            kw = dict(**bkw, intensity_range=(lo, hi), max_epochs=epochs, weight_decay=1e-3)
             jobs.append(
                 (
                     setting,
                     f"image-only [{bname}]",
-                    lambda s, c=common: ImageRegressor(**c, random_state=s),
+                    lambda s, c=kw: ImageRegressor(**c, random_state=s),
                     single,
                     False,
                 )
@@ -178,7 +186,7 @@ def main(argv=None):
                 (
                     setting,
                     f"multimodal [{bname}]",
-                    lambda s, c=common: MultimodalRegressor(**c, random_state=s),
+                    lambda s, c=kw: MultimodalRegressor(**c, **extra, random_state=s),
                     single,
                     False,
                 )
@@ -209,7 +217,7 @@ def main(argv=None):
     ]
     summary = {}
     for (setting, model), sc in rows.items():
-        cells = [ci95(sc[:, j]) for j in range(len(names))]
+        cells = [common.ci95(sc[:, j]) for j in range(len(names))]
         summary[f"{setting} / {model}"] = {n: c for n, c in zip(names, cells, strict=True)}
         lines.append(
             f"| {setting} | {model} | "
@@ -233,40 +241,44 @@ def main(argv=None):
             ]
             sep = []
             for j in range(len(names)):
-                m, h = ci95(mm[:, j])
-                best = max((ci95(desc[:, j]), ci95(im[:, j])), key=lambda c: c[0])
+                m, h = common.ci95(mm[:, j])
+                best = max((common.ci95(desc[:, j]), common.ci95(im[:, j])), key=lambda c: c[0])
                 sep.append(m - h > best[0] + best[1])
             verdict.append(
                 f"- {setting}, {bname}: multimodal >= both baselines on "
                 f"{sum(wins)}/{len(names)} targets; CI-separated on {sum(sep)}/{len(names)}"
             )
 
-    n_speed = 150 if args.quick else len(Y)
+    n_speed = len(Y) if smoke else 150 if quick else len(Y)
+    if smoke:
+        tap, speed_kw = "EffNet-Lite0 stem (random)", {**SMOKE_BACKBONE[bname], **extra}
+    else:
+        tap = "VGG19 pool5 at 128 px"
+        speed_kw = dict(backbone="vgg19", layer="pool5", weights="vgg19_normalised", input_size=128)
+    grid = {"lr": [1e-3, 3e-3]} if smoke else {"head_dropout": [0.0, 0.3], "lr": [1e-3, 3e-3]}
+    folds = 2 if smoke else 3
     t_plain, t_cached = cache_speedup(
         X[:n_speed],
         Y[:n_speed],
-        dict(
-            backbone="vgg19",
-            layer="pool5",
-            weights="vgg19_normalised",
-            intensity_range=(lo, hi),
-            input_size=128,
-        ),
-        epochs=5 if args.quick else 20,
+        dict(**speed_kw, intensity_range=(lo, hi)),
+        epochs=1 if smoke else 5 if quick else 20,
+        grid=grid,
+        folds=folds,
     )
+    n_configs = int(np.prod([len(v) for v in grid.values()]))
     speed = (
-        f"3-fold x 4-config grid on {n_speed} samples (VGG19 pool5 at 128 px): "
+        f"{folds}-fold x {n_configs}-config grid on {n_speed} samples ({tap}): "
         f"{t_plain:.1f} s without cache, {t_cached:.1f} s with cache, "
         f"speed-up {t_plain / t_cached:.1f}x"
     )
 
     report = "\n".join([table, "", *verdict, "", speed])
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "dmtlr_table1.md").write_text(report + "\n")
-    (args.out / "dmtlr_table1.json").write_text(json.dumps(summary, indent=1))
+    common.write_markdown(args.out / "dmtlr_table1.md", report)
+    common.write_json(args.out / "dmtlr_table1.json", summary)
     plot_table(summary, args.out / "dmtlr_table1.png")
     print(report)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,36 +1,27 @@
 """How much faster is a head grid search with the frozen-feature cache, and where does time go?
 
-A 3-fold x 4-point GridSearchCV (``head_dropout`` x ``lr``) of MultimodalRegressor on the
-embedded spinodal images resized to ``--input-size``, without a cache and with one fresh
-``FeatureCache`` passed to the grid (its clones share it), for each backbone tap and n. Also, in the same process:
+A 3-fold x 4-point GridSearchCV (``head_dropout`` x ``lr``) of MultimodalRegressor (concat
+fusion; ``--fusion stack``: the 15-network stack) on the embedded spinodal images, without a
+cache and with one shared ``FeatureCache``, per backbone tap and n; and, in the same process,
+one frozen-backbone pass (``featurize``), one cached ``head fit`` and the same network trained
+by a bare torch loop (``plain loop``; ``head fit / plain loop`` is sktl's and skorch's
+overhead). Writes ``<out>/cached_grid_<fusion>.md`` and ``.json``.
 
-* ``featurize``: one pass of the frozen backbone over the n images (what every uncached fit
-  repeats);
-* ``head fit``: one fit of the model on 2/3 of the rows with the features already cached;
-* ``plain loop``: the same network trained by a bare torch loop (Adam, same batches and
-  epochs) on the same tensors: the floor of a head fit. ``head fit / plain loop`` is the
-  overhead of sktl and skorch.
-
-The model is the concatenation network (``fusion="concat"``) with the default layer sizes;
-``--fusion stack`` times the default stack instead (15 networks per fit).
-
-Example
--------
-    python benchmarks/bench_cached_grid.py --out bench-out/cached-grid
+    python -m benchmarks.speed.cached_grid            # full: 2 taps x n=150,500, 224 px, 60 epochs
+    python -m benchmarks.speed.cached_grid --quick    # lite0-stage5, n=150, 20 epochs
+    python -m benchmarks.speed.cached_grid --smoke    # seconds, random net; numbers mean nothing
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.model_selection import GridSearchCV, KFold
 
+from benchmarks.common import markdown_table, parser, write_json, write_markdown
 from sktl import FeatureCache, MultimodalRegressor, PretrainedCNNFeaturizer, multimodal_input
 from sktl.datasets import load_spinodal
 
@@ -39,6 +30,12 @@ TAPS = {
     "lite0-stage5": dict(backbone="efficientnet_lite0", layer="stage5", weights="imagenet"),
 }
 GRID = {"head_dropout": [0.0, 0.3], "lr": [1e-3, 3e-3]}
+# defaults of --input-size, --epochs, --n, --taps in each mode; explicit flags override them
+MODES = {
+    "full": (224, 60, "150,500", ",".join(TAPS)),
+    "quick": (224, 20, "150", "lite0-stage5"),
+    "smoke": (32, 1, "12", "lite0-stage5"),
+}
 
 
 def plain_loop(model, X, Y, epochs, batch_size, lr, seed=0) -> float:
@@ -63,20 +60,21 @@ def plain_loop(model, X, Y, epochs, batch_size, lr, seed=0) -> float:
 
 
 def measure(tap, n, args, images, D, Y):
+    tap_kw = {**TAPS[tap], "weights": None} if args.smoke else TAPS[tap]  # smoke: random net
     lo, hi = float(images.min()), float(images.max())
     X = multimodal_input(images[:n], D[:n])
     Yn = Y[:n]
     common = dict(
-        **TAPS[tap],
+        **tap_kw,
         input_size=args.input_size,
         intensity_range=(lo, hi),
         max_epochs=args.epochs,
         fusion=args.fusion,
-        random_state=0,
+        random_state=args.seed,
     )
     out = {}
     f = PretrainedCNNFeaturizer(
-        **TAPS[tap], input_size=args.input_size, intensity_range=(lo, hi)
+        **tap_kw, input_size=args.input_size, intensity_range=(lo, hi)
     )
     t = time.perf_counter()
     f.fit_transform(images[:n])
@@ -87,7 +85,7 @@ def measure(tap, n, args, images, D, Y):
         GridSearchCV(
             MultimodalRegressor(**common, cache=given),
             GRID,
-            cv=KFold(3, shuffle=True, random_state=0),
+            cv=KFold(3, shuffle=True, random_state=args.seed),
         ).fit(X, Yn)
         out[name] = time.perf_counter() - t
     tr = np.arange(n)[: 2 * n // 3]
@@ -98,51 +96,51 @@ def measure(tap, n, args, images, D, Y):
     out["head fit"] = time.perf_counter() - t
     if args.fusion == "concat":
         out["plain loop"] = plain_loop(
-            model, X[tr], Yn[tr], args.epochs, model.batch_size, model.lr
+            model, X[tr], Yn[tr], args.epochs, model.batch_size, model.lr, args.seed
         )
     out["speed-up"] = out["uncached"] / out["cached"]
     return out
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, default=Path("bench-out/cached-grid"))
-    p.add_argument("--input-size", type=int, default=224)
-    p.add_argument("--epochs", type=int, default=60)
+def main(argv=None) -> int:
+    p = parser(__doc__.splitlines()[0], out="bench-out/cached-grid")
+    p.add_argument("--input-size", type=int, default=None, help="px (224; smoke: 32)")
+    p.add_argument("--epochs", type=int, default=None, help="60 (quick: 20; smoke: 1)")
     p.add_argument("--fusion", default="concat", choices=["concat", "stack"])
-    p.add_argument("--n", default="150,500")
-    p.add_argument("--taps", default=",".join(TAPS))
+    p.add_argument("--n", default=None, help="comma-separated n (150,500; quick: 150)")
+    p.add_argument("--taps", default=None, help=f"comma-separated, of {', '.join(TAPS)}")
     args = p.parse_args(argv)
+    mode = MODES["smoke" if args.smoke else "quick" if args.quick else "full"]
+    for key, default in zip(("input_size", "epochs", "n", "taps"), mode):
+        if getattr(args, key) is None:
+            setattr(args, key, default)
     torch.set_num_threads(1)
     data = load_spinodal()
     images = np.asarray(data.images, dtype=np.float32)
     D, Y = np.asarray(data.descriptors), np.asarray(data.targets)
-    args.out.mkdir(parents=True, exist_ok=True)
     rows = {}
     for tap in args.taps.split(","):
         for n in (int(v) for v in args.n.split(",")):
             rows[f"{tap} n={n}"] = r = measure(tap, n, args, images, D, Y)
             print(f"{tap} n={n}: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items()), flush=True)
     cols = ["uncached", "cached", "speed-up", "featurize", "head fit", "plain loop"]
-    lines = [
-        f"3-fold x 4-point grid, {args.input_size} px, {args.epochs} epochs, fusion={args.fusion} "
-        "(seconds; speed-up = uncached / cached)",
-        "",
-        "| tap, n | " + " | ".join(cols) + " | head fit / plain loop |",
-        "|---" * (len(cols) + 2) + "|",
-    ]
-    for key, r in rows.items():
-        ratio = r["head fit"] / r["plain loop"] if "plain loop" in r else float("nan")
-        lines.append(
-            f"| {key} | "
-            + " | ".join(f"{r.get(c, float('nan')):.2f}" for c in cols)
-            + f" | {ratio:.2f} |"
+    for r in rows.values():
+        if "plain loop" in r:  # concat only
+            r["head fit / plain loop"] = r["head fit"] / r["plain loop"]
+    cols.append("head fit / plain loop")
+    table = (
+        f"3-fold x 4-point grid, {args.input_size} px, {args.epochs} epochs, "
+        f"fusion={args.fusion} (seconds; speed-up = uncached / cached)\n\n"
+        + markdown_table(
+            ["tap, n"] + cols, [[key] + [r.get(c, float("nan")) for c in cols]
+                                for key, r in rows.items()]
         )
-    table = "\n".join(lines)
-    (args.out / f"cached_grid_{args.fusion}.md").write_text(table + "\n")
-    (args.out / f"cached_grid_{args.fusion}.json").write_text(json.dumps(rows, indent=1))
+    )
+    write_markdown(args.out / f"cached_grid_{args.fusion}.md", table)
+    write_json(args.out / f"cached_grid_{args.fusion}.json", rows)
     print(table)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

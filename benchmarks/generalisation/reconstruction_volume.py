@@ -1,41 +1,38 @@
 """3-D volumes from 2-D examples: per-axis slice error rates against the 2-D reconstruction's,
 time and peak memory.
 
-Cases:
+Cases: ``blobs`` (one 64 px crop of a 2-D PoreSpy blobs field, isotropic: the example serves
+every axis) and ``planes`` (the three mid-planes of a 64^3 anisotropic PoreSpy blobs volume,
+blobiness 1 / 2 / 4 along the axes, one example per axis; the volume is the truth for the S2
+along each axis). The 2-D reconstruction of each example (same settings, ``--n-samples``
+samples) sets the reference error; the goal is a per-axis slice error (non-periodic S2 and
+lineal path, phase 1) <= 1.5x that reference, and a 64^3 volume in <= 10 min on one core.
+Writes ``<out>/results.json`` (appended to), ``results.md``, ``volume_<case>.npy`` and
+``slices_<case>.png``.
 
-- ``blobs``: one 64 px crop of a 2-D PoreSpy blobs field (isotropic: the example serves
-  every axis);
-- ``planes``: the three orthogonal mid-planes of a 64^3 anisotropic PoreSpy blobs volume
-  (blobiness 1 / 2 / 4 along the axes), one example per axis; the volume itself is the truth
-  for the S2 along each axis.
-
-For each case, the 2-D reconstruction of each example (same settings, ``--n-samples``
-samples of 64 px) sets the reference error; the goal is a per-axis slice error (non-periodic
-S2 and lineal path, phase 1) <= 1.5x that reference, and a 64^3 volume in <= 10 min on one
-core. Results go to ``<out>/results.json`` and ``results.md``; ``slices_<case>.png`` shows
-slices of the first volume.
-
-Example
--------
-python benchmarks/reconstruction_volume.py --out bench-out/volume
+    python -m benchmarks.generalisation.reconstruction_volume            # 64^3, both cases
+    python -m benchmarks.generalisation.reconstruction_volume --quick    # 32^3, both cases
+    python -m benchmarks.generalisation.reconstruction_volume --smoke    # seconds: 16^3 planes,
+        # 2 iterations, 1 level; its numbers mean nothing
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _materials import FIELD  # noqa: E402
+from benchmarks import common
+from benchmarks.materials import FIELD
 
 SIDE = 64
+QUICK_SIDE = 32
 GOAL_RATIO = 1.5
+SMOKE = dict(
+    side=16, cases=["planes"], set={"max_iter": 2, "n_levels": 1, "layers": ["conv1_1", "pool1"]}
+)
 
 
 def case_examples(case, seed=0, side=SIDE):
@@ -124,7 +121,7 @@ def plot(out, case, vol, examples):
         for ax in axes[:, a]:
             ax.axis("off")
     fig.tight_layout()
-    fig.savefig(out / f"slices_{case}.png", dpi=100)
+    common.save_figure(fig, out / f"slices_{case}.png", dpi=100)
 
 
 def markdown(results):
@@ -147,29 +144,33 @@ def markdown(results):
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, default=Path("bench-out/reconstruction_volume"))
-    p.add_argument("--cases", nargs="+", default=["blobs", "planes"], choices=["blobs", "planes"])
+def main(argv=None) -> int:
+    p = common.parser(__doc__.splitlines()[0], out="bench-out/reconstruction_volume")
+    p.add_argument("--cases", nargs="+", default=None, choices=["blobs", "planes"],
+                   help="default: both (smoke: planes)")
     p.add_argument("--preset", default="sktl_volume")
-    p.add_argument("--set", default="{}", help="JSON of parameters over the preset")
+    p.add_argument("--set", default=None, help="JSON of parameters over the preset")
     p.add_argument("--n-samples", type=int, default=1)
-    p.add_argument("--side", type=int, default=SIDE, help="volume and example side (px)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--side", type=int, default=None,
+                   help=f"volume and example side (px; default {SIDE}, quick {QUICK_SIDE})")
     args = p.parse_args(argv)
+    smoke = SMOKE if args.smoke else {}
+    cases = args.cases or smoke.get("cases", ["blobs", "planes"])
+    side = args.side or smoke.get("side", QUICK_SIDE if args.quick else SIDE)
+    settings = {**smoke.get("set", {}), **json.loads(args.set or "{}")}
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "results.json"
     results = json.loads(path.read_text()) if path.exists() else []
-    for case in args.cases:
-        r, vol, examples = run_case(case, args.preset, json.loads(args.set), args.n_samples,
-                                    args.seed, args.side)
+    for case in cases:
+        r, vol, examples = run_case(case, args.preset, settings, args.n_samples, args.seed, side)
         results.append(r)
-        path.write_text(json.dumps(results, indent=1))
+        common.write_json(path, results)
         np.save(args.out / f"volume_{case}.npy", vol)
         plot(args.out, case, vol, examples)
         print(markdown([r]), flush=True)
-    (args.out / "results.md").write_text(markdown(results))
+    common.write_markdown(args.out / "results.md", markdown(results))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

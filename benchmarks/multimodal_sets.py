@@ -78,9 +78,9 @@ def _cheap_descriptors(images: np.ndarray, reference: np.ndarray) -> np.ndarray:
 _CHEAP_NAMES = ["volume_fraction", "interface_density", "s2_pc1", "s2_pc2", "s2_pc3"]
 
 
-def _spinodal(name, ranges, seed, keep=None) -> MultimodalSet:
+def _spinodal(name, ranges, seed, keep=None, n_samples=N_SAMPLES, size=SIZE) -> MultimodalSet:
     data = make_spinodal(
-        N_SAMPLES, SIZE, parameter_ranges=ranges, cache_dir=True, random_state=seed
+        n_samples, size, parameter_ranges=ranges, cache_dir=True, random_state=seed
     )
     images = np.asarray(data.images, dtype=np.float32)
     names = list(data.feature_names)
@@ -96,13 +96,22 @@ def _spinodal(name, ranges, seed, keep=None) -> MultimodalSet:
     )
 
 
-def _stiffness(name, seed, *, generator="mixed", contrasts=(10.0,), volume_fraction=(0.2, 0.6)):
-    per = -(-N_SAMPLES // len(contrasts))
+def _stiffness(
+    name,
+    seed,
+    *,
+    generator="mixed",
+    contrasts=(10.0,),
+    volume_fraction=(0.2, 0.6),
+    n_samples=N_SAMPLES,
+    size=SIZE,
+):
+    per = -(-n_samples // len(contrasts))
     images, targets, contrast = [], [], []
     for i, c in enumerate(contrasts):
         data = make_stiffness(
             per,
-            SIZE,
+            size,
             generator=generator,
             contrast=c,
             volume_fraction=volume_fraction,
@@ -113,15 +122,15 @@ def _stiffness(name, seed, *, generator="mixed", contrasts=(10.0,), volume_fract
         targets.append(data.targets)
         contrast.append(np.full(per, c))
     reference = make_stiffness(
-        100,
-        SIZE,
+        min(100, n_samples),
+        size,
         generator=generator,
         contrast=contrasts[0],
         volume_fraction=volume_fraction,
         cache_dir=True,
         random_state=seed + 7919,
     ).images
-    order = np.random.default_rng(seed).permutation(per * len(contrasts))[:N_SAMPLES]
+    order = np.random.default_rng(seed).permutation(per * len(contrasts))[:n_samples]
     images = np.concatenate(images)[order].astype(np.float32)
     D = _cheap_descriptors(images, reference)
     names = list(_CHEAP_NAMES)
@@ -143,10 +152,12 @@ _HIDDEN_KEEP = [
 ]
 
 
-def load_set(name: str) -> MultimodalSet:
-    """Build (or read from the sktl cache) one benchmark set by name."""
+def load_set(name: str, n_samples: int = N_SAMPLES, size: int = SIZE) -> MultimodalSet:
+    """Build (or read from the sktl cache) one benchmark set by name; ``n_samples`` and
+    ``size`` shrink it (the benchmark's smoke run), the defaults are the benchmark's."""
+    kw = dict(n_samples=n_samples, size=size)
     if name == "spinodal":
-        return _spinodal(name, None, 0)
+        return _spinodal(name, None, 0, **kw)
     if name == "spinodal-shifted":
         ranges = {
             "mean_fraction": (0.25, 0.75),
@@ -155,25 +166,25 @@ def load_set(name: str) -> MultimodalSet:
             "mobility": (0.25, 1.0),
             "time": (100.0, 10000.0),
         }
-        return _spinodal(name, ranges, 11)
+        return _spinodal(name, ranges, 11, **kw)
     if name == "spinodal-hidden":
-        return _spinodal(name, {"time": (10.0, 5000.0)}, 12, keep=_HIDDEN_KEEP)
+        return _spinodal(name, {"time": (10.0, 5000.0)}, 12, keep=_HIDDEN_KEEP, **kw)
     if name == "stiffness-mixed":
-        return _stiffness(name, 20)
+        return _stiffness(name, 20, **kw)
     if name == "stiffness-contrast":
-        return _stiffness(name, 21, contrasts=(2.0, 5.0, 10.0, 20.0, 50.0))
+        return _stiffness(name, 21, contrasts=(2.0, 5.0, 10.0, 20.0, 50.0), **kw)
     if name == "stiffness-blobs":
         return _stiffness(
-            name, 22, generator="blobs", contrasts=(20.0,), volume_fraction=(0.3, 0.7)
+            name, 22, generator="blobs", contrasts=(20.0,), volume_fraction=(0.3, 0.7), **kw
         )
     raise ValueError(f"Unknown benchmark set {name!r}; choose from {DESIGN + REPORT}.")
 
 
-def splits(n_total: int, n_train: int, n_splits: int):
-    """(train, test) index pairs: a fixed-size test set of N_TEST and n_train other rows."""
+def splits(n_total: int, n_train: int, n_splits: int, n_test: int = N_TEST):
+    """(train, test) index pairs: a fixed-size test set of ``n_test`` and n_train other rows."""
     for s in range(n_splits):
         perm = np.random.default_rng(1000 + s).permutation(n_total)
-        yield perm[N_TEST : N_TEST + n_train], perm[:N_TEST]
+        yield perm[n_test : n_test + n_train], perm[:n_test]
 
 
 if __name__ == "__main__":

@@ -1,17 +1,20 @@
 """The spinodal dataset: generation speed and how predictable each target is from each modality.
 
-    python benchmarks/bench_spinodal.py                 # R^2 table on the embedded 500 samples
-    python benchmarks/bench_spinodal.py --generate 64   # also time a fresh generation
+    python -m benchmarks.speed.spinodal                 # R^2 table on the embedded 500 samples
+    python -m benchmarks.speed.spinodal --generate 64   # also time a fresh generation
+    python -m benchmarks.speed.spinodal --quick         # 50 trees instead of 200
+    python -m benchmarks.speed.spinodal --smoke         # seconds: 50 samples, 2 trees, a 2-sample
+                                                        # 16 px generation; numbers mean nothing
 
 The R^2 table is the 5-fold cross-validated R^2 (shuffled KFold, seed 0) of a random forest per
 target, from (1) the descriptors alone, (2) generic statistics of the image alone (composition
 quantiles, radially averaged structure factor, gradient statistics; nothing that uses the
-descriptors) and (3) both. It is the table quoted in ``make_spinodal().DESCR``.
+descriptors) and (3) both. It is the table quoted in ``make_spinodal().DESCR``. Writes
+``<out>/spinodal_r2.md`` and ``<out>/spinodal.json``.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
@@ -19,6 +22,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold, cross_val_predict
 
+from benchmarks.common import markdown_table, parser, write_json, write_markdown
 from sktl.datasets import load_spinodal, make_spinodal
 
 
@@ -46,16 +50,19 @@ def image_statistics(images: np.ndarray, n_bins: int = 12) -> np.ndarray:
     return np.column_stack([quantiles, moments, radial, gradient])
 
 
-def r2_table(data, n_estimators: int = 200, seed: int = 0) -> dict[str, dict[str, float]]:
-    """5-fold R^2 per target for descriptors, image statistics and both."""
-    descriptors = np.asarray(data.descriptors, dtype=np.float64)
-    stats = image_statistics(np.asarray(data.images))
+def r2_table(
+    data, n_estimators: int = 200, seed: int = 0, n_samples: int | None = None
+) -> dict[str, dict[str, float]]:
+    """5-fold R^2 per target for descriptors, image statistics and both (first ``n_samples``)."""
+    rows = slice(n_samples)
+    descriptors = np.asarray(data.descriptors, dtype=np.float64)[rows]
+    stats = image_statistics(np.asarray(data.images)[rows])
     inputs = {
         "descriptors": descriptors,
         "image": stats,
         "both": np.column_stack([descriptors, stats]),
     }
-    targets = np.asarray(data.targets, dtype=np.float64)
+    targets = np.asarray(data.targets, dtype=np.float64)[rows]
     cv = KFold(5, shuffle=True, random_state=seed)
     table: dict[str, dict[str, float]] = {}
     for j, name in enumerate(data.target_names):
@@ -79,25 +86,45 @@ def format_table(table) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--generate", type=int, default=0, help="time a fresh set of this size")
-    parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--trees", type=int, default=200)
-    args = parser.parse_args(argv)
-    if args.generate:
+def main(argv=None) -> int:
+    p = parser(__doc__.splitlines()[0], out="bench-out/spinodal")
+    p.add_argument("--generate", type=int, default=None,
+                   help="time a fresh set of this size (0: none; smoke: 2)")
+    p.add_argument("--size", type=int, default=None, help="px of --generate (64; smoke: 16)")
+    p.add_argument("--trees", type=int, default=None, help="200 (quick: 50; smoke: 2)")
+    args = p.parse_args(argv)
+    generate = args.generate if args.generate is not None else (2 if args.smoke else 0)
+    size = args.size or (16 if args.smoke else 64)
+    trees = args.trees or (2 if args.smoke else 50 if args.quick else 200)
+    result = {"trees": trees, "seed": args.seed}
+    if generate:
         start = time.perf_counter()
-        make_spinodal(args.generate, args.size, random_state=1, verbose=1)
+        make_spinodal(generate, size, random_state=1, verbose=1)
         elapsed = time.perf_counter() - start
         print(
-            f"make_spinodal({args.generate}, {args.size}): {elapsed:.1f} s, "
-            f"{1e3 * elapsed / args.generate:.0f} ms/sample"
+            f"make_spinodal({generate}, {size}): {elapsed:.1f} s, "
+            f"{1e3 * elapsed / generate:.0f} ms/sample"
         )
+        result["generate"] = {"n": generate, "size": size, "seconds": elapsed,
+                              "seconds_per_sample": elapsed / generate}
     start = time.perf_counter()
-    table = r2_table(load_spinodal(), n_estimators=args.trees)
+    data = load_spinodal()
+    n_samples = 50 if args.smoke else None
+    table = r2_table(data, n_estimators=trees, seed=args.seed, n_samples=n_samples)
+    result["forest_seconds"] = time.perf_counter() - start
+    result["samples"] = n_samples or len(data.targets)
+    result["r2"] = table
     print(format_table(table))
-    print(f"(random forests fitted in {time.perf_counter() - start:.0f} s)")
+    print(f"(random forests fitted in {result['forest_seconds']:.0f} s)")
+    cols = ["descriptors", "image", "both"]
+    write_markdown(
+        args.out / "spinodal_r2.md",
+        f"5-fold R^2, {result['samples']} samples, {trees} trees\n\n"
+        + markdown_table(["target"] + cols, [[t] + [r[c] for c in cols] for t, r in table.items()]),
+    )
+    write_json(args.out / "spinodal.json", result)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -10,26 +10,26 @@ layer k of each family; the test MAE is computed once, with the selected k.
 Overlap: every composition of the JARVIS *test* set (compared as element-fraction vectors, so
 "Ta2Te1Zr1" matches "ZrTa2Te") is removed from the source before pre-training; overlaps with
 the JARVIS training set are counted and kept (as in the paper, which pre-trains on all of OQMD).
-
 Also measures NN-17 training throughput (samples/s) of DeepMLPRegressor against a plain torch
-loop (same module, batch size, optimiser and data).
+loop (same module, batch size, optimiser and data). Writes ``tlrl_table2.json`` / ``.md`` and
+the source (``tlrl_source.joblib``) to ``--out``. Needs OQMD and JARVIS (``common.data_home()``).
 
-    python benchmarks/tlrl_table2.py --quick --out bench-out                    # ~2 minutes
-    nice python benchmarks/tlrl_table2.py --out bench-out --epochs 20           # the full run
-    nice python benchmarks/tlrl_table2.py --out bench-out --source-limit 50000 \\
-        --target-limit 3000 --folds 3 --epochs 10 --layers 12,14,16            # a medium run
+    nice python -m benchmarks.paper.tlrl_table2 --epochs 20          # the full run (days)
+    python -m benchmarks.paper.tlrl_table2 --quick                   # ~2 minutes: subsets, 2 epochs
+    python -m benchmarks.paper.tlrl_table2 --smoke                   # seconds; numbers mean nothing
+    nice python -m benchmarks.paper.tlrl_table2 --source-limit 50000 \\
+        --target-limit 3000 --folds 3 --epochs 10 --layers 12,14,16  # a medium run
 
-A source trained once (``--source-only``; e.g. ``--source-dropout 0 --source-lr-decay 5e-4``)
-is reused with ``--source FILE``; ``--folds 0`` skips the CV and fits each configuration once
-with a layer chosen beforehand (``tlrl_layer_scan.py`` compares layers on a holdout of the
-JARVIS training set).
+``--smoke``: 2000 OQMD and 600 JARVIS rows parsed (so the overlap counts cover only those),
+300 source / 60 target / 30 test rows used, a 16x2D-8x1-1 network, 1 epoch, 2 folds, 1 ridge
+AutoML trial, 2 dropout passes. A source trained once (``--source-only``) is reused with
+``--source FILE``; ``--folds 0`` skips the CV and fits each configuration once with a layer
+chosen beforehand (``tlrl_layer_scan`` compares layers on a holdout of the JARVIS training set).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -42,9 +42,9 @@ from sklearn.ensemble import VotingRegressor
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
+from benchmarks import common
 from sktl.automl import HyperoptRegressor
-from sktl.composition import ElementFractionTransformer
-from sktl.composition._element_fractions import fraction_keys
+from sktl.composition import ElementFractionTransformer, fraction_keys
 from sktl.datasets import fetch_jarvis_deltae, fetch_oqmd
 from sktl.transfer import (
     ELEMNET_ARCHITECTURE,
@@ -55,7 +55,7 @@ from sktl.transfer import (
     parse_architecture,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+SMOKE_ARCHITECTURE = "16x2D-8x1-1"
 PUBLISHED = {  # Gupta et al. 2021, Table II (eV/atom): CV MAE, test MAE
     "SC:DL": (0.135, 0.142),
     "TL+RL:DL(Dense)": (0.117, 0.121),
@@ -73,32 +73,42 @@ CONFIGS = [
 ]
 
 
-def data_home():
-    """The fetchers' data folder: ``$SKTL_DATA``, else ``<repo>/../shared/data`` when it exists,
-    else sktl's default (``~/sktl_data``, the missing files downloaded once)."""
-    shared = REPO.parent / "shared" / "data"
-    return os.environ.get("SKTL_DATA") or (shared if shared.is_dir() else None)
+def fractions(formulas, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Element fractions and a mask of the formulas that parse (the others are dropped).
 
-
-def fractions(formulas) -> tuple[np.ndarray, np.ndarray]:
-    """Element fractions and a mask of the formulas that parse (the others are dropped)."""
+    Chunks are transformed whole; a chunk with a formula that does not parse is redone
+    formula by formula to find it.
+    """
     t = ElementFractionTransformer()
+    formulas = np.asarray(formulas, dtype=object)
     out = np.zeros((len(formulas), 86))
     ok = np.ones(len(formulas), dtype=bool)
-    for i, f in enumerate(formulas):
+    for start in range(0, len(formulas), chunk):
+        part = formulas[start : start + chunk]
         try:
-            out[i] = t._fractions(f, i)
+            out[start : start + len(part)] = t.transform(part)
+            continue
         except ValueError:
-            ok[i] = False
+            pass
+        for i, f in enumerate(part, start):
+            try:
+                out[i] = t.transform(np.array([f], dtype=object))[0]
+            except ValueError:
+                ok[i] = False
     return out, ok
 
 
-def jarvis(home):
-    """JARVIS train and test (fractions, targets) of the formulas that parse, and the others' counts."""
+def jarvis(home, rows: int = 0):
+    """JARVIS train and test (fractions, targets) of the formulas that parse; unparsed counts.
+
+    ``rows``: parse only that many random rows of each part (``--smoke``).
+    """
     data = fetch_jarvis_deltae(data_home=home)
     out, unparsed = [], {}
     for part in ("train", "test"):
         df = data[part]
+        if rows and rows < len(df):
+            df = df.sample(rows, random_state=0)
         X, ok = fractions(df["formula"].to_numpy())
         out.append((X[ok], df["target"].to_numpy()[ok]))
         unparsed[part] = int((~ok).sum())
@@ -106,13 +116,15 @@ def jarvis(home):
 
 
 def load(args):
-    home = data_home()
+    home = common.data_home()
     oqmd = fetch_oqmd(data_home=home)
     src = pd.concat([oqmd.train, oqmd.val])
+    if args.smoke:  # parse a sample only: the overlap counts cover that sample
+        src = src.sample(2000, random_state=0)
     n_raw = len(src)
     src = src[src["target"].abs() <= 10]
     info = {"source_rows_raw": n_raw, "source_dropped_abs_gt_10": n_raw - len(src)}
-    (Xtr, ytr), (Xte, yte), unparsed = jarvis(home)
+    (Xtr, ytr), (Xte, yte), unparsed = jarvis(home, 300 if args.smoke else 0)
     Xs, ok_s = fractions(src["formula"].to_numpy())
     info["unparsed_rows"] = {"source": int((~ok_s).sum()), **unparsed}
     Xs, ys = Xs[ok_s], src["target"].to_numpy()[ok_s]
@@ -123,7 +135,7 @@ def load(args):
     info["source_rows_in_jarvis_train_kept"] = int(np.array([k in k_tr for k in k_s]).sum())
     info["jarvis_test_compositions_in_jarvis_train"] = len(k_te & k_tr)
     Xs, ys = Xs[~in_test], ys[~in_test]
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(args.seed)
 
     def subset(X, y, limit):
         if limit and limit < len(X):
@@ -148,7 +160,9 @@ def throughput(X, y, arch, n, seed=0, repeats=5):
     ours, plain = [], []
     for _ in range(repeats):  # alternate, so load from other processes hits both alike
         t = time.perf_counter()
-        DeepMLPRegressor(architecture=arch, max_epochs=1, early_stopping=False, random_state=seed).fit(X, y)
+        DeepMLPRegressor(
+            architecture=arch, max_epochs=1, early_stopping=False, random_state=seed
+        ).fit(X, y)
         ours.append(len(X) / (time.perf_counter() - t))
         t = time.perf_counter()  # both timings include building the network
         torch.manual_seed(seed)
@@ -165,7 +179,8 @@ def throughput(X, y, arch, n, seed=0, repeats=5):
         plain.append(len(X) / (time.perf_counter() - t))
     a, b = float(np.max(ours)), float(np.max(plain))
     return {"samples": len(X), "deep_mlp_per_s": a, "plain_torch_per_s": b, "ratio": a / b,
-            "median_ratio": float(np.median(ours) / np.median(plain)), "repeats": repeats}  # fmt: skip
+            "median_ratio": float(np.median(ours) / np.median(plain)),
+            "repeats": repeats}  # fmt: skip
 
 
 def candidates(name, source, layers, dl):
@@ -268,10 +283,8 @@ def dropout_off_mae(est, X, y):
         last.mc_dropout = n
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="subsets and few epochs (~2 minutes)")
-    p.add_argument("--out", type=Path, default=Path("bench-out"))
+def main(argv=None) -> int:
+    p = common.parser(__doc__.splitlines()[0], out="bench-out/tlrl_table2")
     p.add_argument("--epochs", type=int, default=None, help="max epochs, source and target")
     p.add_argument("--source-epochs", type=int, default=None)
     p.add_argument("--source-limit", type=int, default=None, help="random source rows used")
@@ -285,7 +298,9 @@ def main(argv=None):
         "MAE (the layer chosen beforehand, e.g. by tlrl_layer_scan.py: give one --layers)",
     )
     p.add_argument("--layers", default=None, help="candidate layers k, e.g. 12,14,16")
-    p.add_argument("--architecture", default=ELEMNET_ARCHITECTURE)
+    p.add_argument(
+        "--architecture", default=None, help=f"default: ElemNet's (smoke: {SMOKE_ARCHITECTURE})"
+    )
     p.add_argument(
         "--cv-epochs",
         type=int,
@@ -327,7 +342,7 @@ def main(argv=None):
         "--source-only", action="store_true", help="stop after training and saving the source"
     )
     p.add_argument("--automl-evals", type=int, default=None)
-    p.add_argument("--automl-regressor", default="any")
+    p.add_argument("--automl-regressor", default=None, help="default: any (smoke: ridge)")
     p.add_argument(
         "--automl-timeout", type=float, default=None, help="seconds per AutoML trial (none: no cap)"
     )
@@ -339,9 +354,9 @@ def main(argv=None):
     p.add_argument(
         "--mc-dropout",
         type=int,
-        default=16,
-        help="target predictions: mean of N dropout passes (0: dropout off); the test MAE "
-        "with dropout off is reported too",
+        default=None,
+        help="target predictions: mean of N dropout passes (0: dropout off; default 16, smoke "
+        "2); the test MAE with dropout off is reported too",
     )
     p.add_argument(
         "--jobs",
@@ -356,20 +371,28 @@ def main(argv=None):
         help="each network configuration is the mean of this many fits seeded 0..N-1",
     )
     args = p.parse_args(argv)
-    q = args.quick
-    args.epochs = args.epochs or (2 if q else 20)
+    q, sm = args.quick, args.smoke
+
+    def pick(value, full, quick, smoke):
+        return value if value is not None else smoke if sm else quick if q else full
+
+    args.architecture = pick(args.architecture, ELEMNET_ARCHITECTURE, ELEMNET_ARCHITECTURE,
+                             SMOKE_ARCHITECTURE)  # fmt: skip
+    args.epochs = args.epochs or pick(None, 20, 2, 1)
     args.source_epochs = args.source_epochs or args.epochs
     args.cv_epochs = args.cv_epochs or args.epochs
-    args.source_limit = args.source_limit if args.source_limit is not None else (2000 if q else 0)
-    args.target_limit = args.target_limit if args.target_limit is not None else (240 if q else 0)
-    args.test_limit = args.test_limit if args.test_limit is not None else (240 if q else 0)
-    args.folds = args.folds if args.folds is not None else (3 if q else 10)
-    args.automl_evals = args.automl_evals or (3 if q else 30)
-    args.throughput_samples = args.throughput_samples or (640 if q else 6400)
+    args.source_limit = pick(args.source_limit, 0, 2000, 300)
+    args.target_limit = pick(args.target_limit, 0, 240, 60)
+    args.test_limit = pick(args.test_limit, 0, 240, 30)
+    args.folds = pick(args.folds, 10, 3, 2)
+    args.automl_evals = args.automl_evals or pick(None, 30, 3, 1)
+    args.automl_regressor = pick(args.automl_regressor, "any", "any", "ridge")
+    args.throughput_samples = args.throughput_samples or pick(None, 6400, 640, 64)
+    args.mc_dropout = pick(args.mc_dropout, 16, 16, 2)
     n_hidden = sum(b.repeat for b in parse_architecture(args.architecture)[0])
     layers = ([int(k) for k in args.layers.split(",")] if args.layers
-              else sorted({max(1, n_hidden - 4), n_hidden - 2, n_hidden} if not q
-                          else {n_hidden - 2, n_hidden}))  # fmt: skip
+              else sorted({n_hidden - 2, n_hidden} if q or sm
+                          else {max(1, n_hidden - 4), n_hidden - 2, n_hidden}))  # fmt: skip
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -377,7 +400,8 @@ def main(argv=None):
     print(json.dumps(info), flush=True)
 
     dl = dict(architecture=args.architecture, max_epochs=args.epochs, patience=args.patience,
-              batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay, random_state=0,
+              batch_size=args.batch_size, lr=args.lr, lr_decay=args.lr_decay,
+              random_state=args.seed,
               mc_dropout=args.mc_dropout, dropout=args.dropout)  # fmt: skip
     source_kw = {**dl, "mc_dropout": args.source_mc_dropout, "max_epochs": args.source_epochs,
                  "batch_size": args.source_batch_size or args.batch_size,
@@ -397,10 +421,11 @@ def main(argv=None):
     print(f"source: {len(Xs)} rows, {len(source.history_)} epochs, {src_time:.0f} s", flush=True)
     if args.source_only:
         summary = {"data": info, "history": source.history_}
-        (args.out / "tlrl_source.json").write_text(json.dumps(summary))
-        return {"data": info}
+        common.write_json(args.out / "tlrl_source.json", summary)
+        return 0
 
-    tp = throughput(Xs, ys, args.architecture, args.throughput_samples, repeats=3 if q else 5)
+    repeats = 1 if sm else 3 if q else 5
+    tp = throughput(Xs, ys, args.architecture, args.throughput_samples, args.seed, repeats)
     print(f"throughput: {tp}", flush=True)
 
     cv = KFold(args.folds, shuffle=True, random_state=0) if args.folds else None
@@ -412,7 +437,7 @@ def main(argv=None):
             cands = [(None, HyperoptRegressor(regressor=args.automl_regressor,
                                               max_evals=args.automl_evals, cv=3,
                                               trial_timeout=args.automl_timeout,
-                                              random_state=0))]  # fmt: skip
+                                              random_state=args.seed))]  # fmt: skip
         else:
             cands = [(k, seed_ensemble(e, args.seeds, 1 if cv else args.jobs))
                      for k, e in candidates(name, source, layers, dl)]  # fmt: skip
@@ -442,7 +467,7 @@ def main(argv=None):
         # written after every configuration, so a long run that stops keeps what it measured
         result = write(args, layers, info, tp, rows, time.perf_counter() - t0)
     print(markdown(result))
-    return result
+    return 0
 
 
 def write(args, layers, info, tp, rows, total_s):
@@ -450,8 +475,8 @@ def write(args, layers, info, tp, rows, total_s):
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     settings["layers"] = layers
     result = {"settings": settings, "data": info, "throughput": tp, "table": rows}
-    (args.out / "tlrl_table2.json").write_text(json.dumps(result, indent=2))
-    (args.out / "tlrl_table2.md").write_text(markdown(result))
+    common.write_json(args.out / "tlrl_table2.json", result)
+    common.write_markdown(args.out / "tlrl_table2.md", markdown(result))
     return result
 
 
@@ -465,7 +490,8 @@ def markdown(result) -> str:
     lines = [
         "# TL+RL, Gupta et al. (2021) Table II: OQMD -> JARVIS formation energy (eV/atom)",
         "",
-        f"Mode: {'quick' if s['quick'] else 'full/custom'}; source rows {d['source_rows_used']}, "
+        f"Mode: {'smoke' if s.get('smoke') else 'quick' if s['quick'] else 'full/custom'}; "
+        f"source rows {d['source_rows_used']}, "
         f"{d['source_epochs_run']} source epochs "
         + (f"(loaded from {s['source']})" if s.get("source") else f"(max {s['source_epochs']})")
         + "; target train "
@@ -521,4 +547,4 @@ def markdown(result) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -27,13 +27,21 @@ n < all); the ensemble row averages those seeds' predictions. Results are append
 ``OUT/results.jsonl`` as they finish, so an interrupted run resumes; ``--table`` prints the
 tables, ``--plot`` draws the learning curves.
 
-    SKTL_DATA=../shared/data python benchmarks/composition_crossprop.py \\
+Reads ../shared/data (``SKTL_DATA``); the source comes from ``sktl pretrain`` on OQMD.
+
+    python -m benchmarks.generalisation.composition_crossprop \\
         --source bench-out/oqmd-source.skops --out bench-out/crossprop --split test
+    python -m benchmarks.generalisation.composition_crossprop --table --plot --out bench-out/crossprop
+    python -m benchmarks.generalisation.composition_crossprop --quick --source SRC  # minutes:
+        # shear modulus, n = 100 and 300, 2 seeds
+    python -m benchmarks.generalisation.composition_crossprop --smoke   # seconds: a tiny source
+        # (pretrained on the fly unless --source), 40 bulk-modulus rows, 1 epoch, three rows,
+        # then the tables and the plot; its numbers mean nothing
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import json
 import os
 import time
@@ -41,13 +49,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _stats import ci95
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.pipeline import make_pipeline, make_union
 
+from benchmarks import common
+from benchmarks.common import ci95
 from sktl.composition import ElementFractionTransformer, ElementPropertyTransformer
-from sktl.composition._elements import ELEMENT_INDEX, PERIODIC_TABLE
-from sktl.composition._parser import parse_formula
 from sktl.datasets import fetch_crossprop, fetch_jarvis_deltae
 from sktl.transfer import (
     SOURCE_SETTINGS,
@@ -70,16 +77,28 @@ UNITS = {
 }
 PUBLISHED = {  # test MAE on these splits
     "bulk_modulus": {"Roost": 8.82, "CrabNet": 8.69, "ElemNet": 12.12, "random forest": 11.91},
-    "debye_temperature": {"Roost": 37.17, "CrabNet": 33.46, "ElemNet": 45.72, "random forest": 36.48},
+    "debye_temperature": {
+        "Roost": 37.17, "CrabNet": 33.46, "ElemNet": 45.72, "random forest": 36.48
+    },  # fmt: skip
     "shear_modulus": {"Roost": 12.80, "CrabNet": 12.79, "ElemNet": 15.10, "random forest": 12.78},
     "jarvis_formation_energy": {"scratch (Gupta)": 0.135, "transfer (Gupta)": 0.125},
 }
 
 
+QUICK = dict(targets="shear_modulus", n_train="100,300", seeds="0,1")
+# --smoke: a tiny network (the source's architecture too), a few rows, the three kinds of row
+SMOKE = dict(
+    targets="bulk_modulus", models="RF properties,TL:Fine-tune,TL+RL (bridged)",
+    n_train="20,all", seeds="0,1",
+)  # fmt: skip
+SMOKE_NET = {"architecture": "16B-8B-1", "max_epochs": 1, "early_stopping": False}
+SMOKE_ROWS = 40
+
+
 def load_target(name: str) -> dict:
     """{"train", "val", "test"} DataFrames (formula, target); JARVIS has no val split."""
     if name == "jarvis_formation_energy":
-        d = fetch_jarvis_deltae(download_if_missing=False)
+        d = fetch_jarvis_deltae(data_home=common.data_home(), download_if_missing=False)
         rng = np.random.default_rng(0)
         idx = rng.permutation(len(d.train))
         n_val = len(d.train) // 10
@@ -89,14 +108,26 @@ def load_target(name: str) -> dict:
             "test": d.test,
             "train_full": d.train,
         }
-    d = fetch_crossprop(name, download_if_missing=False)
+    d = fetch_crossprop(name, data_home=common.data_home(), download_if_missing=False)
     return {split: _elemnet_only(getattr(d, split)) for split in ("train", "val", "test")}
 
 
 def _elemnet_only(df: pd.DataFrame) -> pd.DataFrame:
     """Rows whose formula has only ElemNet's 86 elements: the bulk-modulus and Debye test
     splits hold one formula (He2Ne1) of which no featuriser here knows an element."""
-    keep = [all(el in ELEMENT_INDEX for el, _ in parse_formula(f, PERIODIC_TABLE)) for f in df.formula]
+    fractions = ElementFractionTransformer()  # unsupported="error": raises on any other element
+    try:
+        fractions.fit_transform(list(df.formula))
+        return df.reset_index(drop=True)
+    except ValueError:  # some formula has another element: find it formula by formula
+        pass
+    keep = []
+    for formula in df.formula:
+        try:
+            fractions.fit_transform([formula])
+            keep.append(True)
+        except ValueError:
+            keep.append(False)
     return df[np.asarray(keep)].reset_index(drop=True)
 
 
@@ -116,7 +147,9 @@ def _net(seed, **params):
 
 
 # Target-network training, chosen on the design target's val split (see docs/benchmarks.md).
-TARGET_NET = {"lr": 1e-3, "lr_schedule": "onecycle", "max_epochs": 100, "patience": 20, "batch_size": 128}
+TARGET_NET = {
+    "lr": 1e-3, "lr_schedule": "onecycle", "max_epochs": 100, "patience": 20, "batch_size": 128
+}  # fmt: skip
 TLRL_LAYER = 1  # on the design target's val split: layer 1 13.5 GPa, the last hidden layer 16.6
 
 
@@ -188,6 +221,37 @@ def done_keys(path: Path) -> set:
     }
 
 
+def target_data(args, name: str) -> dict:
+    """The target's splits; with --smoke, the first SMOKE_ROWS rows of each."""
+    data = load_target(name)
+    return {k: v.head(SMOKE_ROWS) for k, v in data.items()} if args.smoke else data
+
+
+@contextlib.contextmanager
+def smoke_network(smoke: bool):
+    """With --smoke, the target networks are SMOKE_NET for the duration."""
+    saved = dict(TARGET_NET)
+    if smoke:
+        TARGET_NET.update(SMOKE_NET)
+    try:
+        yield
+    finally:
+        TARGET_NET.clear()
+        TARGET_NET.update(saved)
+
+
+def smoke_source(args) -> Path:
+    """A tiny source (SMOKE_NET) pretrained on the first target's training formulas."""
+    from sktl.transfer import pretrain_source
+
+    train = target_data(args, args.targets[0])["train"]
+    path = Path(args.out) / "smoke-source.skops"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    y = np.log1p(np.abs(train["target"].to_numpy()))
+    pretrain_source(list(train["formula"]), y, path=path, verbose=0, **SMOKE_NET)
+    return path
+
+
 def run(args) -> None:
     from sktl.persistence import load
 
@@ -197,9 +261,10 @@ def run(args) -> None:
     done = done_keys(results)
     source = load(args.source) if args.source else None
     for target in args.targets:
-        data = load_target(target)
+        data = target_data(args, target)
         evaluate = data[args.split]
-        train_all = data["train_full"] if (args.split == "test" and "train_full" in data) else data["train"]
+        full = args.split == "test" and "train_full" in data
+        train_all = data["train_full"] if full else data["train"]
         for n in args.n_train:
             for model in args.models:
                 if model not in MODELS:
@@ -232,6 +297,11 @@ def run(args) -> None:
                     print(json.dumps(row), flush=True)
 
 
+def _n_order(n: str):
+    """Training sizes in increasing order, ``all`` last."""
+    return float("inf") if n == "all" else int(n)
+
+
 def _pred_file(out, target, split, n, model, seed):
     name = f"pred-{target}-{split}-{n}-{model}-{seed}.npy"
     return out / name.replace(" ", "_").replace(":", "").replace("(", "").replace(")", "")
@@ -252,7 +322,7 @@ def table(args) -> pd.DataFrame:
         # the seeds' mean prediction; only at n=all, where every seed saw the same rows (below,
         # each seed also draws its own subsample, and an average would have seen more rows)
         if model in NETWORKS and len(g) > 1 and n == "all":
-            y = load_target(target)[args.split]["target"].to_numpy()
+            y = target_data(args, target)[args.split]["target"].to_numpy()
             preds = {s: np.load(_pred_file(out, target, args.split, n, model, s)) for s in g["seed"]}
             ensemble = np.mean(list(preds.values()), axis=0)
             lines.append(
@@ -275,7 +345,7 @@ def table(args) -> pd.DataFrame:
         wide = g.assign(cell=[
             f"{m:.4g} ± {h:.2g}" if np.isfinite(h) else f"{m:.4g}" for m, h in zip(g.mae, g.ci95)
         ]).pivot(index="model", columns="n", values="cell")
-        order = [c for c in ["100", "300", "1000", "all"] if c in wide.columns]
+        order = sorted(wide.columns, key=_n_order)
         print(wide[order].fillna("-").to_markdown())
     return res
 
@@ -286,7 +356,7 @@ def plot(args, res: pd.DataFrame) -> None:
 
     shown = ["RF properties", "HGB properties", "SC:DL", "TL:Fine-tune", "TL+RL (bridged)",
              "TL+RL (paper)", "RL (forest)"]  # fmt: skip
-    order = ["100", "300", "1000", "all"]
+    order = sorted(set(res.n), key=_n_order)
     targets = list(dict.fromkeys(res.target))
     fig = new_figure((4.8 * len(targets), 3.8))
     axes = np.atleast_1d(fig.subplots(1, len(targets)))
@@ -306,35 +376,50 @@ def plot(args, res: pd.DataFrame) -> None:
         ax.set_yscale("log")
     axes[0].legend(fontsize=7, loc="upper right")
     fig.tight_layout()
-    path = Path(args.out) / f"learning-curves-{args.split}.png"
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    path = common.save_figure(fig, Path(args.out) / f"learning-curves-{args.split}.png")
     print(f"wrote {path}")
 
 
-def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None) -> int:
+    p = common.parser(__doc__.splitlines()[0], out="bench-out/crossprop")
     p.add_argument("--source", help="the OQMD source (.skops) from `sktl pretrain`")
-    p.add_argument("--out", default="bench-out/crossprop")
     p.add_argument("--split", choices=["val", "test"], default="test")
-    p.add_argument("--targets", default=",".join(TARGETS))
-    p.add_argument("--models", default=",".join(m for m in MODELS if m != "HyperoptRegressor"))
-    p.add_argument("--n-train", default="100,300,1000,all")
-    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--targets", default=None, help="comma-separated (default: all four)")
+    p.add_argument("--models", default=None, help="comma-separated (default: all but Hyperopt)")
+    p.add_argument("--n-train", default=None, help="default 100,300,1000,all")
+    p.add_argument("--seeds", default=None, help="default 0,1,2")
     p.add_argument("--table", action="store_true", help="print the tables (no fitting)")
     p.add_argument("--plot", action="store_true", help="with --table: draw the learning curves")
     args = p.parse_args(argv)
+    full = dict(
+        targets=",".join(TARGETS),
+        models=",".join(m for m in MODELS if m != "HyperoptRegressor"),
+        n_train="100,300,1000,all",
+        seeds="0,1,2",
+    )
+    size = SMOKE if args.smoke else QUICK if args.quick else {}
+    for key, value in {**full, **size}.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     args.targets = args.targets.split(",")
     args.models = args.models.split(",")
     args.n_train = args.n_train.split(",")
     args.seeds = [int(s) for s in args.seeds.split(",")]
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    if args.table:
-        res = table(args)
-        if args.plot:
-            plot(args, res)
-    else:
-        run(args)
+    with smoke_network(args.smoke):
+        if args.table:
+            res = table(args)
+            if args.plot:
+                plot(args, res)
+        elif args.smoke:  # end to end: a source if none is given, the runs, tables and plot
+            if not args.source:
+                args.source = smoke_source(args)
+            run(args)
+            plot(args, table(args))
+        else:
+            run(args)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

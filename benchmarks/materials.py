@@ -8,10 +8,11 @@ Every generator is seeded, so a field is the same on every run.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.common import REPO, data_home
 
 FIELD = 256
 DESIGN = ("carbonate", "disks_5", "voronoi", "three_phase")
@@ -36,7 +37,7 @@ PAPER = {
 
 
 def _data_home() -> Path:
-    return Path(os.environ.get("SKTL_DATA", Path(__file__).resolve().parents[2] / "shared/data"))
+    return data_home() or REPO.parent / "shared" / "data"
 
 
 def _li(name):

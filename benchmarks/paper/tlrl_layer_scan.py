@@ -1,20 +1,24 @@
 """Which source layer transfers best? TL/RL configurations x layer k on one target holdout.
 
-A cheap companion to ``tlrl_table2.py``: every (configuration, k) pair is fitted once on a
+A cheap companion to ``tlrl_table2``: every (configuration, k) pair is fitted once on a
 seeded split of the JARVIS *training* set and scored on the held-out part of it (the JARVIS
 test set is never read), so a wide range of layers can be compared before the k-fold run of
 Table II is spent on the promising ones. Configurations without a layer (SC:DL,
 TL:Fine-tune) are scored too, as references. Fits run in parallel, one torch thread each.
+Writes ``layer_scan.json``, ``layer_scan.md`` and ``layer_scan.png`` (holdout MAE against k).
+Needs JARVIS (``common.data_home()``) and, except with ``--smoke``, a fitted source.
 
-    python benchmarks/tlrl_layer_scan.py --source bench-out/src/tlrl_source.joblib \\
-        --out bench-out/scan --layers 1,4,7,10,13,14,16 --epochs 20 --jobs 2
+    python -m benchmarks.paper.tlrl_layer_scan --source bench-out/tlrl_table2/tlrl_source.joblib \\
+        --layers 1,4,7,10,13,14,16 --epochs 20 --jobs 2                # full
+    python -m benchmarks.paper.tlrl_layer_scan --source FILE --quick   # 3000 rows, 5 epochs
+    python -m benchmarks.paper.tlrl_layer_scan --smoke                 # seconds; meaningless
 
-writes ``layer_scan.json``, ``layer_scan.md`` and ``layer_scan.png`` (holdout MAE against k).
+``--smoke``: without ``--source``, a 16x2D-8x1-1 source fitted for 1 epoch on random
+fractions; 200 JARVIS rows parsed, layers 1 and 3, 1 epoch, 2 dropout passes.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -23,13 +27,17 @@ import joblib
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
-from tlrl_table2 import (  # benchmarks/ is on sys.path as a script
+
+from benchmarks import common
+from benchmarks.paper.tlrl_table2 import (
+    SMOKE_ARCHITECTURE,
     candidates,
-    data_home,
     final_network,
     jarvis,
     mae,
 )
+from sktl.plotting import new_figure
+from sktl.transfer import DeepMLPRegressor
 
 DEFAULT_CONFIGS = "SC:DL,TL:Fine-tune,RL:DL(Dense),TL+RL:DL(Dense),TL+RL:DL(ReLU)"
 
@@ -44,34 +52,55 @@ def _score(name, k, est, X, y, Xv, yv):
             "bridge_r2": getattr(est, "bridge_score_", None)}  # fmt: skip
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--source", type=Path, required=True, help="joblib file of a fitted source")
-    p.add_argument("--out", type=Path, default=Path("bench-out/layer-scan"))
+def smoke_source(seed: int = 0) -> DeepMLPRegressor:
+    """A tiny source fitted for one epoch on random element fractions (``--smoke``)."""
+    rng = np.random.default_rng(seed)
+    X = rng.dirichlet(np.ones(86), size=60)
+    return DeepMLPRegressor(architecture=SMOKE_ARCHITECTURE, max_epochs=1,
+                            random_state=seed).fit(X, X[:, 0])  # fmt: skip
+
+
+def main(argv=None) -> int:
+    p = common.parser(__doc__.splitlines()[0], out="bench-out/tlrl_layer_scan")
+    p.add_argument("--source", type=Path, default=None,
+                   help="joblib file of a fitted source (required except with --smoke)")
     p.add_argument("--configs", default=DEFAULT_CONFIGS)
-    p.add_argument("--layers", default="1,4,7,10,13,14,16", help="candidate layers k")
+    p.add_argument("--layers", default=None,
+                   help="candidate layers k (default: 1,4,7,10,13,14,16; smoke: 1,3)")
     p.add_argument("--holdout", type=float, default=0.2, help="share of the target train set")
-    p.add_argument("--target-limit", type=int, default=0, help="random JARVIS train rows")
+    p.add_argument("--target-limit", type=int, default=None,
+                   help="random JARVIS train rows (default: all; quick: 3000; smoke: 200)")
     p.add_argument("--architecture", default=None, help="target networks (default: source's)")
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=None, help="default: 20 (quick: 5, smoke: 1)")
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--lr-decay", type=float, default=0.0, help="lr / (1 + d * step)")
     p.add_argument("--dropout", type=float, default=0.2, help="target networks' dropout rate")
-    p.add_argument("--mc-dropout", type=int, default=16)
+    p.add_argument("--mc-dropout", type=int, default=None, help="default: 16 (smoke: 2)")
     p.add_argument("--jobs", type=int, default=1)
-    args = p.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    source = joblib.load(args.source)
-    (X, y), _, _ = jarvis(data_home())  # the JARVIS test set is not used
+    args = p.parse_args(argv)  # fmt: skip
+    mode = 2 if args.smoke else 1 if args.quick else 0
+    if args.source is None and not args.smoke:
+        p.error("--source is required (except with --smoke)")
+    if args.layers is None:
+        args.layers = ("1,4,7,10,13,14,16", "1,4,7,10,13,14,16", "1,3")[mode]
+    if args.target_limit is None:
+        args.target_limit = (0, 3000, 200)[mode]
+    if args.epochs is None:
+        args.epochs = (20, 5, 1)[mode]
+    if args.mc_dropout is None:
+        args.mc_dropout = (16, 16, 2)[mode]
+    source = joblib.load(args.source) if args.source else smoke_source(args.seed)
+    # the JARVIS test set is not used; --smoke parses a random sample only
+    (X, y), _, _ = jarvis(common.data_home(), args.target_limit if args.smoke else 0)
     if args.target_limit and args.target_limit < len(X):
-        idx = np.sort(np.random.default_rng(0).choice(len(X), args.target_limit, replace=False))
-        X, y = X[idx], y[idx]
-    X, Xv, y, yv = train_test_split(X, y, test_size=args.holdout, random_state=0)
+        idx = np.random.default_rng(args.seed).choice(len(X), args.target_limit, replace=False)
+        X, y = X[np.sort(idx)], y[np.sort(idx)]
+    X, Xv, y, yv = train_test_split(X, y, test_size=args.holdout, random_state=args.seed)
     dl = dict(architecture=args.architecture or source.architecture, max_epochs=args.epochs,
               patience=args.patience, batch_size=args.batch_size, lr=args.lr,
-              lr_decay=args.lr_decay, random_state=0,
+              lr_decay=args.lr_decay, random_state=args.seed,
               mc_dropout=args.mc_dropout, dropout=args.dropout)  # fmt: skip
     layers = [int(k) for k in args.layers.split(",")]
     jobs = [(name, k, est) for name in args.configs.split(",") if name
@@ -83,11 +112,11 @@ def main(argv=None):
     result = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
               "rows_fit": len(X), "rows_holdout": len(Xv), "results": rows,
               "total_s": time.perf_counter() - t0}  # fmt: skip
-    (args.out / "layer_scan.json").write_text(json.dumps(result, indent=2))
-    (args.out / "layer_scan.md").write_text(markdown(result, layers))
+    common.write_json(args.out / "layer_scan.json", result)
+    common.write_markdown(args.out / "layer_scan.md", markdown(result, layers))
     plot(result, args.out / "layer_scan.png")
     print(markdown(result, layers))
-    return result
+    return 0
 
 
 def markdown(result, layers) -> str:
@@ -110,12 +139,8 @@ def markdown(result, layers) -> str:
 
 
 def plot(result, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = new_figure((6, 4))
+    ax = fig.subplots()
     names = list(dict.fromkeys(r["config"] for r in result["results"]))
     for n in names:
         rows = [r for r in result["results"] if r["config"] == n]
@@ -128,9 +153,8 @@ def plot(result, path: Path) -> None:
     ax.set_ylabel("holdout MAE (eV/atom)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    common.save_figure(fig, path, dpi=120)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,42 +1,42 @@
 """Multimodal generalisation benchmark: is image + descriptors ever worse than either alone?
 
-On the six sets of ``_multimodal_sets`` (two design sets the fusion design was chosen on, four
-report sets read only to report), for n_train in {50, 100, 200, 500} and 5 random splits with a
-fixed 200-row test set, every model is fitted once on all targets at once and scored by R2 per
-target (``--single-target`` fits the deep models once per target instead). Columns:
+On the six sets of ``benchmarks.multimodal_sets`` (two design sets the fusion design was chosen
+on, four report sets read only to report), for n_train in {50, 100, 200, 500} and 5 random
+splits with a fixed 200-row test set, every model is fitted once on all targets at once and
+scored by R2 per target (``--single-target``: the deep models once per target). Models: deep
+image-only, descriptor-only, DMTL-R (paper layers), sktl's default MultimodalRegressor (and any
+``--variant``), and Ridge / HGB on [frozen CNN features | descriptors] and on the descriptors.
+Every image model uses the same frozen backbone tap (EfficientNet-Lite0 ImageNet, stage5).
+Writes ``<out>/scores.json``, ``summary.md`` (95 % t-intervals over splits), ``log.txt`` and,
+with ``--plot``, ``mean_r2_vs_n.png``.
 
-* deep: image-only, descriptor-only, the paper's DMTL-R (``DMTLR_PAPER``), sktl's default
-  MultimodalRegressor, and any design variant under study;
-* classical baselines: Ridge and HistGradientBoosting on [frozen CNN features | descriptors]
-  and on the descriptors alone (RidgeCV / HGB with default settings, one model per target).
-
-Every image model uses the same frozen backbone tap (EfficientNet-Lite0 ImageNet at stage5 by
-default), whose features are computed once per image (the featurizer's in-memory cache).
-Results go to ``<out>/scores.json`` (per set, n, model, split, target) and a summary table per
-set with 95 % t-intervals over splits; ``--plot`` draws mean R2 against n per set.
-
-Examples
---------
-    python benchmarks/multimodal_generalisation.py --sets design --out bench-out/mm-design
-    python benchmarks/multimodal_generalisation.py --sets report --out bench-out/mm-report
+    python -m benchmarks.generalisation.multimodal_generalisation --sets design   # hours
+    python -m benchmarks.generalisation.multimodal_generalisation --sets report --out bench-out/mm-report
+    python -m benchmarks.generalisation.multimodal_generalisation --quick   # minutes: design sets,
+        # n_train 50 and 200, 2 splits, 20 epochs
+    python -m benchmarks.generalisation.multimodal_generalisation --smoke   # seconds: 30 spinodal
+        # samples of 32 px, n_train 20, 1 split, 1 epoch; its numbers mean nothing
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import r2_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _multimodal_sets import DESIGN, REPORT, load_set, splits  # noqa: E402
-from _stats import ci95  # noqa: E402
+from benchmarks import common
+from benchmarks.common import ci95
+from benchmarks.multimodal_sets import DESIGN, N_SAMPLES, N_TEST, REPORT, SIZE, load_set, splits
 
 N_TRAIN = (50, 100, 200, 500)
+QUICK = dict(sets="design", n_train=[50, 200], splits=2, epochs=20)
+# smoke: a tiny spinodal set; the default model gets 1 epoch and 2 stacking folds
+SMOKE = dict(sets="spinodal", n_train=[20], splits=1, epochs=1)
+SMOKE_DATA = dict(n_samples=30, size=32, n_test=10)
+SMOKE_DEFAULT = dict(max_epochs=1, stack_folds=2)
 
 
 def image_features(images, intensity_range, backbone, layer):
@@ -70,7 +70,7 @@ def model_factories(args, intensity_range):
         ),
         "multimodal (default)": (
             "deep",
-            lambda s: MultimodalRegressor(**image, random_state=s),
+            lambda s: MultimodalRegressor(**image, **args.default_overrides, random_state=s),
         ),
         "Ridge [features|descr]": ("features", ridge),
         "HGB [features|descr]": ("features", hgb),
@@ -96,7 +96,7 @@ def model_factories(args, intensity_range):
 def run_set(name, args, log):
     from sktl import multimodal_input
 
-    data = load_set(name)
+    data = load_set(name, n_samples=args.n_samples, size=args.size)
     Z = image_features(data.images, data.intensity_range, args.backbone, args.layer)
     X = multimodal_input(data.images, data.descriptors)
     ZD = np.column_stack([Z, data.descriptors])
@@ -108,7 +108,7 @@ def run_set(name, args, log):
             cell = scores.setdefault(str(n), {}).setdefault(model, [])
             inp = {"deep": X, "features": ZD, "descriptors": data.descriptors}[kind]
             t = time.perf_counter()
-            for s, (tr, te) in enumerate(splits(len(Y), n, args.splits)):
+            for s, (tr, te) in enumerate(splits(len(Y), n, args.splits, args.n_test)):
                 if args.single_target and kind == "deep":  # one model per target
                     pred = np.column_stack(
                         [make(s).fit(inp[tr], Y[tr, j]).predict(inp[te]) for j in range(Y.shape[1])]
@@ -118,9 +118,7 @@ def run_set(name, args, log):
                 cell.append([float(r2_score(Y[te, j], pred[:, j])) for j in range(Y.shape[1])])
             times.setdefault(str(n), {})[model] = time.perf_counter() - t
             mean = np.mean(cell)
-            log(
-                f"  {name} n={n:4d} {model:28s} mean R2 {mean:6.3f}  ({times[str(n)][model]:5.1f} s)"
-            )
+            log(f"  {name} n={n:4d} {model:28s} mean R2 {mean:6.3f}  ({times[str(n)][model]:5.1f} s)")
     return {
         "targets": data.target_names,
         "descriptors": data.descriptor_names,
@@ -133,9 +131,8 @@ def summary_table(name, result) -> str:
     targets = result["targets"]
     lines = [f"## {name}"]
     for n, by_model in result["scores"].items():
-        lines.append(
-            f"\nn_train = {n} (R2, mean ± 95 % half-width over {len(next(iter(by_model.values())))} splits)\n"
-        )
+        k = len(next(iter(by_model.values())))
+        lines.append(f"\nn_train = {n} (R2, mean ± 95 % half-width over {k} splits)\n")
         lines.append("| model | " + " | ".join(targets) + " | mean |")
         lines.append("|---" * (len(targets) + 2) + "|")
         for model, cell in by_model.items():
@@ -221,23 +218,22 @@ def plot(results, path):
         ax.set_ylabel("mean R2 over targets")
     fig.axes[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    common.save_figure(fig, path)
 
 
 def write_tables(results, out: Path) -> None:
-    (out / "scores.json").write_text(json.dumps(results, indent=1))
+    common.write_json(out / "scores.json", results)
     tables = "\n\n".join(summary_table(k, v) for k, v in results.items())
     goals = goal_table(results)
-    (out / "summary.md").write_text(f"{goals}\n\n{tables}\n")
+    common.write_markdown(out / "summary.md", f"{goals}\n\n{tables}")
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sets", default="design", help="design, report, all or comma-separated names")
-    p.add_argument("--out", type=Path, default=Path("bench-out/mm-generalisation"))
-    p.add_argument("--n-train", type=lambda s: [int(v) for v in s.split(",")], default=N_TRAIN)
-    p.add_argument("--splits", type=int, default=5)
-    p.add_argument("--epochs", type=int, default=60)
+def main(argv=None) -> int:
+    p = common.parser(__doc__.splitlines()[0], out="bench-out/multimodal_generalisation")
+    p.add_argument("--sets", default=None, help="design, report, all or comma-separated names")
+    p.add_argument("--n-train", type=lambda s: [int(v) for v in s.split(",")], default=None)
+    p.add_argument("--splits", type=int, default=None)
+    p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--backbone", default="efficientnet_lite0")
     p.add_argument("--layer", default="stage5")
     p.add_argument("--models", default=None, help="comma-separated subset of the model names")
@@ -256,6 +252,16 @@ def main(argv=None):
         help="no fitting: merge these scores.json files into --out (tables and plot)",
     )
     args = p.parse_args(argv)
+    size = SMOKE if args.smoke else QUICK if args.quick else {}
+    full = dict(sets="design", n_train=list(N_TRAIN), splits=5, epochs=60)
+    for key, value in {**full, **size}.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    data = SMOKE_DATA if args.smoke else dict(n_samples=N_SAMPLES, size=SIZE, n_test=N_TEST)
+    vars(args).update(data)
+    args.default_overrides = SMOKE_DEFAULT if args.smoke else {}
+    if args.smoke:
+        args.plot = True
     import torch
 
     torch.set_num_threads(1)
@@ -263,26 +269,27 @@ def main(argv=None):
         args.sets, tuple(args.sets.split(","))
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    log_file = open(args.out / "log.txt", "a")
+    with open(args.out / "log.txt", "a") as log_file:
 
-    def log(msg):
-        print(msg, flush=True)
-        log_file.write(msg + "\n")
-        log_file.flush()
+        def log(msg):
+            print(msg, flush=True)
+            log_file.write(msg + "\n")
+            log_file.flush()
 
-    results = {}
-    if args.merge:
-        for path in args.merge:
-            results.update(json.loads(path.read_text()))
-        sets = ()
-    for name in sets:
-        results[name] = run_set(name, args, log)
-        write_tables(results, args.out)
+        results = {}
+        if args.merge:
+            for path in args.merge:
+                results.update(json.loads(path.read_text()))
+            sets = ()
+        for name in sets:
+            results[name] = run_set(name, args, log)
+            write_tables(results, args.out)
     write_tables(results, args.out)
     if args.plot:
         plot(results, args.out / "mean_r2_vs_n.png")
     print(goal_table(results))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -6,15 +6,15 @@ with EfficientNet-Lite0 (offline ImageNet weights) in batches. Reports the peak 
 size of the process (target < 2 GB for 20,000 images; the set itself is 330 MB on disk and
 1.3 GB as float32) and images/s, as a ratio against featurising an in-memory array of the first
 ``--n-ref`` images in the same process. ``--files`` streams from one PNG per image instead.
+Writes ``<out>/bench_memory_<memmap|files>.json`` and ``.md``.
 
-    python benchmarks/bench_memory.py --out bench-out            # 20,000 images
-    python benchmarks/bench_memory.py --quick --out bench-out    # 2,000 images
+    python -m benchmarks.speed.memory            # 20,000 images
+    python -m benchmarks.speed.memory --quick    # 2,000 images
+    python -m benchmarks.speed.memory --smoke    # 8 images, random weights; numbers mean nothing
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import resource
 import tempfile
 import time
@@ -24,6 +24,7 @@ import numpy as np
 from scipy import ndimage
 from tqdm.auto import tqdm
 
+from benchmarks.common import parser, write_json, write_markdown
 from sktl import PretrainedCNNFeaturizer
 from sktl.images import ImageFiles
 
@@ -34,10 +35,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
 
 
-def write_images(path: Path, n: int, chunk: int = 500) -> np.memmap:
+def write_images(path: Path, n: int, chunk: int = 500, seed: int = 0) -> np.memmap:
     """Two-phase random microstructures (thresholded smoothed noise), written chunk by chunk."""
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(n, SIZE, SIZE))
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     for start in tqdm(range(0, n, chunk), desc="writing images", unit="chunk"):
         stop = min(start + chunk, n)
         noise = rng.normal(size=(stop - start, SIZE, SIZE)).astype(np.float32)
@@ -60,27 +61,31 @@ def write_pngs(folder: Path, images: np.memmap) -> ImageFiles:
     return ImageFiles(paths)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--n", type=int, default=None, help="images to stream (20,000 by default)")
-    parser.add_argument("--n-ref", type=int, default=500, help="in-memory reference images")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--files", action="store_true", help="stream PNG files, not a memmap")
-    parser.add_argument("--out", type=Path, default=Path("bench-out"))
-    args = parser.parse_args(argv)
-    n = args.n or (2000 if args.quick else 20000)
+def main(argv=None) -> int:
+    p = parser(__doc__.splitlines()[0], out="bench-out/memory")
+    p.add_argument("--n", type=int, default=None,
+                   help="images to stream (20,000; quick: 2,000; smoke: 8)")
+    p.add_argument("--n-ref", type=int, default=None,
+                   help="in-memory reference images (500; smoke: 4)")
+    p.add_argument("--batch-size", type=int, default=None, help="64 (smoke: 4)")
+    p.add_argument("--files", action="store_true", help="stream PNG files, not a memmap")
+    args = p.parse_args(argv)
+    n = args.n or (8 if args.smoke else 2000 if args.quick else 20000)
+    args.n_ref = args.n_ref or (4 if args.smoke else 500)
+    args.batch_size = args.batch_size or (4 if args.smoke else 64)
+    weights = None if args.smoke else "imagenet"  # smoke: a random network, no weights to load
 
     with tempfile.TemporaryDirectory() as tmp:
-        images = write_images(Path(tmp) / "images.npy", n)
+        images = write_images(Path(tmp) / "images.npy", n, seed=args.seed)
         source = write_pngs(Path(tmp), images) if args.files else images
         rss_before = peak_rss_mb()
 
         feat = PretrainedCNNFeaturizer(
             backbone="efficientnet_lite0",
-            weights="imagenet",
+            weights=weights,
             batch_size=args.batch_size,
             verbose=1,
+            random_state=args.seed,
         )
         ref = np.array(images[: args.n_ref])  # in memory: the baseline
         feat.fit(ref)
@@ -109,14 +114,14 @@ def main(argv=None):
         "features": int(out.shape[1]),
     }
     report = "\n".join(f"- {k}: {v}" for k, v in result.items())
-    args.out.mkdir(parents=True, exist_ok=True)
     tag = "files" if args.files else "memmap"
-    (args.out / f"bench_memory_{tag}.json").write_text(json.dumps(result, indent=1))
-    (args.out / f"bench_memory_{tag}.md").write_text(report + "\n")
+    write_json(args.out / f"bench_memory_{tag}.json", result)
+    write_markdown(args.out / f"bench_memory_{tag}.md", report)
     print(report)
     if peak > 2048:
         print(f"WARNING: peak RSS {peak:.0f} MB is above the 2 GB target")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

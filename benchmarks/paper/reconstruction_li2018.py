@@ -8,43 +8,38 @@ error before annealing, seconds per sample and per iteration. A pruning study re
 material with the layer sets {conv1_1}, +pool1, +pool2, +pool3, +pool4 (paper Fig. 5). With
 ``--baseline-size`` a naive Gatys loop is timed against sktl: the seconds sktl needs to reach
 the naive loop's S2 error, with the paper's loss and (given ``--s2-weight`` or
-``--lineal-path-weight``) with the descriptor terms.
+``--lineal-path-weight``) with the descriptor terms. Writes ``results.json``, ``results.md``
+and per-case panel and curve plots into ``--out``.
 
-Run::
-
-    nice python benchmarks/reconstruction_li2018.py --out bench-out/li2018 --sizes 64 128
-    nice python benchmarks/reconstruction_li2018.py --quick --out /tmp/li2018
+    python -m benchmarks.paper.reconstruction_li2018 --sizes 64 128    # full (hours)
+    python -m benchmarks.paper.reconstruction_li2018 --quick           # 64 px, 1 sample, 30 iter
+    python -m benchmarks.paper.reconstruction_li2018 --smoke           # seconds; meaningless
     # sktl's fast recipe: taps up to pool2 plus the descriptor terms, 450 iterations
-    python benchmarks/reconstruction_li2018.py --out bench-out/fast --sizes 128 \
-        --max-iter 450 --s2-weight 1000 --lineal-path-weight 30 --deepest pool2 \
+    python -m benchmarks.paper.reconstruction_li2018 --out bench-out/fast --sizes 128 \\
+        --max-iter 450 --s2-weight 1000 --lineal-path-weight 30 --deepest pool2 \\
         --pruning-size 0 --baseline-size 128 --materials carbonate copolymer composite
 
-Each sktl run uses ``--n-threads`` torch and BLAS threads (1 by default: faster than 2 for one
-image here); run materials as separate processes to use more cores.
-
-Writes ``results.json``, ``results.md`` and per-case panels and curve plots into ``--out``.
-Data: the Li et al. images embedded in sktl (``sktl.datasets.load_li2018``) and the PyMKS image
-from ``sktl.datasets.fetch_pymks`` (``$SKTL_DATA``, else ``<repo>/../shared/data``, else
-downloaded once into ``~/sktl_data``).
+``--smoke``: carbonate only at 32 px, taps up to pool1, 1 sample, 2 iterations, a 32 px pruning
+study and a naive-loop comparison with a ladder of 1 and 2 iterations plus the descriptor
+terms. Each sktl run uses ``--n-threads`` torch threads (1 by default: faster than 2 for one
+image); run materials as separate processes to use more cores. Data: the Li et al. images
+embedded in sktl; the PyMKS image from ``sktl.datasets.fetch_pymks`` (``common.data_home()``).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from benchmarks import common
 from sktl.backbones import receptive_field
 from sktl.datasets import fetch_pymks, load_li2018
 from sktl.descriptors import phase_curves, phase_error_rates
+from sktl.plotting import new_figure
 from sktl.reconstruction import PRESETS, MicrostructureReconstructor, match_volume_fractions
 
-REPO = Path(__file__).resolve().parents[1]
 ALL_LAYERS = ("conv1_1", "pool1", "pool2", "pool3", "pool4")
 # Tables 1-3 of Li et al. (2018); binary materials report the phase labelled 1
 PUBLISHED = {
@@ -55,17 +50,10 @@ PUBLISHED = {
 MATERIALS = ("carbonate", "copolymer", "composite", "pymks")
 
 
-def data_home():
-    """The fetchers' data folder: ``$SKTL_DATA``, else ``<repo>/../shared/data`` when it exists,
-    else sktl's default (``~/sktl_data``, the missing files downloaded once)."""
-    shared = REPO.parent / "shared" / "data"
-    return os.environ.get("SKTL_DATA") or (shared if shared.is_dir() else None)
-
-
 def original(material):
     """The 256 px original: Li et al.'s images are embedded in sktl, PyMKS's is fetched."""
     if material == "pymks":
-        return fetch_pymks(256, data_home=data_home()).image
+        return fetch_pymks(256, data_home=common.data_home()).image
     return load_li2018(material, size=256).image
 
 
@@ -108,7 +96,7 @@ def run_case(
             "lineal_path_weight": lineal_path_weight,
         },
         random_state=seed,
-                n_threads=n_threads,
+        n_threads=n_threads,
     )
     model.fit(img)
     raw = model.sample(n_samples, random_state=seed)
@@ -242,7 +230,7 @@ def run_baseline(img, layers, max_iter, n_samples, seed, variants, ladder, n_thr
                         "match_volume_fraction": not (s2_w or lp_w),
                     },
                     random_state=seed + i,
-                                        n_threads=n_threads,
+                    n_threads=n_threads,
                 ).fit(img)
                 t0 = time.perf_counter()
                 labels = model.sample(1, random_state=seed + i)[0]
@@ -268,13 +256,9 @@ def run_baseline(img, layers, max_iter, n_samples, seed, variants, ladder, n_thr
 
 
 def plot_case(out, name, img, samples, phases):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     n = len(samples) + 1
-    fig, axes = plt.subplots(1, n, figsize=(2.2 * n, 2.4))
+    fig = new_figure((2.2 * n, 2.4))
+    axes = fig.subplots(1, n)
     for ax, im, title in zip(
         axes, [img, *samples], ["original"] + [f"sample {i + 1}" for i in range(n - 1)]
     ):
@@ -282,9 +266,9 @@ def plot_case(out, name, img, samples, phases):
         ax.set_title(title, fontsize=8)
         ax.axis("off")
     fig.tight_layout()
-    fig.savefig(out / f"{name}_panel.png", dpi=110)
-    plt.close(fig)
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+    common.save_figure(fig, out / f"{name}_panel.png")
+    fig = new_figure((8, 3))
+    axes = fig.subplots(1, 2)
     for ax, desc, label in zip(axes, ["s2", "lineal_path"], ["S2(r)", "L(r)"]):
         ref = phase_curves(img, desc, phases, periodic=False)
         for k, p in enumerate(reported_phases(phases)):
@@ -296,8 +280,7 @@ def plot_case(out, name, img, samples, phases):
         ax.set_ylabel(label)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / f"{name}_curves.png", dpi=110)
-    plt.close(fig)
+    common.save_figure(fig, out / f"{name}_curves.png")
 
 
 def fmt(pair):
@@ -396,26 +379,45 @@ def markdown(results, args):
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, default=Path("bench-out/li2018"))
-    p.add_argument("--sizes", type=int, nargs="*", default=[64, 128])
-    p.add_argument("--n-samples", type=int, default=3)
-    p.add_argument("--max-iter", type=int, default=200)
-    p.add_argument("--materials", nargs="+", default=list(MATERIALS), choices=list(MATERIALS))
-    p.add_argument("--pruning-size", type=int, default=128, help="0 to skip the pruning study")
-    p.add_argument("--pruning-material", default="carbonate", choices=list(MATERIALS))
-    p.add_argument("--pruning-samples", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
+# flag -> (full, --quick, --smoke); a flag given on the command line wins
+SIZES = {
+    "sizes": ([64, 128], [64], [32]),
+    "n_samples": (3, 1, 1),
+    "max_iter": (200, 30, 2),
+    "materials": (list(MATERIALS), list(MATERIALS), ["carbonate"]),
+    "pruning_size": (128, 64, 32),
+    "pruning_samples": (2, 1, 1),
+    "baseline_size": (0, 0, 32),
+    "baseline_ladder": ([10, 20, 40, 80, 160], [10, 20, 40, 80, 160], [1, 2]),
+    "s2_weight": (0.0, 0.0, 100.0),
+    "lineal_path_weight": (0.0, 0.0, 10.0),
+    "deepest": (None, None, "pool1"),
+}
+
+
+def main(argv=None) -> int:
+    p = common.parser(__doc__.splitlines()[0], out="bench-out/reconstruction_li2018")
+    p.add_argument("--sizes", type=int, nargs="*", default=None, help="default: 64 128")
+    p.add_argument("--n-samples", type=int, default=None, help="default: 3")
+    p.add_argument("--max-iter", type=int, default=None, help="default: 200")
+    p.add_argument("--materials", nargs="+", default=None, choices=list(MATERIALS))
     p.add_argument(
-        "--baseline-size", type=int, default=0, help="also time the naive Gatys loop at this size"
+        "--pruning-size", type=int, default=None, help="default: 128; 0 to skip the pruning study"
+    )
+    p.add_argument("--pruning-material", default="carbonate", choices=list(MATERIALS))
+    p.add_argument("--pruning-samples", type=int, default=None, help="default: 2")
+    p.add_argument(
+        "--baseline-size",
+        type=int,
+        default=None,
+        help="also time the naive Gatys loop at this size (default: 0, none; smoke: 32)",
     )
     p.add_argument("--baseline-material", default="carbonate", choices=list(MATERIALS))
     p.add_argument(
-        "--s2-weight", type=float, default=0.0, help="S2 term of the loss (0: the paper's)"
+        "--s2-weight", type=float, default=None, help="S2 term of the loss (0: the paper's)"
     )
     p.add_argument(
-        "--lineal-path-weight", type=float, default=0.0, help="lineal-path term of the loss"
+        "--lineal-path-weight", type=float, default=None, help="lineal-path term of the loss"
     )
     p.add_argument(
         "--deepest", choices=ALL_LAYERS, help="deepest VGG19 tap (default: the deepest that fits)"
@@ -425,16 +427,17 @@ def main(argv=None):
         "--baseline-ladder",
         type=int,
         nargs="+",
-        default=[10, 20, 40, 80, 160],
-        help="sktl iteration budgets tried against the naive loop's S2 error",
+        default=None,
+        help="sktl iteration budgets tried against the naive loop's S2 error "
+        "(default: 10 20 40 80 160)",
     )
-    p.add_argument("--quick", action="store_true", help="64 px, 1 sample, 30 iterations")
     args = p.parse_args(argv)
-    if args.quick:
-        args.sizes, args.n_samples, args.max_iter = [64], 1, 30
-        args.pruning_size, args.pruning_samples = 64, 1
+    mode = 2 if args.smoke else 1 if args.quick else 0
+    for name, values in SIZES.items():
+        if getattr(args, name) is None:
+            setattr(args, name, values[mode])
     argv = sys.argv[1:] if argv is None else argv
-    args.command = "python benchmarks/reconstruction_li2018.py " + " ".join(argv)
+    args.command = "python -m benchmarks.paper.reconstruction_li2018 " + " ".join(argv)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     used = {*args.materials, args.pruning_material, args.baseline_material}
@@ -443,8 +446,8 @@ def main(argv=None):
     terms = (args.s2_weight, args.lineal_path_weight)
 
     def save():
-        (out / "results.json").write_text(json.dumps(results, indent=2))
-        (out / "results.md").write_text(markdown(results, args))
+        common.write_json(out / "results.json", results)
+        common.write_markdown(out / "results.md", markdown(results, args))
 
     for size in args.sizes:
         for material in args.materials:
@@ -529,7 +532,8 @@ def main(argv=None):
             )
     save()
     print((out / "results.md").read_text())
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The methods on data they were not tuned on: settings chosen on design sets, reported on others."""

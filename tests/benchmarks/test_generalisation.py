@@ -1,0 +1,147 @@
+"""Smoke runs of benchmarks/generalisation (``--smoke``: tiny settings, numbers mean nothing).
+
+Each script runs end to end through its ``main``; the reconstruction ones need PoreSpy (the
+``bench`` extra), the ones on reference data ../shared/data (``SKTL_DATA``).
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import common
+
+
+def _needs_data():
+    if common.data_home() is None:
+        pytest.skip("reference data not found (../shared/data); set SKTL_DATA")
+
+
+def _porespy():
+    pytest.importorskip("porespy", reason="the bench extra (PoreSpy) is not installed")
+
+
+def _lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_materials_are_seeded_256_px_fields_with_their_character():
+    _porespy()
+    from benchmarks import materials as mats
+
+    assert not set(mats.DESIGN) & set(mats.REPORT)
+    assert set(mats.DESIGN) | set(mats.REPORT) == set(mats.GENERATORS)
+    for name, vf in (("disks_2", 0.02), ("disks_10", 0.10)):
+        img = mats.material(name)
+        assert img.shape == (256, 256) and abs(img.mean() - vf) < 0.4 * vf
+        np.testing.assert_array_equal(img, mats.material(name))  # seeded
+    assert len(np.unique(mats.material("three_phase"))) == 3
+    quads = mats.quadrants(mats.material("blobs"), 128)
+    assert len(quads) == 4 and all(q.shape == (128, 128) for q in quads)
+
+
+def test_reconstruction_generalisation_writes_results_and_verdicts(tmp_path):
+    _porespy()
+    _needs_data()
+    from benchmarks.generalisation import reconstruction_generalisation as bench
+
+    out = tmp_path / "recgen"
+    args = ["--smoke", "--out", str(out)]  # carbonate and three_phase at 32 px
+    assert bench.main(args) == 0
+    rows = _lines(out / "results.jsonl")
+    assert [r["material"] for r in rows] == ["carbonate", "three_phase"]
+    assert set(rows[1]["errors"]) == {"s2", "s2_periodic", "lineal_path"}
+    assert set(rows[1]["errors"]["s2"]) == {"0", "1", "2"}
+    assert rows[0]["paper"]["1"] == {"s2": 3.91, "lineal_path": 7.63}
+    assert all(len(bench.verdicts(r)) == 3 * len(r["errors"]["s2"]) for r in rows)
+    assert bench.main(args) == 0  # resumable: nothing new
+    assert len((out / "results.jsonl").read_text().splitlines()) == 2
+    md = (out / "results.md").read_text()
+    assert "## design materials" in md and "carbonate" in md
+    # at the field's size the whole field is the exemplar and there is no floor
+    whole = json.dumps({"max_iter": 1})
+    assert bench.main([*args, "--materials", "blobs", "--size", "256", "--set", whole]) == 0
+    last = _lines(out / "results.jsonl")[-1]
+    assert last["floor"] is None and last["size"] == 256
+    assert "@ 256 px" in (out / "results.md").read_text()
+
+
+def test_reconstruction_volume_on_a_small_volume(tmp_path):
+    _porespy()
+    from benchmarks.generalisation import reconstruction_volume as bench
+
+    out = tmp_path / "volume"
+    assert bench.main(["--smoke", "--out", str(out)]) == 0  # planes, 16^3
+    (r,) = json.loads((out / "results.json").read_text())
+    assert len(r["slice_error"]["s2"]) == 3 and len(r["axial_s2_error_vs_truth"]) == 3
+    assert (out / "slices_planes.png").stat().st_size > 0
+    assert (out / "results.md").is_file() and (out / "volume_planes.npy").is_file()
+
+
+def test_multimodal_generalisation_smoke(tmp_path):
+    from benchmarks.generalisation import multimodal_generalisation as bench
+
+    out = tmp_path / "multimodal"
+    assert bench.main(["--smoke", "--out", str(out)]) == 0
+    scores = json.loads((out / "scores.json").read_text())
+    assert list(scores) == ["spinodal"]
+    by_model = scores["spinodal"]["scores"]["20"]
+    assert set(bench.SINGLE) | {bench.DEFAULT} <= set(by_model)
+    assert all(len(cell) == 1 for cell in by_model.values())  # one split
+    assert "| spinodal | design | 20 |" in (out / "summary.md").read_text()
+    assert (out / "mean_r2_vs_n.png").stat().st_size > 0 and (out / "log.txt").is_file()
+
+
+def test_structure_property_smoke(tmp_path):
+    from benchmarks.generalisation import structure_property as bench
+
+    out = tmp_path / "sp"
+    assert bench.main(["--smoke", "--out", str(out)]) == 0
+    result = json.loads((out / "results.json").read_text())
+    assert {"Dummy (mean)", "CNN (grid)", "VGG19 pool2 gap head-only"} <= set(result["summary"])
+    assert all(len(by_n["20"]) == 1 for by_n in result["runs"].values())
+    assert "## n_train = 20" in (out / "table.md").read_text()
+    assert (out / "loss_curves.png").is_file()
+
+
+def test_structure_property_merge_smoke(tmp_path):
+    from benchmarks.generalisation import structure_property_merge as bench
+
+    out = tmp_path / "merge"
+    assert bench.main(["--smoke", "--out", str(out)]) == 0  # two runs split by model, merged
+    table = (out / "table.md").read_text()
+    assert "Dummy (mean)" in table and "CNN (grid)" in table
+    assert "| 2-point + PCA + poly - CNN (grid) | 20 | 2 |" in table  # paired over 2 splits
+    assert (out / "r2_vs_n.png").is_file()
+
+
+def test_composition_crossprop_runs_resumes_and_tabulates(tmp_path, capsys):
+    _needs_data()
+    from benchmarks.generalisation import composition_crossprop as bench
+
+    out = tmp_path / "crossprop"
+    # bulk modulus: RF properties, TL:Fine-tune, TL+RL (bridged) at n = 20 and all, seeds 0, 1
+    assert bench.main(["--smoke", "--out", str(out)]) == 0
+    rows = _lines(out / "results.jsonl")
+    # forests: 2 seeds at n=20, 1 at all; networks: 2 seeds at each n
+    assert len(rows) == 2 + 1 + 2 * 2 * 2
+    assert all(r["mae"] > 0 for r in rows)
+    assert (out / "learning-curves-test.png").is_file()
+    assert bench.TARGET_NET["max_epochs"] == 100  # the smoke network does not leak
+    source = str(out / "smoke-source.skops")
+    assert bench.main(["--smoke", "--out", str(out), "--source", source]) == 0  # resumes
+    assert len((out / "results.jsonl").read_text().splitlines()) == len(rows)
+    capsys.readouterr()
+    assert bench.main(["--smoke", "--out", str(out), "--table"]) == 0
+    printed = capsys.readouterr().out
+    assert "TL:Fine-tune ensemble of 2" in printed and "RF properties" in printed
+
+
+def test_elemnet_only_drops_formulas_with_other_elements():
+    import pandas as pd
+
+    from benchmarks.generalisation.composition_crossprop import _elemnet_only
+
+    df = pd.DataFrame({"formula": ["NaCl", "He2Ne1", "Fe2O3"], "target": [1.0, 2.0, 3.0]})
+    assert list(_elemnet_only(df).formula) == ["NaCl", "Fe2O3"]
+    assert len(_elemnet_only(df.iloc[[0, 2]])) == 2
