@@ -40,9 +40,8 @@ def pretrain_source(formulas, y, *, path=None, random_state=0, verbose=1, **sett
     sktl transfer model takes it (or its file) as ``weights``; feed those models
     the same features, e.g. ``make_pipeline(source[:-1], TLRLRegressor(weights=source))``.
 
-    On the OQMD training formulas (``fetch_oqmd``, 237,619 rows without the JARVIS test
-    compositions) it trained in 39 minutes on one CPU core and scored a test MAE of 0.042
-    eV/atom on OQMD's split (ElemNet: 0.049); the TL+RL guide has the details.
+    Trained on OQMD's training formulas (``fetch_oqmd``), it scores a test MAE of about 0.042
+    eV/atom on OQMD's split (ElemNet: 0.049); the TL+RL guide gives the cost and the details.
 
     Parameters
     ----------
