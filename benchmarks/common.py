@@ -36,6 +36,11 @@ def parser(description: str, *, out: str) -> argparse.ArgumentParser:
     return p
 
 
+def mode(args) -> str:
+    """The run size the parsed ``args`` ask for: "smoke", "quick" or "full"."""
+    return "smoke" if args.smoke else "quick" if args.quick else "full"
+
+
 def data_home() -> Path | None:
     """The reference-data folder: ``$SKTL_DATA``, else ``<repo>/../shared/data`` when it
     exists, else None (sktl's default, ``sktl.datasets.get_data_home()``)."""

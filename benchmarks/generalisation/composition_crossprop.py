@@ -397,7 +397,7 @@ def main(argv=None) -> int:
         n_train="100,300,1000,all",
         seeds="0,1,2",
     )
-    size = SMOKE if args.smoke else QUICK if args.quick else {}
+    size = {"smoke": SMOKE, "quick": QUICK, "full": {}}[common.mode(args)]
     for key, value in {**full, **size}.items():
         if getattr(args, key) is None:
             setattr(args, key, value)

@@ -252,7 +252,7 @@ def main(argv=None) -> int:
         help="no fitting: merge these scores.json files into --out (tables and plot)",
     )
     args = p.parse_args(argv)
-    size = SMOKE if args.smoke else QUICK if args.quick else {}
+    size = {"smoke": SMOKE, "quick": QUICK, "full": {}}[common.mode(args)]
     full = dict(sets="design", n_train=list(N_TRAIN), splits=5, epochs=60)
     for key, value in {**full, **size}.items():
         if getattr(args, key) is None:

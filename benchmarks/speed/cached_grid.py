@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import GridSearchCV, KFold
 
+from benchmarks import common
 from benchmarks.common import markdown_table, parser, write_json, write_markdown
 from sktl import FeatureCache, MultimodalRegressor, PretrainedCNNFeaturizer, multimodal_input
 from sktl.datasets import load_spinodal
@@ -110,7 +111,7 @@ def main(argv=None) -> int:
     p.add_argument("--n", default=None, help="comma-separated n (150,500; quick: 150)")
     p.add_argument("--taps", default=None, help=f"comma-separated, of {', '.join(TAPS)}")
     args = p.parse_args(argv)
-    mode = MODES["smoke" if args.smoke else "quick" if args.quick else "full"]
+    mode = MODES[common.mode(args)]
     for key, default in zip(("input_size", "epochs", "n", "taps"), mode):
         if getattr(args, key) is None:
             setattr(args, key, default)

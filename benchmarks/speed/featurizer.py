@@ -19,6 +19,7 @@ import torch
 import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
+from benchmarks import common
 from benchmarks.common import markdown_table, parser, write_json, write_markdown
 from sktl import PretrainedCNNFeaturizer
 
@@ -138,9 +139,7 @@ def main(argv=None) -> int:
     p = parser(__doc__.splitlines()[0], out="bench-out/featurizer")
     p.add_argument("--batch-size", type=int, default=16)
     args = p.parse_args(argv)
-    sizes, n_images, repeats, n_matmul = MODES[
-        "smoke" if args.smoke else "quick" if args.quick else "full"
-    ]
+    sizes, n_images, repeats, n_matmul = MODES[common.mode(args)]
     peak = matmul_peak_gflops(n_matmul, repeats=1 if args.smoke else 5)
     threads = torch.get_num_threads()
     print(f"torch {torch.__version__}, {threads} threads, float32 matmul peak {peak:.1f} GFLOP/s")

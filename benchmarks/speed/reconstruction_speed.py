@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from benchmarks import common
 from benchmarks.common import parser, write_json
 from benchmarks.materials import material
 
@@ -74,9 +75,7 @@ def main(argv=None) -> int:
                    help="methods (all; quick and smoke: sktl recipe-1.0)")
     p.add_argument("--max-iter", type=int, default=None, help="override (smoke: 2)")
     args = p.parse_args(argv)
-    size, n_samples, max_iter, only = MODES[
-        "smoke" if args.smoke else "quick" if args.quick else "full"
-    ]
+    size, n_samples, max_iter, only = MODES[common.mode(args)]
     size = args.size or size
     n_samples = args.n_samples or n_samples
     max_iter = args.max_iter or max_iter

@@ -59,10 +59,14 @@ def get_data_home(data_home=None) -> Path:
     >>> get_data_home("/data/sktl").as_posix()
     '/data/sktl'
     """
-    if data_home is None:
-        data_home = os.environ.get(DATA_HOME_ENV) or Path.home() / "sktl_data"
-    return Path(data_home).expanduser()
+    return _folder(data_home, DATA_HOME_ENV, Path.home() / "sktl_data")
 
+
+def _folder(given, env: str, default: Path) -> Path:
+    """``given``, else ``$env``, else ``default``, with ``~`` expanded."""
+    if given is None:
+        given = os.environ.get(env) or default
+    return Path(given).expanduser()
 
 
 def get_cache_home(cache_home=None) -> Path:
@@ -87,9 +91,8 @@ def get_cache_home(cache_home=None) -> Path:
     >>> get_cache_home("/tmp/sktl-cache").as_posix()
     '/tmp/sktl-cache'
     """
-    if cache_home is None:
-        cache_home = os.environ.get(CACHE_HOME_ENV) or Path.home() / ".cache" / "sktl"
-    return Path(cache_home).expanduser()
+    return _folder(cache_home, CACHE_HOME_ENV, Path.home() / ".cache" / "sktl")
+
 
 def _download(url: str, path: Path) -> None:
     """Copy ``url`` to ``path`` (the one function that touches the network; tests replace it)."""

@@ -34,8 +34,8 @@ def generator_folder(cache_dir, name: str) -> Path | None:
             f"cache_dir must be None (no cache), True (get_cache_home()) or a folder; got "
             f"{cache_dir!r}."
         )
-    data_home = get_data_home().resolve()
-    if root.resolve() == data_home or data_home in root.resolve().parents:
+    data_home, resolved = get_data_home().resolve(), root.resolve()
+    if resolved == data_home or data_home in resolved.parents:
         raise ValueError(
             f"cache_dir {root} lies inside the reference data folder {data_home} "
             "(get_data_home()); generated sets are never written there. Pass another folder, "

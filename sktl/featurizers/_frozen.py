@@ -42,9 +42,9 @@ def frozen_backbone(
         model = model.to(device=device, memory_format=torch.channels_last)
         return model.eval().requires_grad_(False)
 
-    key = backbone_key(name, layer, weights, random_state, device)
     if cache is None:
         return build(), None
+    key = backbone_key(name, layer, weights, random_state, device)
     if key is None:
         model = build()
         return model, weights_digest(model)

@@ -241,7 +241,7 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         """
         check_is_fitted(self, "backbone_")
         images = self._check_X(X, reset=False)
-        # a model saved by sktl 1.0 may hold cache=True / False / a folder: no cache then
+        # network_key_ exists only when fit had a cache (set_params may change cache later)
         if not isinstance(self.cache, FeatureCache) or not hasattr(self, "network_key_"):
             return self._transform_images(images)
         return self.cache.get_or_compute(self.network_key_, images, self._transform_images)
