@@ -41,6 +41,14 @@ def mode(args) -> str:
     return "smoke" if args.smoke else "quick" if args.quick else "full"
 
 
+def fill_defaults(args, table: dict[str, tuple]) -> None:
+    """Set each flag of ``table`` the user left at None to its (full, quick, smoke) value."""
+    index = ("full", "quick", "smoke").index(mode(args))
+    for name, values in table.items():
+        if getattr(args, name) is None:
+            setattr(args, name, values[index])
+
+
 def data_home() -> Path | None:
     """The reference-data folder: ``$SKTL_DATA``, else ``<repo>/../shared/data`` when it
     exists, else None (sktl's default, ``sktl.datasets.get_data_home()``)."""

@@ -112,8 +112,8 @@ def _unregistered(owner, names):
 @pytest.mark.parametrize("name, cls", PUBLIC_CLASSES, ids=[n for n, _ in PUBLIC_CLASSES])
 def test_every_parameter_of_every_public_class_is_registered(name, cls):
     assert not _unregistered(name, _params(cls)), (
-        f"{name}: register these parameters in sktl/utils/_vocabulary.py (a shared name, or "
-        "one of the class's own with what it means)"
+        f"{name}: register these parameters in sktl/utils/_shared_terms.py (a shared name) or "
+        "_estimator_terms.py (one of the class's own, with what it means)"
     )
 
 
@@ -152,6 +152,14 @@ def test_shared_defaults_agree(cls):
         shared = SHARED.get(name)
         if shared is not None and shared.default is not VARIES:
             assert p.default == shared.default, (cls.__name__, name, shared.default)
+
+
+def test_names_reserved_for_the_coming_parameters_are_registered():
+    """One name each for a time budget, a confidence level and a set of candidate models."""
+    from sktl.utils._shared_terms import RESERVED
+
+    assert set(RESERVED) <= set(SHARED)
+    assert not {"max_time", "time_limit", "timeout"} & set(SHARED)  # one time-budget name
 
 
 def test_renamed_parameters_are_gone():

@@ -380,6 +380,7 @@ def markdown(results, args):
 
 
 # flag -> (full, --quick, --smoke); a flag given on the command line wins
+#: {flag: (full, quick, smoke)} defaults of the flags left unset
 SIZES = {
     "sizes": ([64, 128], [64], [32]),
     "n_samples": (3, 1, 1),
@@ -432,10 +433,7 @@ def main(argv=None) -> int:
         "(default: 10 20 40 80 160)",
     )
     args = p.parse_args(argv)
-    mode = 2 if args.smoke else 1 if args.quick else 0
-    for name, values in SIZES.items():
-        if getattr(args, name) is None:
-            setattr(args, name, values[mode])
+    common.fill_defaults(args, SIZES)
     argv = sys.argv[1:] if argv is None else argv
     args.command = "python -m benchmarks.paper.reconstruction_li2018 " + " ".join(argv)
     out = args.out

@@ -40,6 +40,13 @@ from sktl.plotting import new_figure
 from sktl.transfer import DeepMLPRegressor
 
 DEFAULT_CONFIGS = "SC:DL,TL:Fine-tune,RL:DL(Dense),TL+RL:DL(Dense),TL+RL:DL(ReLU)"
+#: {flag: (full, quick, smoke)} defaults of the flags left unset
+DEFAULTS = {
+    "layers": ("1,4,7,10,13,14,16", "1,4,7,10,13,14,16", "1,3"),
+    "target_limit": (0, 3000, 200),
+    "epochs": (20, 5, 1),
+    "mc_dropout": (16, 16, 2),
+}
 
 
 def _score(name, k, est, X, y, Xv, yv):
@@ -80,17 +87,9 @@ def main(argv=None) -> int:
     p.add_argument("--mc-dropout", type=int, default=None, help="default: 16 (smoke: 2)")
     p.add_argument("--jobs", type=int, default=1)
     args = p.parse_args(argv)  # fmt: skip
-    mode = 2 if args.smoke else 1 if args.quick else 0
     if args.source is None and not args.smoke:
         p.error("--source is required (except with --smoke)")
-    if args.layers is None:
-        args.layers = ("1,4,7,10,13,14,16", "1,4,7,10,13,14,16", "1,3")[mode]
-    if args.target_limit is None:
-        args.target_limit = (0, 3000, 200)[mode]
-    if args.epochs is None:
-        args.epochs = (20, 5, 1)[mode]
-    if args.mc_dropout is None:
-        args.mc_dropout = (16, 16, 2)[mode]
+    common.fill_defaults(args, DEFAULTS)
     source = joblib.load(args.source) if args.source else smoke_source(args.seed)
     # the JARVIS test set is not used; --smoke parses a random sample only
     (X, y), _, _ = jarvis(common.data_home(), args.target_limit if args.smoke else 0)

@@ -20,6 +20,7 @@ import time
 import numpy as np
 import torch
 from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.preprocessing import StandardScaler
 
 from benchmarks import common
 from benchmarks.common import markdown_table, parser, write_json, write_markdown
@@ -39,11 +40,19 @@ MODES = {
 }
 
 
-def plain_loop(model, X, Y, epochs, batch_size, lr, seed=0) -> float:
-    """Seconds to train a fresh copy of the fitted model's network with a bare torch loop."""
+def plain_loop(model, features, D, Y, epochs, batch_size, lr, seed=0) -> float:
+    """Seconds to train a fresh copy of the fitted model's network with a bare torch loop.
+
+    ``features`` are the frozen image features of the same tap (the network's image input);
+    both inputs are standardised as the model standardises them, so the loop sees what the
+    model's network sees.
+    """
     module = copy.deepcopy(model.net_.module_)  # same architecture; the cost does not
     # depend on where the weights start
-    inputs = {k: torch.from_numpy(v) for k, v in model._net_inputs(*model._split(X, False)).items()}
+    inputs = {
+        "image": torch.from_numpy(StandardScaler().fit_transform(features).astype(np.float32)),
+        "features": torch.from_numpy(StandardScaler().fit_transform(D).astype(np.float32)),
+    }
     target = torch.from_numpy(model.y_scaler_.transform(Y).astype(np.float32))
     opt = torch.optim.Adam(module.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
@@ -78,7 +87,7 @@ def measure(tap, n, args, images, D, Y):
         **tap_kw, input_size=args.input_size, intensity_range=(lo, hi)
     )
     t = time.perf_counter()
-    f.fit_transform(images[:n])
+    features = f.fit_transform(images[:n])
     out["featurize"] = time.perf_counter() - t
     cache = FeatureCache()  # one store, passed to the grid: its clones share it
     for name, given in (("uncached", None), ("cached", cache)):
@@ -97,7 +106,7 @@ def measure(tap, n, args, images, D, Y):
     out["head fit"] = time.perf_counter() - t
     if args.fusion == "concat":
         out["plain loop"] = plain_loop(
-            model, X[tr], Yn[tr], args.epochs, model.batch_size, model.lr, args.seed
+            model, features[tr], D[tr], Yn[tr], args.epochs, model.batch_size, model.lr, args.seed
         )
     out["speed-up"] = out["uncached"] / out["cached"]
     return out

@@ -7,12 +7,13 @@ import torch
 
 from .._nn._skorch import quiet_predict, seeded
 from ..images import to_unit_tensor
+from ..utils._docstrings import fill_doc
 from ..utils._vocabulary import vocabulary
-from ._base import BaseCNNRegressor, fill_cnn_doc
+from ._base import BaseCNNRegressor
 from ._modules import SmallCNN
 
 
-@fill_cnn_doc
+@fill_doc()
 @vocabulary
 class CNNRegressor(BaseCNNRegressor):
     """A small convolutional network trained from scratch: images -> one or many targets.
@@ -33,42 +34,28 @@ class CNNRegressor(BaseCNNRegressor):
         Side of the square convolution kernels.
     head_dropout : float, default=0.0
         Dropout after the global pooling and after each dense layer.
-    head_units : tuple of int, default=(64,)
-        Dense layers (ReLU) between the global pooling and the linear output.
+    %(head_units)s
     padding : {"circular", "zeros"}, default="circular"
         How convolutions pad the image border (circular suits periodic microstructures).
-    %(image)s
+    %(image_shape)s
+    %(intensity_range)s
     %(training)s
+    %(running)s
 
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
         The trained network.
-    history_ : list of dict
-        Per-epoch train (and validation) loss, in standardised units with
-        ``standardize_y=True``; see :func:`sktl.plotting.plot_loss_curves`.
-    interrupted_ : bool
-        True when a KeyboardInterrupt stopped training; the network is then the one of the
-        last finished epoch.
+    %(training_state)s
     pixel_mean_ : float
         Mean of the training pixels scaled by ``intensity_range``; the network sees
         ``(pixel - pixel_mean_) / pixel_scale_``.
     pixel_scale_ : float
         Standard deviation of those pixels (1.0 for constant images).
-    y_scaler_ : sklearn.preprocessing.StandardScaler or None
-        The target standardisation (None with ``standardize_y=False``).
-    y_ndim_ : int
-        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
-        1-D ``y``.
-    image_shape_ : tuple of int
-        (H, W, C) of the training images.
-    n_outputs_ : int
-        Number of targets.
+    %(image_shape_)s
     n_features_in_ : int
         H * W * C.
-    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
-        Column names of ``X``, when ``fit`` is given a DataFrame of packed images whose column
-        names are all strings.
+    %(feature_names_in_)s
 
     Examples
     --------

@@ -8,12 +8,23 @@ from .._nn._skorch import quiet_predict, seeded
 from ..featurizers import PretrainedCNNFeaturizer
 from ..featurizers._split import split_backbone
 from ..images import resolve_size, to_unit_tensor
+from ..utils._docstrings import fill_doc
 from ..utils._vocabulary import vocabulary
-from ._base import BaseCNNRegressor, fill_cnn_doc
+from ._base import BaseCNNRegressor
 from ._modules import BackboneRegressor, RegressionHead
 
 
-@fill_cnn_doc
+@fill_doc(
+    lr=(
+        "Adam's learning rate; in a two-phase fit (``head_epochs > 0``) that of the head-only "
+        "phase, the second phase using ``lr * fine_tune_lr_factor``."
+    ),
+    max_epochs="Passes over the training images (in a two-phase fit: of the second phase).",
+    history_=(
+        "Per-epoch losses, in standardised units with ``standardize_y=True``; with a "
+        'two-phase fit each record has a "phase".'
+    ),
+)
 @vocabulary
 class TransferCNNRegressor(BaseCNNRegressor):
     """An ImageNet CNN cut at a layer, with a dense regression head; frozen or fine-tuned.
@@ -39,61 +50,24 @@ class TransferCNNRegressor(BaseCNNRegressor):
 
     Parameters
     ----------
-    backbone : str, default="vgg19"
-        A registered backbone (:func:`sktl.backbones.available_backbones`), e.g. "vgg19",
-        "efficientnet_lite0", "resnet18".
-    weights : None, str, path or WeightSource, default="vgg19_normalised"
-        As in :class:`sktl.PretrainedCNNFeaturizer` (None: random initialisation, a control).
-    layer : str, default="pool3"
-        The tap the backbone ends at (:func:`sktl.backbones.list_layers`).
-    pooling : {"flatten", "avg", "max", "gram"}, default="flatten"
-        Flatten the map (size dependent, keeps positions), or pool it per channel (average or
-        max), or take its channel Gram matrix.
-    freeze : "all", "none" or int, default="all"
-        Frozen taps: all (head only), none (fine-tune end to end) or the first k.
-    head_units : tuple of int, default=(2048, 1024)
-        Dense layers of the head.
-    head_dropout : float, default=0.5
-        Dropout after each dense layer of the head.
+    %(backbone)s
+    %(weights)s
+    %(layer)s
+    %(pooling)s
+    %(freeze)s
+    %(head_units)s
+    %(head_dropout)s
     head_epochs : int, default=0
         Epochs of a head-only first phase before the unfrozen layers train (0: none; ignored
         with ``freeze="all"``).
     fine_tune_lr_factor : float, default=0.1
         Learning rate of the second phase, relative to ``lr`` (used when ``head_epochs > 0``).
-    input_size : None, "native", int or (int, int), default=None
-        Resize images before the backbone (None keeps their size).
-    %(image)s
-    lr : float, default=1e-3
-        Adam's learning rate; in a two-phase fit (``head_epochs > 0``) that of the head-only
-        phase, the second phase using ``lr * fine_tune_lr_factor``.
-    weight_decay : float, default=0.0
-        L2 penalty of Adam.
-    batch_size : int, default=32
-        Images per gradient step.
-    max_epochs : int, default=30
-        Passes over the training images (in a two-phase fit: of the second phase).
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training rows (a seeded split) and stop when the
-        validation loss has not improved for ``patience`` epochs, restoring the best weights.
-    patience : int, default=10
-        Epochs without a better validation loss before early stopping ends training (used
-        with ``early_stopping=True``).
-    validation_fraction : float, default=0.1
-        Share of the training rows held out for early stopping (used with
-        ``early_stopping=True``).
-    standardize_y : bool, default=True
-        Standardise the targets inside (predictions come back in their units).
-    cache : FeatureCache or None, default=None
-        A :class:`~sktl.FeatureCache` for the frozen features, per image: estimators given
-        the same cache (clones in a grid search, the models of one comparison) compute each
-        image's features once. None computes them in each fit and shares nothing.
-    device : str, default="cpu"
-        "cpu", "cuda", "cuda:N" or "auto".
-    verbose : int, default=0
-        skorch's per-epoch log when > 0.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation (including that of ``weights=None``), shuffling, dropout and the
-        validation split (the global torch random state is left untouched).
+    %(input_size)s
+    %(image_shape)s
+    %(intensity_range)s
+    %(training)s
+    %(cache)s
+    %(running)s
 
     Attributes
     ----------
@@ -107,26 +81,11 @@ class TransferCNNRegressor(BaseCNNRegressor):
         Width of the pooled map at ``layer``.
     featurizer_size_ : tuple of int or None
         (H, W) the images are resized to before the backbone (None: their own size).
-    history_ : list of dict
-        Per-epoch losses, in standardised units with ``standardize_y=True``; with a two-phase
-        fit each record has a "phase".
-    interrupted_ : bool
-        True when a KeyboardInterrupt stopped training; the network is then the one of the
-        last finished epoch.
-    image_shape_ : tuple of int
-        (H, W, C) of the training images.
-    y_scaler_ : sklearn.preprocessing.StandardScaler or None
-        The target standardisation (None with ``standardize_y=False``).
-    y_ndim_ : int
-        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
-        1-D ``y``.
-    n_outputs_ : int
-        Number of targets.
+    %(training_state)s
+    %(image_shape_)s
     n_features_in_ : int
         H * W * C.
-    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
-        Column names of ``X``, when ``fit`` is given a DataFrame of packed images whose column
-        names are all strings.
+    %(feature_names_in_)s
 
     Examples
     --------

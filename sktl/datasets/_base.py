@@ -16,6 +16,9 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..utils._docstrings import fill_doc
+from ._docs import FETCH_DOCS, FOLDER_RETURNS
+
 logger = logging.getLogger("sktl.datasets")
 
 #: The environment variable that sets the default ``data_home``.
@@ -39,6 +42,7 @@ class RemoteFile:
     size: int
 
 
+@fill_doc(folder_returns=FOLDER_RETURNS)
 def get_data_home(data_home=None) -> Path:
     """The folder the ``fetch_*`` functions read from and download into.
 
@@ -50,8 +54,7 @@ def get_data_home(data_home=None) -> Path:
 
     Returns
     -------
-    path : pathlib.Path
-        The folder, with ``~`` expanded.
+    %(folder_returns)s
 
     Examples
     --------
@@ -69,6 +72,7 @@ def _folder(given, env: str, default: Path) -> Path:
     return Path(given).expanduser()
 
 
+@fill_doc(folder_returns=FOLDER_RETURNS)
 def get_cache_home(cache_home=None) -> Path:
     """The folder that ``make_*(cache_dir=True)`` keeps generated sets in.
 
@@ -82,8 +86,7 @@ def get_cache_home(cache_home=None) -> Path:
 
     Returns
     -------
-    path : pathlib.Path
-        The folder, with ``~`` expanded.
+    %(folder_returns)s
 
     Examples
     --------
@@ -117,34 +120,30 @@ def _where_to_put(home: Path, files) -> str:
     return "\n".join(f"  {home / f.path}   <- {f.url}" for f in files)
 
 
-def fetch_files(dataset: str, files, data_home=None, download_if_missing=True) -> dict:
-    """Local paths of ``files`` (``RemoteFile``\\ s), downloading the missing ones once.
+@fill_doc(**FETCH_DOCS)
+def fetch_files(dataset: str, files: dict, data_home=None, download_if_missing=True) -> dict:
+    """Local paths of ``files``, downloading the missing ones once.
 
     Parameters
     ----------
     dataset : str
         The calling function's name, for messages.
-    files : sequence of RemoteFile
-    data_home : str or path-like, default=None
-        See :func:`get_data_home`.
-    download_if_missing : bool, default=True
-        Download missing files; if False, a missing file is a ``FileNotFoundError``.
+    files : dict
+        ``key -> RemoteFile`` (the key is the caller's: a split, an image size).
+    %(data_home)s
+    %(download_if_missing)s
 
     Returns
     -------
     paths : dict
-        ``RemoteFile.path -> pathlib.Path`` of every file, all present.
+        ``key -> pathlib.Path`` of every file, all present.
 
     Raises
     ------
-    FileNotFoundError
-        A file is missing and ``download_if_missing`` is False.
-    OSError
-        A download failed (offline, for instance). Both messages name each missing file, the
-        path it belongs at and its source URL.
+    %(fetch_raises)s
     """
     home = get_data_home(data_home)
-    missing = [f for f in files if not (home / f.path).is_file()]
+    missing = [f for f in files.values() if not (home / f.path).is_file()]
     if missing and not download_if_missing:
         raise FileNotFoundError(
             f"{dataset}: {len(missing)} file(s) not found under data_home={str(home)!r}. Put "
@@ -179,4 +178,4 @@ def fetch_files(dataset: str, files, data_home=None, download_if_missing=True) -
                 UserWarning,
                 stacklevel=3,
             )
-    return {f.path: home / f.path for f in files}
+    return {key: home / f.path for key, f in files.items()}

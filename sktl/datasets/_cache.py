@@ -12,16 +12,8 @@ import numpy as np
 
 from ._base import get_cache_home, get_data_home
 
-#: The docstring text of every generator's ``cache_dir`` parameter.
-CACHE_DIR_DOC = """    cache_dir : None, True or path-like, default=None
-        Keep generated sets on disk, keyed by every argument that changes the data, and read
-        them back on the next call: None generates every time and writes nothing, True uses
-        :func:`sktl.datasets.get_cache_home` (``$SKTL_CACHE`` or ``~/.cache/sktl``), a path
-        uses that folder. It may not lie inside :func:`sktl.datasets.get_data_home` (the
-        reference data). Only sets with an int ``random_state`` are cached."""
 
-
-def generator_folder(cache_dir, name: str) -> Path | None:
+def _generator_folder(cache_dir, name: str) -> Path | None:
     """Folder of generator ``name`` under ``cache_dir`` (None: no cache), checked."""
     if cache_dir is None:
         return None
@@ -44,9 +36,17 @@ def generator_folder(cache_dir, name: str) -> Path | None:
     return root / name
 
 
-def cache_key(spec: dict) -> str:
-    """A short digest of everything that determines the generated numbers."""
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:24]
+def cache_file(cache_dir, name: str, spec: dict) -> Path | None:
+    """The cache file of generator ``name`` for ``spec`` (None: no cache).
+
+    ``spec`` holds everything that determines the generated numbers; the file is named by a
+    short digest of it.
+    """
+    folder = _generator_folder(cache_dir, name)
+    if folder is None:
+        return None
+    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:24]
+    return folder / f"{key}.npz"
 
 
 def read_arrays(path: Path | None, names) -> dict | None:

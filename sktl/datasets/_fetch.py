@@ -17,7 +17,10 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ..utils._docstrings import fill_doc
 from ._base import RemoteFile, fetch_files
+from ._docs import FETCH_DOCS
+from ._fetch_descr import CROSSPROP_DESCR, JARVIS_DESCR, OQMD_DESCR, PYMKS_DESCR
 
 #: CrabNet's benchmark data (Wang, Kauwe, Murdock & Sparks 2021), also packaged in the crabnet
 #: wheel as ``crabnet/data/benchmark_data``: OQMD and the small property sets.
@@ -35,7 +38,14 @@ MCRPY_EXAMPLES_URL = (
     "7d5312f4f55c720acc59b2f8faf72f25f4055acc/example_microstructures"
 )
 
-_SPLITS = ("train", "val", "test")
+
+def _crabnet_files(folder: str, remote: str, digests: dict) -> dict:
+    """``split -> RemoteFile`` of CrabNet's ``benchmark_data/<remote>``, kept in ``<folder>``."""
+    return {
+        split: RemoteFile(f"composition/{folder}/{split}.csv",
+                          f"{CRABNET_BENCHMARK_URL}/{remote}/{split}.csv", sha, size)
+        for split, (sha, size) in digests.items()
+    }  # fmt: skip
 
 
 def _read_formulas(path, formula: str = "formula", target: str = "target") -> pd.DataFrame:
@@ -43,6 +53,16 @@ def _read_formulas(path, formula: str = "formula", target: str = "target") -> pd
     df = pd.read_csv(path, keep_default_na=False, na_values=[""])
     out = df[[formula, target]].rename(columns={formula: "formula", target: "target"})
     return out.reset_index(drop=True)
+
+
+def _composition_bunch(paths: dict, descr: str, columns=("formula", "target"), **fields) -> Bunch:
+    """One ``formula, target`` frame per split (read from ``paths``' columns), then ``fields``."""
+    return Bunch(
+        **{split: _read_formulas(path, *columns) for split, path in paths.items()},
+        **fields,
+        filenames={split: str(path) for split, path in paths.items()},
+        DESCR=descr,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -55,28 +75,8 @@ _OQMD_FILES = {
     "test": ("773275807866c98cef1d36887e2f33cf3a3bb0428fc8faf6912cdcff19961172", 1188263),
 }
 
-OQMD_DESCR = """\
-.. _oqmd_dataset:
 
-OQMD formation enthalpies (CrabNet's split)
--------------------------------------------
-
-Formation enthalpy per atom (eV/atom) of 341,700 compositions from the Open Quantum Materials
-Database, with CrabNet's fixed train / val / test split (239,190 / 51,255 / 51,255 rows), as
-in CrabNet's ``benchmark_data/OQMD_Formation_Enthalpy``. Columns ``formula`` (e.g.
-``Ta2Te1Zr1``) and ``target``. 60 rows (47 / 10 / 3) have |target| > 10 eV/atom: outliers
-to filter before training. The source set of the cross-property transfer learning of
-Gupta et al. 2021 (ElemNet pre-trained on OQMD).
-
-Data licence: OQMD, CC BY 4.0; cite Kirklin et al. 2015, npj Comput. Mater. 1:15010, and
-Saal et al. 2013, JOM 65:1501. CrabNet's packaging code is MIT-licensed (Baird 2021).
-
-Published test MAE on this split (CrabNet repository, metrics/all_metrics.csv), eV/atom:
-Roost 0.0315, CrabNet 0.0311, ElemNet 0.0489, random forest on Magpie features 0.0834
-(``published_mae``).
-"""
-
-
+@fill_doc(**FETCH_DOCS)
 def fetch_oqmd(*, data_home=None, download_if_missing=True):
     """OQMD formation enthalpies by composition, with CrabNet's train/val/test split.
 
@@ -87,12 +87,8 @@ def fetch_oqmd(*, data_home=None, download_if_missing=True):
 
     Parameters
     ----------
-    data_home : str or path-like, default=None
-        Folder of the data; None: ``$SKTL_DATA``, else ``~/sktl_data``
-        (:func:`get_data_home`).
-    download_if_missing : bool, default=True
-        Download missing files. If False, or offline, a missing file raises an error that
-        names each file, where it belongs and its URL.
+    %(data_home)s
+    %(download_if_missing)s
 
     Returns
     -------
@@ -100,16 +96,11 @@ def fetch_oqmd(*, data_home=None, download_if_missing=True):
         - ``train``, ``val``, ``test``: DataFrames with columns ``formula`` (str) and
           ``target`` (float, eV/atom), in file order;
         - ``target_name``: ``"formation_enthalpy"``; ``target_unit``: ``"eV/atom"``;
-        - ``published_mae``: dict model -> published test MAE on this split (eV/atom);
-        - ``filenames``: dict split -> path of the file read;
-        - ``DESCR``: a description with the sources and licences.
+        %(published_and_files)s
 
     Raises
     ------
-    FileNotFoundError
-        A file is missing and ``download_if_missing=False``.
-    OSError
-        A download failed.
+    %(fetch_raises)s
 
     Examples
     --------
@@ -119,15 +110,10 @@ def fetch_oqmd(*, data_home=None, download_if_missing=True):
     (239190, ['formula', 'target'])
     >>> source = oqmd.train[oqmd.train["target"].abs() <= 10]  # doctest: +SKIP
     """
-    files = [
-        RemoteFile(f"composition/oqmd/{split}.csv",
-                   f"{CRABNET_BENCHMARK_URL}/OQMD_Formation_Enthalpy/{split}.csv", sha, size)
-        for split, (sha, size) in _OQMD_FILES.items()
-    ]  # fmt: skip
-    paths = fetch_files("fetch_oqmd", files, data_home, download_if_missing)
-    frames = {split: _read_formulas(paths[f.path]) for split, f in zip(_SPLITS, files)}
-    return Bunch(
-        **frames,
+    files = _crabnet_files("oqmd", "OQMD_Formation_Enthalpy", _OQMD_FILES)
+    return _composition_bunch(
+        fetch_files("fetch_oqmd", files, data_home, download_if_missing),
+        OQMD_DESCR,
         target_name="formation_enthalpy",
         target_unit="eV/atom",
         published_mae={
@@ -136,8 +122,6 @@ def fetch_oqmd(*, data_home=None, download_if_missing=True):
             "ElemNet": 0.0489,
             "random forest (Magpie)": 0.0834,
         },  # fmt: skip
-        filenames={split: str(paths[f.path]) for split, f in zip(_SPLITS, files)},
-        DESCR=OQMD_DESCR,
     )
 
 
@@ -152,29 +136,8 @@ _JARVIS_FILES = {
              "1949068253e3cecb5347b272036b946df49a5f1198f7a690c0429546a8481411", 64301),
 }  # fmt: skip
 
-JARVIS_DESCR = """\
-.. _jarvis_deltae_dataset:
 
-JARVIS-DFT formation energies (Gupta et al. 2021's split)
----------------------------------------------------------
-
-Formation energy per atom (eV/atom) by composition from JARVIS-DFT, with the exact
-train / test split (25,297 / 2,811 rows) of the cross-property transfer learning of Gupta et
-al. 2021 (Nat. Commun. 12:6595), from github.com/NU-CUCIS/CrossPropertyTL (``data/deltae``),
-under that repository's Northwestern University copyright notice. Columns ``formula`` (the
-files' ``pretty_comp``, e.g. ``Lu(MnGe)6``) and ``target`` (``formation_energy_peratom``).
-Cite Gupta et al. 2021 and JARVIS (Choudhary et al. 2020, npj Comput. Mater. 6:173).
-
-Published test MAE on this split (``published_mae``, eV/atom): trained from scratch 0.135,
-with transfer learning from OQMD 0.125 (Gupta et al. 2021). The TL+RL table of the same
-paper (Table II) reports test MAEs of 0.142 for SC:DL and 0.121 for TL+RL:DL(Dense).
-
-Overlap with OQMD: about 20,356 of its 26,741 unique compositions also occur in
-:func:`fetch_oqmd`'s set; a fair benchmark removes the test compositions from the source (or
-says how it handles them).
-"""
-
-
+@fill_doc(**FETCH_DOCS)
 def fetch_jarvis_deltae(*, data_home=None, download_if_missing=True):
     """JARVIS-DFT formation energies by composition, with Gupta et al. (2021)'s split.
 
@@ -185,12 +148,8 @@ def fetch_jarvis_deltae(*, data_home=None, download_if_missing=True):
 
     Parameters
     ----------
-    data_home : str or path-like, default=None
-        Folder of the data; None: ``$SKTL_DATA``, else ``~/sktl_data``
-        (:func:`get_data_home`).
-    download_if_missing : bool, default=True
-        Download missing files. If False, or offline, a missing file raises an error that
-        names each file, where it belongs and its URL.
+    %(data_home)s
+    %(download_if_missing)s
 
     Returns
     -------
@@ -198,16 +157,11 @@ def fetch_jarvis_deltae(*, data_home=None, download_if_missing=True):
         - ``train``, ``test``: DataFrames with columns ``formula`` (str) and ``target``
           (float, eV/atom), in file order;
         - ``target_name``: ``"formation_energy_peratom"``; ``target_unit``: ``"eV/atom"``;
-        - ``published_mae``: dict -> published test MAE on this split (eV/atom);
-        - ``filenames``: dict split -> path of the file read;
-        - ``DESCR``: a description with the sources.
+        %(published_and_files)s
 
     Raises
     ------
-    FileNotFoundError
-        A file is missing and ``download_if_missing=False``.
-    OSError
-        A download failed.
+    %(fetch_raises)s
 
     Examples
     --------
@@ -221,19 +175,13 @@ def fetch_jarvis_deltae(*, data_home=None, download_if_missing=True):
                           f"{CROSSPROPERTYTL_DELTAE_URL}/{name}", sha, size)
         for split, (name, sha, size) in _JARVIS_FILES.items()
     }  # fmt: skip
-    paths = fetch_files("fetch_jarvis_deltae", list(files.values()), data_home,
-                        download_if_missing)  # fmt: skip
-    frames = {
-        split: _read_formulas(paths[f.path], "pretty_comp", "formation_energy_peratom")
-        for split, f in files.items()
-    }
-    return Bunch(
-        **frames,
+    return _composition_bunch(
+        fetch_files("fetch_jarvis_deltae", files, data_home, download_if_missing),
+        JARVIS_DESCR,
+        columns=("pretty_comp", "formation_energy_peratom"),
         target_name="formation_energy_peratom",
         target_unit="eV/atom",
         published_mae={"from scratch": 0.135, "transfer from OQMD": 0.125},
-        filenames={split: str(paths[f.path]) for split, f in files.items()},
-        DESCR=JARVIS_DESCR,
     )
 
 
@@ -273,36 +221,8 @@ _CROSSPROP_FILES = {
     },
 }
 
-CROSSPROP_DESCR = """\
-.. _crossprop_dataset:
 
-Small composition -> property sets (CrabNet's splits)
------------------------------------------------------
-
-Three small sets with fixed train / val / test splits, as packaged in CrabNet's
-``benchmark_data`` (packaging code MIT), for cross-property transfer learning from
-:func:`fetch_oqmd`. Columns ``formula`` and ``target``.
-
-============================== ============================== ====== ==================
-target                         property                       unit   train / val / test
-============================== ============================== ====== ==================
-aflow__ael_bulk_modulus_vrh    bulk modulus (VRH, AFLOW-AEL)  GPa    3428 / 732 / 736
-aflow__ael_debye_temperature   Debye temperature (AFLOW-AEL)  K      3428 / 732 / 736
-mp_shear_modulus               shear modulus (VRH, MP)        GPa    4328 / 928 / 928
-============================== ============================== ====== ==================
-
-(aliases: ``bulk_modulus``, ``debye_temperature``, ``shear_modulus``.) Underlying data:
-AFLOW (cite Curtarolo et al. and AFLOW-AEL, Toher et al. 2017) and the Materials Project
-(CC BY 4.0; cite Jain et al. 2013 and de Jong et al. 2015).
-
-Published test MAE on these splits (CrabNet repository, metrics/all_metrics.csv;
-``published_mae``), Roost / CrabNet / ElemNet / random forest: bulk modulus 8.82 / 8.69 /
-12.12 / 11.91 GPa; Debye temperature 37.17 / 33.46 / 45.72 / 36.48 K; shear modulus 12.80 /
-12.79 / 15.10 / 12.78 GPa. Those models trained on train (val for early stopping) and were
-scored once on test.
-"""
-
-
+@fill_doc(**FETCH_DOCS)
 def fetch_crossprop(target, *, data_home=None, download_if_missing=True):
     """A small composition -> property set with CrabNet's train/val/test split.
 
@@ -319,12 +239,8 @@ def fetch_crossprop(target, *, data_home=None, download_if_missing=True):
         ``"mp_shear_modulus"`` (CrabNet's folder names), or the aliases ``"bulk_modulus"``,
         ``"debye_temperature"``, ``"shear_modulus"``. Any other name raises a ``ValueError``
         that lists these.
-    data_home : str or path-like, default=None
-        Folder of the data; None: ``$SKTL_DATA``, else ``~/sktl_data``
-        (:func:`get_data_home`).
-    download_if_missing : bool, default=True
-        Download missing files. If False, or offline, a missing file raises an error that
-        names each file, where it belongs and its URL.
+    %(data_home)s
+    %(download_if_missing)s
 
     Returns
     -------
@@ -333,18 +249,13 @@ def fetch_crossprop(target, *, data_home=None, download_if_missing=True):
           ``target`` (float), in file order;
         - ``target_name``: the folder name; ``description``; ``target_unit`` (``"GPa"`` or
           ``"K"``);
-        - ``published_mae``: dict model -> published test MAE on this split;
-        - ``filenames``: dict split -> path of the file read;
-        - ``DESCR``: a description with the sources and licences.
+        %(published_and_files)s
 
     Raises
     ------
     ValueError
         Unknown ``target``.
-    FileNotFoundError
-        A file is missing and ``download_if_missing=False``.
-    OSError
-        A download failed.
+    %(fetch_raises)s
 
     Examples
     --------
@@ -360,21 +271,15 @@ def fetch_crossprop(target, *, data_home=None, download_if_missing=True):
             f"Unknown crossprop target {target!r}; valid targets are "
             f"{', '.join(repr(v) for v in valid)}."
         )
-    files = [
-        RemoteFile(f"composition/crossprop/{name}/{split}.csv",
-                   f"{CRABNET_BENCHMARK_URL}/{name}/{split}.csv", sha, size)
-        for split, (sha, size) in _CROSSPROP_FILES[name].items()
-    ]  # fmt: skip
-    paths = fetch_files("fetch_crossprop", files, data_home, download_if_missing)
+    files = _crabnet_files(f"crossprop/{name}", name, _CROSSPROP_FILES[name])
     description, unit, maes = CROSSPROP_TARGETS[name]
-    return Bunch(
-        **{split: _read_formulas(paths[f.path]) for split, f in zip(_SPLITS, files)},
+    return _composition_bunch(
+        fetch_files("fetch_crossprop", files, data_home, download_if_missing),
+        CROSSPROP_DESCR,
         target_name=name,
         description=description,
         target_unit=unit,
         published_mae=dict(zip(("Roost", "CrabNet", "ElemNet", "random forest"), maes)),
-        filenames={split: str(paths[f.path]) for split, f in zip(_SPLITS, files)},
-        DESCR=CROSSPROP_DESCR,
     )
 
 
@@ -389,20 +294,8 @@ _PYMKS_FILES = {
     256: ("12dd77635e1550ab4275c94e76d81f3e291d78e7ebc06dc0fcbb7d6a158a888d", 524416),
 }
 
-PYMKS_DESCR = """\
-.. _pymks_dataset:
 
-PyMKS synthetic microstructures
--------------------------------
-
-Synthetic two-phase microstructures (int64 labels {0, 1}) made with PyMKS
-``generate_multiphase`` (MIT licence), at 64x64, 128x128 and 256x256 px, as shipped in
-MCRpy's ``example_microstructures`` (``pymks_ms_<size>x<size>_1.npy``; github.com/
-NEFM-TUDresden/MCRpy). A synthetic companion of the real Li et al. images of
-:func:`load_li2018` for reconstruction benchmarks.
-"""
-
-
+@fill_doc(**FETCH_DOCS)
 def fetch_pymks(size=None, *, data_home=None, download_if_missing=True):
     """PyMKS-generated two-phase microstructures (64, 128 and 256 px), from MCRpy's examples.
 
@@ -414,12 +307,8 @@ def fetch_pymks(size=None, *, data_home=None, download_if_missing=True):
     ----------
     size : {64, 128, 256} or None, default=None
         One image size (only its file is needed), or None for all three.
-    data_home : str or path-like, default=None
-        Folder of the data; None: ``$SKTL_DATA``, else ``~/sktl_data``
-        (:func:`get_data_home`).
-    download_if_missing : bool, default=True
-        Download missing files. If False, or offline, a missing file raises an error that
-        names each file, where it belongs and its URL.
+    %(data_home)s
+    %(download_if_missing)s
 
     Returns
     -------
@@ -434,10 +323,7 @@ def fetch_pymks(size=None, *, data_home=None, download_if_missing=True):
     ------
     ValueError
         ``size`` is not 64, 128, 256 or None.
-    FileNotFoundError
-        A file is missing and ``download_if_missing=False``.
-    OSError
-        A download failed.
+    %(fetch_raises)s
 
     Examples
     --------
@@ -454,12 +340,12 @@ def fetch_pymks(size=None, *, data_home=None, download_if_missing=True):
         sha, nbytes = _PYMKS_FILES[s]
         files[s] = RemoteFile(f"microstructures/pymks/{name}", f"{MCRPY_EXAMPLES_URL}/{name}",
                               sha, nbytes)  # fmt: skip
-    paths = fetch_files("fetch_pymks", list(files.values()), data_home, download_if_missing)
-    images = {s: np.load(paths[f.path], allow_pickle=False) for s, f in files.items()}
+    paths = fetch_files("fetch_pymks", files, data_home, download_if_missing)
+    images = {s: np.load(path, allow_pickle=False) for s, path in paths.items()}
     bunch = Bunch(
         images=images,
         sizes=sizes,
-        filenames={s: str(paths[f.path]) for s, f in files.items()},
+        filenames={s: str(path) for s, path in paths.items()},
         DESCR=PYMKS_DESCR,
     )
     if size is not None:

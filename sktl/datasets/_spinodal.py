@@ -1,7 +1,8 @@
 """Spinodal decomposition (Cahn-Hilliard) microstructures with process descriptors and targets.
 
 See :func:`make_spinodal` and :func:`load_spinodal`; the physics and the numerical scheme are
-described in :mod:`sktl.datasets._cahn_hilliard`.
+described in :mod:`sktl.datasets._cahn_hilliard`, the simulation of a set is
+:mod:`sktl.datasets._spinodal_simulation`.
 """
 
 from __future__ import annotations
@@ -13,17 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-from tqdm.auto import tqdm
 
 from ..utils._docstrings import fill_doc
-from ._cache import CACHE_DIR_DOC, cache_key, generator_folder, read_arrays, write_arrays
-from ._cahn_hilliard import LandauCahnHilliard, free_energy, rfft_weights, solve, wavenumbers
-from ._spinodal_parameters import (
-    PARAMETER_NAMES,
-    PARAMETERS,
-    check_ranges,
-    draw_parameters,
-)
+from ._cache import cache_file, read_arrays, write_arrays
+from ._docs import GENERATOR_DOCS, generator_verbose
+from ._spinodal_parameters import PARAMETER_NAMES, PARAMETERS, check_ranges, draw_parameters
+from ._spinodal_simulation import SOLVER, TARGET_NAMES, TARGETS, mean_composition, simulate
 
 # Bump when anything that changes the generated numbers changes (invalidates on-disk caches).
 DATA_VERSION = 1
@@ -32,36 +28,10 @@ EMBEDDED_N_SAMPLES = 500
 EMBEDDED_SIZE = 64
 EMBEDDED_RANDOM_STATE = 0
 
-# Solver settings (see _cahn_hilliard.solve). At these, halving eps changes the median target by
-# < 0.1 % of its spread.
-_SOLVER = {"method": "sbdf2", "eps": 0.1, "min_dt_fraction": 0.002}
 _AUTO_PROGRESS = 200  # progress bar from this many 64x64-equivalent samples
-
 
 #: Descriptor columns: the swept parameters plus the mean composition they imply.
 FEATURE_NAMES: tuple[str, ...] = (*PARAMETER_NAMES, "mean_composition")
-
-#: Target columns and their meaning (lengths in pixels, the grid spacing being 1).
-TARGETS: dict[str, str] = {
-    "c_min": "minimum composition of the field",
-    "c_max": "maximum composition of the field",
-    "separation_degree": (
-        "std(c) / phi, degree of phase separation: ~0 for the mixture, sqrt(4 v (1 - v)) for "
-        "sharp, fully separated domains of area fraction v"
-    ),
-    "volume_fraction": "area fraction of the b-rich phase, c > (a + b) / 2",
-    "mu_mean": "mean chemical potential mu = f'(c) - kappa lap(c) (Gibbs-Thomson shift)",
-    "mu_std": "standard deviation of mu (distance from local equilibrium)",
-    "free_energy_change": (
-        "total free energy per area, mean(f(c) + kappa/2 |grad c|^2), minus f(c_mean) of the "
-        "uniform mixture"
-    ),
-    "interface_density": (
-        "interface length per area, mean |grad c| / (2 phi), 2 phi = equilibrium jump (1/px)"
-    ),
-    "characteristic_length": "2 pi / k1, k1 = first moment of the structure factor (px)",
-}
-TARGET_NAMES: tuple[str, ...] = tuple(TARGETS)
 
 # 5-fold R^2 on the embedded sample, from `python -m benchmarks.speed.spinodal` (random forests
 # of 200 trees, shuffled KFold seed 0). Rerun it and update this table when the data change.
@@ -102,140 +72,10 @@ def _check_random_state(random_state) -> tuple[int, bool]:
 
 
 # --------------------------------------------------------------------------------------------
-# sampling, simulation, targets
-
-
-def _draw_noise(streams, size: int) -> np.ndarray:
-    """Unit-variance white noise (n, size, size), drawn after the parameters of each stream."""
-    noise = np.empty((len(streams), size, size))
-    for i, stream in enumerate(streams):
-        rng = np.random.default_rng(stream)
-        rng.random(len(PARAMETERS))  # the parameters come first in every stream
-        noise[i] = rng.standard_normal((size, size))
-    return noise
-
-
-def _column(params: np.ndarray, name: str) -> np.ndarray:
-    return params[:, PARAMETER_NAMES.index(name)]
-
-
-def _model(params: np.ndarray) -> LandauCahnHilliard:
-    col = lambda name: _column(params, name)  # noqa: E731
-    return LandauCahnHilliard(
-        well_a=col("well_a"),
-        well_b=col("well_b"),
-        well_depth=col("well_depth"),
-        temperature=col("temperature"),
-        kappa=col("kappa"),
-        mobility=col("mobility"),
-        batch=len(params),
-    )
-
-
-def _mean_composition(params: np.ndarray) -> np.ndarray:
-    a, b = _column(params, "well_a"), _column(params, "well_b")
-    return a + _column(params, "mean_fraction") * (b - a)
-
-
-def _initial_fields(params: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """Mean composition plus Gaussian-correlated noise of the requested standard deviation."""
-    size = noise.shape[-1]
-    kx, ky = wavenumbers(size)
-    ell = _column(params, "noise_correlation")[:, None, None]
-    smooth = np.fft.irfft2(
-        np.fft.rfft2(noise) * np.exp(-0.5 * (kx**2 + ky**2) * ell**2), s=noise.shape[1:]
-    )
-    smooth -= smooth.mean(axis=(1, 2), keepdims=True)
-    smooth /= smooth.std(axis=(1, 2), keepdims=True)
-    amplitude = _column(params, "noise_amplitude")[:, None, None]
-    return _mean_composition(params)[:, None, None] + amplitude * smooth
-
-
-def spinodal_targets(c: np.ndarray, model: LandauCahnHilliard, c_mean) -> np.ndarray:
-    """The physical targets (see ``TARGETS``) of final fields, shape (n, len(TARGETS)).
-
-    Parameters
-    ----------
-    c : ndarray of shape (n, size, size)
-        Composition fields (float64).
-    model : LandauCahnHilliard
-        Their parameters.
-    c_mean : array-like of shape (n,)
-        Mean compositions of the uniform mixtures they started from.
-
-    Returns
-    -------
-    targets : ndarray of shape (n, len(TARGETS)), float64
-    """
-    n, size = c.shape[0], c.shape[-1]
-    kx, ky = wavenumbers(size)
-    k2 = kx**2 + ky**2
-    c_hat = np.fft.rfft2(c)
-    lap = np.fft.irfft2(-k2 * c_hat, s=(size, size))
-    mu = model.df(c) - model.kappa * lap
-    # first derivatives: the Nyquist wavenumber of an even grid has no odd derivative
-    kx_odd, ky_odd = kx.copy(), ky.copy()
-    if size % 2 == 0:
-        kx_odd[size // 2] = 0.0
-        ky_odd[0, -1] = 0.0
-    gx = np.fft.irfft2(1j * kx_odd * c_hat, s=(size, size))
-    gy = np.fft.irfft2(1j * ky_odd * c_hat, s=(size, size))
-    grad = np.sqrt(gx**2 + gy**2)
-    power = (c_hat.real**2 + c_hat.imag**2) * rfft_weights(size)
-    power[:, 0, 0] = 0.0
-    total = power.reshape(n, -1).sum(axis=1)
-    k_first = (power * np.sqrt(k2)).reshape(n, -1).sum(axis=1) / np.maximum(total, 1e-300)
-    length = np.where(total > 0, 2 * np.pi / np.maximum(k_first, 1e-300), float(size))
-    c_mean = np.asarray(c_mean, dtype=np.float64).reshape(n, 1, 1)
-    flat = c.reshape(n, -1)
-    columns = {
-        "c_min": flat.min(axis=1),
-        "c_max": flat.max(axis=1),
-        "separation_degree": flat.std(axis=1) / np.sqrt(model.phi2.ravel()),
-        "volume_fraction": (c > model.center).reshape(n, -1).mean(axis=1),
-        "mu_mean": mu.reshape(n, -1).mean(axis=1),
-        "mu_std": mu.reshape(n, -1).std(axis=1),
-        "free_energy_change": free_energy(c, model) - model.f(c_mean).ravel(),
-        "interface_density": grad.reshape(n, -1).mean(axis=1) / (2 * np.sqrt(model.phi2.ravel())),
-        "characteristic_length": length,
-    }
-    out = np.stack([columns[name] for name in TARGET_NAMES], axis=1)
-    if not np.isfinite(out).all():
-        raise FloatingPointError("Non-finite spinodal targets; this is a bug, please report it.")
-    return out
-
-
-def _simulate(params: np.ndarray, streams, size: int, progress: bool) -> tuple[np.ndarray, ...]:
-    """Images (n, size, size) float32 and targets (n, t) float64 of every sample, in batches."""
-    n = len(params)
-    batch = max(1, min(32, 2**17 // size**2))
-    model = _model(params)
-    c_mean = _mean_composition(params)
-    rate, _ = model.fastest_growth(c_mean)
-    # batches of similar duration (reduced time), so few samples run alone at the end
-    order = np.argsort(_column(params, "time") * rate, kind="stable")
-    images = np.empty((n, size, size), dtype=np.float32)
-    targets = np.empty((n, len(TARGET_NAMES)))
-    with tqdm(total=n, desc="make_spinodal", unit="sample", disable=not progress) as bar:
-        for start in range(0, n, batch):
-            idx = order[start : start + batch]
-            sub = model.subset(idx)
-            c0 = _initial_fields(params[idx], _draw_noise([streams[i] for i in idx], size))
-            c, _ = solve(c0, sub, _column(params, "time")[idx], **_SOLVER)
-            images[idx] = c
-            targets[idx] = spinodal_targets(c, sub, c_mean[idx])
-            bar.update(len(idx))
-    return images, targets
-
-
-# --------------------------------------------------------------------------------------------
 # caching and packaging
 
 
-def _cache_path(folder, n_samples: int, size: int, ranges, entropy: int) -> Path | None:
-    directory = generator_folder(folder, "spinodal")
-    if directory is None:
-        return None
+def _cache_path(cache_dir, n_samples: int, size: int, ranges, entropy: int) -> Path | None:
     spec = {
         "generator": "make_spinodal",
         "version": DATA_VERSION,
@@ -243,9 +83,9 @@ def _cache_path(folder, n_samples: int, size: int, ranges, entropy: int) -> Path
         "size": size,
         "parameter_ranges": {k: list(v) for k, v in ranges.items()},
         "random_state": entropy,
-        "solver": _SOLVER,
+        "solver": SOLVER,
     }
-    return directory / f"{cache_key(spec)}.npz"
+    return cache_file(cache_dir, "spinodal", spec)
 
 
 def _descr(ranges) -> str:
@@ -281,7 +121,7 @@ def _bunch(images, descriptors, targets, ranges, entropy, return_frame) -> Bunch
 # public API
 
 
-@fill_doc(cache_dir=CACHE_DIR_DOC)
+@fill_doc(**GENERATOR_DOCS, verbose=generator_verbose("for 200 or more 64x64-equivalent samples"))
 def make_spinodal(
     n_samples=500,
     size=64,
@@ -317,13 +157,9 @@ def make_spinodal(
     return_frame : bool, default=False
         Return ``descriptors`` and ``targets`` as pandas DataFrames (and their concatenation
         as ``frame``) instead of arrays.
-    verbose : int or None, default=None
-        0: quiet; >= 1: a tqdm progress bar; None shows it for 200 or more 64x64-equivalent
-        samples.
+    %(verbose)s
     %(cache_dir)s
-    random_state : int, numpy Generator, RandomState or None, default=None
-        Seed. Sample ``i`` comes from its own stream, so the first rows of a larger set equal a
-        smaller set drawn with the same seed and ranges.
+    %(random_state)s
 
     Returns
     -------
@@ -384,8 +220,8 @@ def make_spinodal(
         params, streams = draw_parameters(entropy, n_samples, ranges)
         if verbose is None:
             verbose = n_samples * size**2 >= _AUTO_PROGRESS * 64**2
-        images, targets = _simulate(params, streams, size, bool(verbose))
-        descriptors = np.column_stack([params, _mean_composition(params)])
+        images, targets = simulate(params, streams, size, bool(verbose))
+        descriptors = np.column_stack([params, mean_composition(params)])
         write_arrays(path, images=images, descriptors=descriptors, targets=targets)
     return _bunch(images, descriptors, targets, ranges, entropy, return_frame)
 

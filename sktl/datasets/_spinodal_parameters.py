@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..utils._validation import float_pair
+
 
 @dataclass(frozen=True)
 class _Parameter:
@@ -76,12 +78,10 @@ def check_ranges(parameter_ranges) -> dict[str, tuple[float, float]]:
             )
         if isinstance(value, numbers.Real):
             value = (value, value)
-        try:
-            low, high = (float(v) for v in value)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"parameter_ranges[{name!r}] must be a number or a pair (low, high); got {value!r}."
-            ) from exc
+        low, high = float_pair(
+            value,
+            f"parameter_ranges[{name!r}] must be a number or a pair (low, high); got {value!r}.",
+        )
         if not (math.isfinite(low) and math.isfinite(high)):
             raise ValueError(f"parameter_ranges[{name!r}] must be finite; got {value!r}.")
         if low > high:

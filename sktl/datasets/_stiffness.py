@@ -14,7 +14,9 @@ from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from ..utils._docstrings import fill_doc
-from ._cache import CACHE_DIR_DOC, cache_key, generator_folder, read_arrays, write_arrays
+from ..utils._validation import float_pair
+from ._cache import cache_file, read_arrays, write_arrays
+from ._docs import GENERATOR_DOCS, generator_verbose
 from ._fft_homogenisation import (
     STIFFNESS_NAMES,
     homogenise,
@@ -99,7 +101,7 @@ _GENERATORS = {"blobs": blobs, "spheres": spheres, "voronoi": voronoi}
 
 
 # --------------------------------------------------------------------------------------------
-# caching
+# validation
 
 
 def _check_args(n_samples, size, generator, contrast, volume_fraction):
@@ -112,12 +114,10 @@ def _check_args(n_samples, size, generator, contrast, volume_fraction):
         raise ValueError(f"generator must be one of {valid}, got {generator!r}.")
     if not (isinstance(contrast, numbers.Real) and contrast > 0 and np.isfinite(contrast)):
         raise ValueError(f"contrast must be a positive finite number, got {contrast!r}.")
-    try:
-        lo, hi = (float(v) for v in volume_fraction)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"volume_fraction must be a (low, high) pair in (0, 1), got {volume_fraction!r}."
-        ) from exc
+    lo, hi = float_pair(
+        volume_fraction,
+        f"volume_fraction must be a (low, high) pair in (0, 1), got {volume_fraction!r}.",
+    )
     if not 0 < lo <= hi < 1:
         raise ValueError(
             f"volume_fraction must be a (low, high) pair with 0 < low <= high < 1, got "
@@ -126,7 +126,7 @@ def _check_args(n_samples, size, generator, contrast, volume_fraction):
     return lo, hi
 
 
-@fill_doc(cache_dir=CACHE_DIR_DOC)
+@fill_doc(**GENERATOR_DOCS, verbose=generator_verbose("from 50 samples"))
 def make_stiffness(
     n_samples=200,
     size=64,
@@ -167,12 +167,9 @@ def make_stiffness(
         Young's modulus of phase 1 over that of phase 0.
     volume_fraction : (float, float), default=(0.2, 0.6)
         Range of the volume fraction of phase 1, drawn uniformly per sample.
-    verbose : int or None, default=None
-        0: quiet; >= 1: a tqdm progress bar; None shows it from 50 samples.
+    %(verbose)s
     %(cache_dir)s
-    random_state : int, numpy Generator, RandomState or None, default=None
-        Seed. Sample ``i`` has its own stream: the first rows of a larger set equal a smaller
-        set with the same arguments.
+    %(random_state)s
 
     Returns
     -------
@@ -219,8 +216,7 @@ def make_stiffness(
         "random_state": entropy,
         "tol": _TOL,
     }
-    directory = generator_folder(cache_dir, "stiffness") if cacheable else None
-    path = None if directory is None else directory / f"{cache_key(spec)}.npz"
+    path = cache_file(cache_dir, "stiffness", spec) if cacheable else None
     d = read_arrays(path, ("images", "targets", "generator", "volume_fraction"))
     if d is not None:
         return _bunch(d["images"], d["targets"], d["generator"], d["volume_fraction"], entropy)

@@ -20,12 +20,25 @@ from ..images import (
 )
 from ..persistence._portable import PortableStateMixin
 from ..utils._atomic import atomic_fit
+from ..utils._docstrings import fill_doc
 from ..utils._validation import check_finite_output
 from ..utils._vocabulary import vocabulary
 from ._cache import FeatureCache, network_key
 from ._frozen import frozen_backbone
 
 
+@fill_doc(
+    batch_size="Images per forward pass.",
+    verbose="0: quiet; >= 1: a tqdm progress bar over the batches of ``transform``.",
+    random_state="Seeds the random initialisation when ``weights=None``.",
+    cache=(
+        "A :class:`~sktl.FeatureCache` to keep the features in, per image, keyed by the "
+        "network, its settings and the image's content, so that repeated ``transform`` calls "
+        "on the same images (CV folds, grid points, other estimators given the same cache) "
+        "reuse them, and the backbone is built once. None computes them every time and shares "
+        "nothing."
+    ),
+)
 @vocabulary
 class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimator):
     """Features of a pretrained CNN at a chosen layer, for images in a scikit-learn Pipeline.
@@ -36,51 +49,18 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
 
     Parameters
     ----------
-    backbone : str, default="resnet18"
-        A registered backbone: "vgg16", "vgg19", "resnet18", "resnet50", "inception_v3",
-        "densenet121", "efficientnet_b0", "efficientnet_lite0" (see
-        :func:`sktl.backbones.available_backbones`).
-    layer : str or None, default=None
-        Tap to read, in the papers' vocabulary (VGG: "conv1_1" ... "conv5_4", "pool1" ...
-        "pool5", "fc6", "fc7"; ResNet: "conv1", "layer1" ... "layer4", "avgpool"; DenseNet:
-        "denseblock1" ..., "avgpool"; EfficientNet: "stem", "stage1" ... "stage7", "head",
-        "avgpool"). None means the backbone's global-pool (or fc7 for VGG) features. VGG conv
-        taps are taken after their ReLU.
-    weights : None, str, path-like or WeightSource, default="imagenet"
-        "imagenet" (torchvision weights, downloaded once and cached; offline packages for
-        efficientnet_lite0), a named offline source such as "vgg19_normalised", a path to a
-        state dict file (torchvision key layout, loaded with ``weights_only=True``), or None for
-        a random initialisation seeded by ``random_state`` (a control for "does ImageNet help?").
-    pooling : {"avg", "max", "flatten", "gram"}, default="avg"
-        How a spatial map (C, H, W) becomes a row: global average or max per channel (C
-        features), the whole map flattened (C*H*W, size dependent), or the upper triangle of the
-        channel Gram matrix ``F F^T / (H W)`` (C(C+1)/2 features). Taps that are already
-        vectors (fc, avgpool) are passed through for "avg", "max" and "flatten".
-    input_size : None, "native", int or (int, int), default=None
-        Resize images before the network: None keeps their size, "native" uses the backbone's
-        training size (224, or 299 for Inception v3).
-    image_shape : None or tuple, default=None
-        (H, W) or (H, W, C) of the packed 2-D form (n, H*W*C). One of H or W may be -1, to be
-        inferred from the number of columns, as in :func:`numpy.reshape`.
-    intensity_range : "auto" or (float, float), default="auto"
-        Pixel values mapped to black and white. "auto" reads bool as 0..1, 8- and 16-bit
-        integers over their full range (uint8 0..255, uint16 0..65535, int16 by np.iinfo) and
-        floats as 0..1; float images outside [0, 1] and 32-/64-bit integers are refused with
-        an error saying what to pass. An explicit (low, high) is a linear map (values outside
-        it are not clipped). Label images (e.g. phases {0, 1, 2}) want ``(0, n_phases - 1)``.
-    batch_size : int, default=32
-        Images per forward pass.
-    device : str, default="cpu"
-        "cpu", "cuda", "cuda:N" or "auto".
-    verbose : int, default=0
-        0: quiet; >= 1: a tqdm progress bar over the batches of ``transform``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the random initialisation when ``weights=None``.
-    cache : FeatureCache or None, default=None
-        A :class:`~sktl.FeatureCache` to keep the features in, per image, keyed by the network,
-        its settings and the image's content, so that repeated ``transform`` calls on the same
-        images (CV folds, grid points, other estimators given the same cache) reuse them, and
-        the backbone is built once. None computes them every time and shares nothing.
+    %(backbone)s
+    %(layer)s
+    %(weights)s
+    %(pooling)s
+    %(input_size)s
+    %(image_shape)s
+    %(intensity_range)s
+    %(batch_size)s
+    %(device)s
+    %(verbose)s
+    %(random_state)s
+    %(cache)s
 
     Attributes
     ----------
@@ -90,8 +70,7 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         weights cache to reload). It is this featurizer's own: no other estimator sees it.
     layer_ : str
         The tap actually used.
-    image_shape_ : tuple of int
-        (H, W, C) of the images seen in ``fit``; ``transform`` requires the same.
+    %(image_shape_)s
     n_features_in_ : int
         H * W * C.
     n_features_out_ : int
@@ -103,9 +82,7 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
     network_key_ : str
         Key of this network and its settings in the feature cache; set only when ``cache`` is
         a FeatureCache.
-    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
-        Column names of ``X``, when ``fit`` is given a DataFrame of packed images whose column
-        names are all strings.
+    %(feature_names_in_)s
 
     Examples
     --------

@@ -45,6 +45,7 @@ import warnings
 import numpy as np
 import sklearn
 
+from ..utils._validation import float_pair
 from ._arrays import _check_array, _check_shape_matches
 from ._lazy import LazyImages, is_lazy
 
@@ -206,18 +207,12 @@ def resolve_intensity_range(intensity_range, dtype) -> IntensityRange:
     ValueError
         For an invalid ``intensity_range``, or "auto" with 32- or 64-bit integer images.
     """
+    invalid = f"intensity_range must be 'auto' or (low, high), got {intensity_range!r}."
     if isinstance(intensity_range, str):
         if intensity_range != "auto":
-            raise ValueError(
-                f"intensity_range must be 'auto' or (low, high), got {intensity_range!r}."
-            )
+            raise ValueError(invalid)
         return _auto_range(np.dtype(dtype))
-    try:
-        lo, hi = (float(v) for v in intensity_range)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"intensity_range must be 'auto' or (low, high), got {intensity_range!r}."
-        ) from exc
+    lo, hi = float_pair(intensity_range, invalid)
     if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
         raise ValueError(
             f"intensity_range=(low, high) needs finite low < high, got {intensity_range!r}."

@@ -2,92 +2,12 @@
 
 from __future__ import annotations
 
-from ..utils._docstrings import fill_doc
 from ..utils._vocabulary import vocabulary
 from ._base import BaseMultimodalRegressor
-
-_TRAINING_TEMPLATE = """
-    lr : float, default=1e-3
-        Adam's learning rate.
-    lr_decay : float, default=1e-4
-        Keras-style time decay per batch, ``lr / (1 + lr_decay * t)`` (0 switches it off).
-    weight_decay : float, default={weight_decay}
-        L2 penalty of Adam.
-    batch_size : int, default=32
-        Samples per gradient step.
-    max_epochs : int, default={max_epochs}
-        Passes over the training samples.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training rows (a seeded split) and stop when the
-        validation loss has not improved for ``patience`` epochs, restoring the best weights.
-        Off by default, so a CV fold trains on all of its rows.
-    patience : int, default=5
-        Epochs without a better validation loss before early stopping ends training (used
-        with ``early_stopping=True``).
-    validation_fraction : float, default=0.1
-        Share of the training rows held out for early stopping (used with
-        ``early_stopping=True``).
-    standardize_y : bool, default=True
-        Standardise the targets inside; predictions come back in the original units.
-        (Descriptors and frozen image features are always standardised with their training
-        statistics.)
-"""
-
-_IMAGE_DOC = """
-    backbone : str, default="efficientnet_lite0"
-        Pretrained CNN of the image branch (see :func:`sktl.backbones.available_backbones`).
-    layer : str or None, default=None
-        Tap whose pooled activations feed the branch (None: the backbone's global pool, the
-        paper's "penultimate" features).
-    weights : None, str, path-like or WeightSource, default="imagenet"
-        Weight source, as for :class:`sktl.PretrainedCNNFeaturizer` (None: random control).
-    freeze : "all", "none" or int, default="all"
-        "all" keeps the backbone frozen (the paper; its features are computed once per fit),
-        "none" trains it end to end, an int k freezes its first k taps (blocks, see
-        :func:`sktl.list_layers`) up to ``layer``, computes their output once and trains the rest.
-    pooling : {"avg", "max", "flatten", "gram"}, default="avg"
-        How the tap's activation map becomes the image feature vector (as in
-        :class:`sktl.PretrainedCNNFeaturizer`).
-    input_size : None, "native", int or (int, int), default=None
-        Resize images before the backbone (None keeps their size).
-    intensity_range : "auto" or (float, float), default="auto"
-        Pixel values mapped to black and white. "auto": bool 0..1, 8-/16-bit integers over
-        their full range (uint8 0..255, uint16 0..65535), floats 0..1 (values outside are
-        refused, as are 32-/64-bit integers); (low, high) is a linear map, not a clip.
-    image_shape : tuple or None, default=None
-        (H, W[, C]) of the packed 2-D form ``[pixels | descriptors]``.
-    image_dropout : float, default=0.4
-        Dropout on the image features before the branch's dense layer.
-"""
+from ._doc_texts import fill_multimodal_doc
 
 
-_TRAINING_DOC = _TRAINING_TEMPLATE.format(weight_decay="0.0", max_epochs="20")
-_doc = fill_doc(image=_IMAGE_DOC, training=_TRAINING_DOC)
-
-#: The Deep Multimodal Transfer-Learned Regressor as published: one concatenated network with
-#: the paper's layer sizes and training (``MultimodalRegressor(**DMTLR_PAPER)``).
-DMTLR_PAPER: dict = {
-    "image_units": (1000,),
-    "image_dropout": 0.4,
-    "descriptor_units": (100, 100, 50),
-    "descriptor_dropout": 0.3,
-    "head_units": (1000, 100),
-    "head_dropout": 0.3,
-    "descriptor_skip": False,
-    "modality_dropout": 0.0,
-    "fusion": "concat",
-    "lr": 1e-3,
-    "lr_decay": 1e-4,
-    "weight_decay": 0.0,
-    "batch_size": 32,
-    "max_epochs": 20,
-}
-
-
-@fill_doc(
-    image=_IMAGE_DOC,
-    training=_TRAINING_TEMPLATE.format(weight_decay="1e-3", max_epochs="60"),
-)
+@fill_multimodal_doc()
 @vocabulary
 class MultimodalRegressor(BaseMultimodalRegressor):
     """Image + descriptors -> one or many targets, never worse than either modality alone.
@@ -116,16 +36,11 @@ class MultimodalRegressor(BaseMultimodalRegressor):
     Parameters
     ----------
     %(image)s
-    image_units : tuple of int, default=(256,)
-        Dense layers of the image branch.
-    descriptor_units : tuple of int, default=(100, 100, 50)
-        Dense layers of the descriptor branch.
-    descriptor_dropout : float, default=0.3
-        Dropout after each dense layer of the descriptor branch.
-    head_units : tuple of int, default=(256, 64)
-        Dense layers after the concatenation.
-    head_dropout : float, default=0.3
-        Dropout after each dense layer after the concatenation.
+    %(image_units)s
+    %(descriptor_units)s
+    %(descriptor_dropout)s
+    %(head_units)s
+    %(head_dropout)s
     descriptor_skip : bool, default=True
         Add a linear path from the descriptors to the outputs (wide & deep).
     modality_dropout : float, default=0.0
@@ -137,17 +52,8 @@ class MultimodalRegressor(BaseMultimodalRegressor):
     stack_folds : int, default=5
         Folds of the stack (>= 2; used with ``fusion="stack"``).
     %(training)s
-    cache : FeatureCache or None, default=None
-        A :class:`~sktl.FeatureCache` for the frozen features, per image: estimators given
-        the same cache (clones in a grid search, the models of one comparison) compute each
-        image's features once. None computes them in each fit and shares nothing.
-    device : str, default="cpu"
-        "cpu", "cuda", "cuda:N" or "auto".
-    verbose : int, default=0
-        skorch's per-epoch log when > 0.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation (including that of ``weights=None``), shuffling, dropout
-        and the validation split; the global torch random state is left untouched.
+    %(cache)s
+    %(running)s
 
     Attributes
     ----------
@@ -164,36 +70,14 @@ class MultimodalRegressor(BaseMultimodalRegressor):
         Only with ``fusion="stack"``.
     stack_intercept_ : ndarray of shape (n_outputs,)
         Intercepts of the blend. Only with ``fusion="stack"``.
-    featurizer_ : PretrainedCNNFeaturizer or None
-        The frozen part of the backbone, whose (cached) output the network takes; None when
-        no tap is frozen (``freeze="none"`` or 0: the network takes pixels).
-    image_scaler_ : sklearn.preprocessing.StandardScaler or None
-        Standardisation of the frozen image features; None when part of the backbone trains.
-    x_scaler_ : sklearn.preprocessing.StandardScaler
-        Standardisation of the descriptors.
-    history_ : list of dict
-        Per-epoch train (and validation) loss, in standardised units with
-        ``standardize_y=True``.
-    interrupted_ : bool
-        True when a KeyboardInterrupt stopped training; the network is then the one of the
-        last finished epoch.
-    y_scaler_ : sklearn.preprocessing.StandardScaler or None
-        The target standardisation (None with ``standardize_y=False``).
-    y_ndim_ : int
-        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
-        1-D ``y``.
-    n_outputs_ : int
-        Number of targets.
-    n_descriptors_ : int
-        Number of descriptors.
-    image_shape_ : tuple of int
-        (H, W, C) of the images seen in ``fit``; ``predict`` requires the same.
-    n_features_in_ : int
-        Columns of a packed 2-D ``X`` (pixels and descriptors), or the number of descriptors
-        of a dict ``X``.
-    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
-        Column names of ``X``, when ``fit`` is given a packed DataFrame whose column names are
-        all strings.
+    %(featurizer_)s
+    %(image_scaler_)s
+    %(x_scaler_)s
+    %(training_state)s
+    %(n_descriptors_)s
+    %(image_shape_)s
+    %(n_features_in_)s
+    %(feature_names_in_)s
 
     Examples
     --------
@@ -294,7 +178,11 @@ class MultimodalRegressor(BaseMultimodalRegressor):
         )
 
 
-@_doc
+@fill_multimodal_doc(
+    image_dropout="Dropout on the image features, before the head's first dense layer.",
+    head_dropout="Dropout after each dense layer of the head but the first (``image_dropout`` "
+    "acts before it).",
+)
 @vocabulary
 class ImageRegressor(BaseMultimodalRegressor):
     """Image-only baseline of DMTL-R: pretrained CNN -> Dense [1000, 100] -> targets.
@@ -305,56 +193,25 @@ class ImageRegressor(BaseMultimodalRegressor):
     Parameters
     ----------
     %(image)s
-    head_units : tuple of int, default=(1000, 100)
-        Dense layers after the image features (ReLU).
-    head_dropout : float, default=0.3
-        Dropout after each dense layer.
+    %(head_units)s
+    %(head_dropout)s
     %(training)s
-    cache : FeatureCache or None, default=None
-        A :class:`~sktl.FeatureCache` for the frozen features, per image: estimators given
-        the same cache (clones in a grid search, the models of one comparison) compute each
-        image's features once. None computes them in each fit and shares nothing.
-    device : str, default="cpu"
-        "cpu", "cuda", "cuda:N" or "auto".
-    verbose : int, default=0
-        skorch's per-epoch log when > 0.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation (including that of ``weights=None``), shuffling, dropout
-        and the validation split; the global torch random state is left untouched.
+    %(cache)s
+    %(running)s
 
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
         The trained network (the trainable part of the backbone, if any, and the dense
         layers).
-    featurizer_ : PretrainedCNNFeaturizer or None
-        The frozen part of the backbone, whose (cached) output the network takes; None when
-        no tap is frozen (``freeze="none"`` or 0: the network takes pixels).
-    image_scaler_ : sklearn.preprocessing.StandardScaler or None
-        Standardisation of the frozen image features; None when part of the backbone trains.
-    history_ : list of dict
-        Per-epoch train (and validation) loss, in standardised units with
-        ``standardize_y=True``.
-    interrupted_ : bool
-        True when a KeyboardInterrupt stopped training; the network is then the one of the
-        last finished epoch.
-    y_scaler_ : sklearn.preprocessing.StandardScaler or None
-        The target standardisation (None with ``standardize_y=False``).
-    y_ndim_ : int
-        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
-        1-D ``y``.
-    n_outputs_ : int
-        Number of targets.
+    %(featurizer_)s
+    %(image_scaler_)s
+    %(training_state)s
     n_descriptors_ : int
         Number of descriptors of the input (not used by this model).
-    image_shape_ : tuple of int
-        (H, W, C) of the images seen in ``fit``; ``predict`` requires the same.
-    n_features_in_ : int
-        Columns of a packed 2-D ``X`` (pixels and descriptors), or the number of descriptors
-        of a dict ``X``.
-    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
-        Column names of ``X``, when ``fit`` is given a packed DataFrame whose column names are
-        all strings.
+    %(image_shape_)s
+    %(n_features_in_)s
+    %(feature_names_in_)s
 
     Examples
     --------
@@ -434,7 +291,13 @@ class ImageRegressor(BaseMultimodalRegressor):
         )
 
 
-@_doc
+@fill_multimodal_doc(
+    image_shape="(H, W) or (H, W, C) of the images in the packed 2-D form ``[pixels | "
+    "descriptors]``, both H and W given; None means a 2-D input is a plain descriptor table.",
+    random_state="Seeds weight initialisation, shuffling, dropout and the validation split; the "
+    "global torch random state is left untouched.",
+    feature_names_in_=None,
+)
 @vocabulary
 class DescriptorRegressor(BaseMultimodalRegressor):
     """Descriptor-only baseline of DMTL-R: MLP [d, 100, 100, 50] -> targets.
@@ -444,49 +307,23 @@ class DescriptorRegressor(BaseMultimodalRegressor):
 
     Parameters
     ----------
-    descriptor_units : tuple of int, default=(100, 100, 50)
-        Dense layers (ReLU).
-    descriptor_dropout : float, default=0.3
-        Dropout after each dense layer.
-    image_shape : tuple or None, default=None
-        (H, W[, C]) of the packed 2-D form ``[pixels | descriptors]``; None means a 2-D input
-        is a plain descriptor table.
+    %(descriptor_units)s
+    %(descriptor_dropout)s
+    %(image_shape)s
     %(training)s
-    device : str, default="cpu"
-        "cpu", "cuda", "cuda:N" or "auto".
-    verbose : int, default=0
-        skorch's per-epoch log when > 0.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the validation split; the global
-        torch random state is left untouched.
+    %(running)s
 
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
         The trained network.
-    x_scaler_ : sklearn.preprocessing.StandardScaler
-        Standardisation of the descriptors.
-    history_ : list of dict
-        Per-epoch train (and validation) loss, in standardised units with
-        ``standardize_y=True``.
-    interrupted_ : bool
-        True when a KeyboardInterrupt stopped training; the network is then the one of the
-        last finished epoch.
-    y_scaler_ : sklearn.preprocessing.StandardScaler or None
-        The target standardisation (None with ``standardize_y=False``).
-    y_ndim_ : int
-        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
-        1-D ``y``.
-    n_outputs_ : int
-        Number of targets.
-    n_descriptors_ : int
-        Number of descriptors.
+    %(x_scaler_)s
+    %(training_state)s
+    %(n_descriptors_)s
     n_features_in_ : int
         Columns of a 2-D ``X`` (the descriptors, or pixels and descriptors when packed), or
         the number of descriptors of a dict ``X``.
-    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
-        Column names of ``X``, when ``fit`` is given a DataFrame whose column names are all
-        strings.
+    %(feature_names_in_)s
 
     Examples
     --------

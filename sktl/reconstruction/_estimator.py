@@ -7,45 +7,39 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._nn._torch import resolve_device
-from ..backbones import list_layers, receptive_field
 from ..persistence._portable import PortableStateMixin
 from ..utils._atomic import atomic_fit
+from ..utils._docstrings import fill_doc
 from ..utils._vocabulary import vocabulary
 from ._anneal import match_volume_fractions
 from ._decode import decode
-from ._descriptor_loss import (
-    LinealPathLoss,
-    PeriodicS2Loss,
-    S2Loss,
-    target_curves,
-    weighted_objective,
-)
-from ._encoding import encode, maximin_colours
-from ._gram import GramLoss, tap_features, target_grams
-from ._inputs import _as_label_images, _thread_limits
-from ._multigrid import downsample_labels, level_shapes, upsample_pixels
+from ._encoding import maximin_colours
+from ._gram import tap_features
+from ._inputs import _as_label_images, _thread_limits, check_example_sizes, check_sample_shape
+from ._level_loss import level_losses
+from ._multigrid import level_shapes, optimise_levels
 from ._optimise import optimise_adam, optimise_lbfgs
-from ._presets import PAPER_LAYERS, PRESET_KEYS, PRESETS
+from ._presets import PAPER_LAYERS, PRESET_KEYS, fill_from_saved_preset
+from ._taps import check_layers, min_image_size
+from ._targets import level_targets
 
-# VGG19's conv and pool taps in order, from the backbone registry (no fc layers)
-CONV_TAPS = [t for t in list_layers("vgg19") if not t.startswith("fc")]
 DEFAULT_LAYERS = PAPER_LAYERS  # the paper's taps (kept for older imports)
 MAX_LEVELS = 4
-CURVES = ("s2", "s2_periodic", "lineal_path")  # descriptor targets of every level
-# share of max_iter spent on the Gram loss plus descriptor terms, after a Gram-only start
-DESCRIPTOR_SHARE = 0.8
 
 
-def _device_of(module) -> torch.device:
-    return next(iter(module.buffers()), next(module.parameters())).device
-
-
+@fill_doc(
+    lr="Adam step size in pixel units (ignored by L-BFGS-B).",
+    weights=("str or path", "VGG19 weight source (see :func:`sktl.backbones.build_backbone`)."),
+    random_state="Seeds ``fit``: the phase colours and the tie-breaks of the coarse levels' "
+    "downsampling. Samples are seeded by the ``random_state`` of :meth:`sample`.",
+    device='Where VGG19 and the pixel optimisation run: "cpu", "cuda", "cuda:N" or "auto".',
+    verbose="0: quiet; >= 1: a tqdm progress bar per sample.",
+)
 @vocabulary
 class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     """Reconstruct statistically equivalent microstructures, 2-D or 3-D, from labelled examples.
@@ -87,8 +81,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         Iterations per sample and level.
     tol : float, default=1e-7
         Relative loss reduction below which optimisation stops early.
-    lr : float, default=2.0
-        Adam step size in pixel units (ignored by L-BFGS-B).
+    %(lr)s
     match_volume_fraction : bool, default=False
         Anneal decoded samples to the examples' volume fractions.
     s2_weight : float, default=1000.0
@@ -108,17 +101,13 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         ``1 / 2 ** (L - 1)`` of its size against the examples downsampled as much (2x2 block
         majority), then upsampled and refined at every finer level, ``max_iter`` iterations
         each: the coarse levels cost little and settle the large scales.
-    weights : str or path, default="vgg19_normalised"
-        VGG19 weight source (see :func:`sktl.backbones.build_backbone`).
+    %(weights)s
     n_phases : int or None, default=None
         Expected number of phases (None: as many as the distinct labels). For float grey-level
         images with more distinct values it quantises the image into ``n_phases`` levels.
-    random_state : int, RandomState instance or None, default=None
-        Seeds colours, initial images, K-means and annealing.
-    device : str, default="cpu"
-        Where VGG19 and the pixel optimisation run: "cpu", "cuda", "cuda:N" or "auto".
-    verbose : int, default=0
-        0: quiet; >= 1: a tqdm progress bar per sample.
+    %(random_state)s
+    %(device)s
+    %(verbose)s
     n_threads : int or None, default=None
         None leaves the process's thread settings alone. An int sets torch's intra-op threads
         and the threads of numpy's and scipy's BLAS for the duration of ``fit`` and
@@ -166,8 +155,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         Shape of the first example: the default sample shape.
     n_features_in_ : int
         Width of the first example (the columns of a 2-D ``X``).
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` is a DataFrame with string column names.
+    %(feature_names_in_)s
     loss_history_ : list of ndarray
         Loss per iteration of each sample drawn by the last :meth:`sample` call (with a
         descriptor weight > 0, the Gram-only start followed by the combined objective, each
@@ -233,29 +221,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.n_threads = n_threads
 
     def __setstate__(self, state):
-        # a model saved by sktl 1.0: its `preset` filled the parameters left at None
-        preset = state.pop("preset", None)
-        for key, value in PRESETS.get(preset, {}).items():
-            if state.get(key) is None:
-                state[key] = value
-        super().__setstate__(state)
-
-    def _check_layers(self, layers):
-        layers = [layers] if isinstance(layers, str) else list(layers)
-        if not layers or len(set(layers)) != len(layers):
-            raise ValueError(f"layers must be a non-empty list of distinct taps, got {layers}.")
-        unknown = [t for t in layers if t not in CONV_TAPS]
-        if unknown:
-            raise ValueError(f"Unknown VGG19 conv/pool taps {unknown}; choose among {CONV_TAPS}.")
-        if self.layer_weights is None:
-            w = np.full(len(layers), 1.0 / len(layers))
-        else:
-            w = np.asarray(self.layer_weights, dtype=np.float64).ravel()
-            if w.shape != (len(layers),) or np.any(w < 0) or not np.all(np.isfinite(w)):
-                raise ValueError(
-                    f"layer_weights must be {len(layers)} non-negative numbers, one per layer."
-                )
-        return layers, dict(zip(layers, w.tolist(), strict=True))
+        super().__setstate__(fill_from_saved_preset(state))
 
     def _features(self):
         device = resolve_device(self.device)
@@ -289,11 +255,10 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
 
     def _fit(self, X):
         settings = {k: getattr(self, k) for k in PRESET_KEYS}
-        layers, lw = self._check_layers(settings["layers"])
+        layers, lw = check_layers(settings["layers"], self.layer_weights)
         settings["layers"] = tuple(layers)
         n_levels = settings["n_levels"]
-        # every level's image, the coarsest (side / 2^(n_levels-1)) included, holds the taps
-        min_size = max(receptive_field("vgg19", t) for t in layers) * 2 ** (n_levels - 1)
+        min_size = min_image_size(layers, n_levels)
         if sp.issparse(X) or hasattr(X, "to_numpy") or (
             isinstance(X, np.ndarray) and X.ndim == 2
         ):
@@ -301,15 +266,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             X = validate_data(self, X, dtype="numeric")
         idx, phases, values = _as_label_images(X, self.n_phases)
         self.n_features_in_ = int(idx[0].shape[1])
-        for img in idx:
-            if min(img.shape) < min_size:  # the table wording serves scikit-learn's checks
-                raise ValueError(
-                    f"Image of shape {img.shape} ({img.shape[0]} sample(s) x {img.shape[1]} "
-                    "feature(s) as a 2-D table) is smaller than the receptive field of layers "
-                    f"{layers} at n_levels={n_levels}: the minimum size is {min_size} x "
-                    f"{min_size} px (drop the deepest layers, lower n_levels or use a larger "
-                    "image)."
-                )
+        check_example_sizes(idx, min_size, layers, n_levels)
         rng = check_random_state(self.random_state)
         self.settings_ = settings
         self.layers_ = layers
@@ -323,26 +280,10 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.colours_ = maximin_colours(self.n_phases_, rng)
         self.min_size_ = int(min_size)
         self.image_shape_ = tuple(int(s) for s in idx[0].shape)
-        model = self._features()
-        # level 0 is the examples; level k their 2^k-fold downsampling (coarse-to-fine)
-        levels = [idx]
-        for _ in range(n_levels - 1):
-            levels.append([downsample_labels(img, self.n_phases_, rng) for img in levels[-1]])
-        self.level_targets_ = [self._targets(model, imgs) for imgs in levels]
-        # three examples can be the orthogonal planes of a volume: keep each one's targets
-        self.level_targets_per_example_ = (
-            [[self._targets(model, [imgs[j]]) for imgs in levels] for j in range(3)]
-            if len(idx) == 3
-            else []
+        self.level_targets_, self.level_targets_per_example_ = level_targets(
+            self._features(), idx, self.colours_, self.n_phases_, n_levels, rng
         )
         return self
-
-    def _targets(self, model, images):
-        """Gram matrices and descriptor curves of phase-index images, averaged over them."""
-        return {
-            "grams": target_grams(model, [encode(img, self.colours_) for img in images]),
-            **{key: target_curves(images, self.n_phases_, key) for key in CURVES},
-        }
 
     # the examples' own targets are level 0's: views, so a saved model holds them once
     @property
@@ -356,23 +297,6 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     @property
     def target_lineal_path_(self):
         return self.level_targets_[0]["lineal_path"]
-
-    def _sample_shape(self, shape):
-        if shape is None:
-            return self.image_shape_
-        shape = (int(shape), int(shape)) if np.isscalar(shape) else tuple(int(s) for s in shape)
-        if len(shape) not in (2, 3):
-            raise ValueError(
-                f"shape must be an int, (H, W) or a volume (D, H, W), got {shape}."
-            )
-        if min(shape) < self.min_size_:
-            raise ValueError(
-                f"shape {shape} is smaller than the receptive field of layers {self.layers_} "
-                f"at n_levels={self.settings_['n_levels']}: the minimum size is "
-                f"{self.min_size_} px along every axis (drop the deepest layers, lower n_levels "
-                "or ask for a larger sample)."
-            )
-        return shape
 
     def sample(self, n_samples=1, shape=None, random_state=None):
         """Draw reconstructions: 2-D images, or 3-D volumes from the 2-D examples.
@@ -403,7 +327,9 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             )
         if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        shape = self._sample_shape(shape)
+        shape = check_sample_shape(
+            shape, self.image_shape_, self.min_size_, self.layers_, self.settings_["n_levels"]
+        )
         rng = check_random_state(random_state)
         with _thread_limits(self.n_threads):
             return self._sample(n_samples, shape, rng)
@@ -421,35 +347,11 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         return out
 
     def _level_losses(self, level, shape):
-        """The Gram loss and the [(weight, term)] descriptor terms of one level, as callables
-        of NCHW pixels (2-D) or of a (1, 3, D, H, W) volume, whose slices along each axis
-        are scored against that axis's targets."""
-        model = self._features()
-        device = _device_of(model)
-        s = self.settings_
-        # S2 by both estimators, half the weight each: users score with either, and a sample
-        # matched to the non-periodic S2 alone missed the periodic one by 2-5x as much
-        specs = [
-            (s["s2_weight"] / 2, S2Loss, "s2"),
-            (s["s2_weight"] / 2, PeriodicS2Loss, "s2_periodic"),
-            (s["lineal_path_weight"], LinealPathLoss, "lineal_path"),
-        ]
-        specs = [spec for spec in specs if spec[0] > 0]
-        if len(shape) == 2:
-            t = self.level_targets_[level]
-            gram = GramLoss(model, t["grams"], self.layer_weights_).to(device)
-            terms = [(w, cls(self.colours_, t[key], shape).to(device)) for w, cls, key in specs]
-            return gram, terms
-        per_axis = self._axis_targets(level)
-        grams, terms = [], [[] for _ in specs]
-        for axis, t in enumerate(per_axis):
-            plane = tuple(n for a, n in enumerate(shape) if a != axis)
-            grams.append(GramLoss(model, t["grams"], self.layer_weights_).to(device))
-            for j, (_, cls, key) in enumerate(specs):
-                terms[j].append(cls(self.colours_, t[key], plane).to(device))
-        return _AxisMean(grams), [
-            (w, _AxisMean(ts)) for (w, _, _), ts in zip(specs, terms, strict=True)
-        ]
+        """The Gram loss and the [(weight, term)] descriptor terms of one level (0: finest)."""
+        targets = self.level_targets_[level] if len(shape) == 2 else self._axis_targets(level)
+        weights = self.settings_["s2_weight"], self.settings_["lineal_path_weight"]
+        model, colours = self._features(), self.colours_
+        return level_losses(model, targets, shape, colours, self.layer_weights_, *weights)
 
     def _axis_targets(self, level):
         """Targets of the slices normal to each axis: one example per axis when there are
@@ -466,62 +368,22 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         return optimise_adam(loss, x, n_iter, self.tol, self.lr, callback, device=device)
 
     def _one_sample(self, shape, seed, i, n):
-        from tqdm.auto import tqdm
-
         s = self.settings_
         rng = np.random.RandomState(seed)
         shapes = level_shapes(shape, s["n_levels"])
         x = rng.uniform(0.0, 255.0, size=(1, 3, *shapes[0])).astype(np.float32)
-        max_iter = s["max_iter"]
-        histories = []
-        with tqdm(
-            total=max_iter * len(shapes),
+        x, history = optimise_levels(
+            x,
+            shapes,
+            self._level_losses,
+            self._optimise,
+            s["max_iter"],
             desc=f"sample {i + 1}/{n}",
-            disable=not self.verbose,
-            leave=False,
-        ) as bar:
-
-            def _cb(value):
-                bar.update(1)
-                bar.set_postfix(loss=f"{value:.3g}", refresh=False)
-
-            for k, level_shape in enumerate(shapes):
-                level = len(shapes) - 1 - k
-                if k > 0:
-                    x = upsample_pixels(x, level_shape)
-                gram, terms = self._level_losses(level, level_shape)
-                # From random pixels the Gram loss shapes the image first: a strong S2 term at
-                # once drives the pixels to in-between colours that decode badly. A finer
-                # level starts from the coarser result and takes every term at once.
-                n_gram = max_iter - int(DESCRIPTOR_SHARE * max_iter) if terms and k == 0 else 0
-                n_gram = max_iter if not terms else n_gram
-                with torch.inference_mode(False):
-                    if n_gram:
-                        x, history = self._optimise(gram, x, n_gram, _cb)
-                        histories.append(history)
-                    if max_iter - n_gram:
-                        objective = weighted_objective(gram, terms, x, _device_of(gram))
-                        x, history = self._optimise(objective, x, max_iter - n_gram, _cb)
-                        histories.append(history)
+            verbose=self.verbose,
+        )
         pixels = np.moveaxis(x[0], 0, -1)
         labels = decode(pixels, self.colours_, random_state=seed)
         if s["match_volume_fraction"]:
             labels = match_volume_fractions(labels, self.volume_fractions_, random_state=seed)
-        return labels, np.concatenate(histories)
+        return labels, history
 
-
-class _AxisMean(torch.nn.Module):
-    """Mean over the three axes of a loss applied to a volume's slices normal to each axis."""
-
-    def __init__(self, losses):
-        super().__init__()
-        self.losses = torch.nn.ModuleList(losses)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        v = x[0]  # (3, D, H, W)
-        slices = (
-            v.permute(1, 0, 2, 3),  # normal to axis 0: D slices of (H, W)
-            v.permute(2, 0, 1, 3),  # normal to axis 1: H slices of (D, W)
-            v.permute(3, 0, 1, 2),  # normal to axis 2: W slices of (D, H)
-        )
-        return sum(f(sl) for f, sl in zip(self.losses, slices, strict=True)) / 3.0

@@ -6,9 +6,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..backbones import build_backbone, list_layers
+from ..backbones import build_backbone
 from ..backbones._pooling import gram
 from ..persistence._portable import portable
+from ._taps import CONV_TAPS, check_taps
 
 VGG_POOLINGS = ("max", "avg")
 PADDINGS = ("zeros", "circular")
@@ -26,14 +27,8 @@ def tap_features(layers, weights="vgg19_normalised", vgg_pooling="max", padding=
         raise ValueError(f"vgg_pooling must be one of {VGG_POOLINGS}, got {vgg_pooling!r}.")
     if padding not in PADDINGS:
         raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}.")
-    order = list_layers("vgg19")
-    unknown = [t for t in layers if t not in order or t.startswith("fc")]
-    if unknown:
-        raise ValueError(
-            f"Unknown VGG19 conv/pool taps {unknown}; choose among "
-            f"{[t for t in order if not t.startswith('fc')]}."
-        )
-    deepest = max(layers, key=order.index)
+    check_taps(layers)
+    deepest = max(layers, key=CONV_TAPS.index)
     backbone = build_backbone("vgg19", deepest, weights=weights, random_state=0)
     return TapFeatures(layers, backbone, vgg_pooling, padding)
 

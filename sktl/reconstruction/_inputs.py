@@ -1,4 +1,4 @@
-"""Input validation of the reconstructor's examples, and its thread limits."""
+"""Input validation of the reconstructor's examples and sample shapes, and its thread limits."""
 
 from __future__ import annotations
 
@@ -110,3 +110,32 @@ def _thread_limits(n_threads):
             yield
     finally:
         torch.set_num_threads(before)
+
+
+def check_sample_shape(shape, default, min_size: int, layers, n_levels: int) -> tuple:
+    """``sample``'s ``shape`` as (H, W) or (D, H, W); None gives ``default`` (the first example's)."""
+    if shape is None:
+        return default
+    shape = (int(shape), int(shape)) if np.isscalar(shape) else tuple(int(s) for s in shape)
+    if len(shape) not in (2, 3):
+        raise ValueError(f"shape must be an int, (H, W) or a volume (D, H, W), got {shape}.")
+    if min(shape) < min_size:
+        raise ValueError(
+            f"shape {shape} is smaller than the receptive field of layers {layers} at "
+            f"n_levels={n_levels}: the minimum size is {min_size} px along every axis (drop the "
+            "deepest layers, lower n_levels or ask for a larger sample)."
+        )
+    return shape
+
+
+def check_example_sizes(images, min_size: int, layers, n_levels: int) -> None:
+    """Raise if a phase-index example is smaller than ``min_size`` along an axis."""
+    for img in images:
+        if min(img.shape) < min_size:  # the table wording serves scikit-learn's checks
+            raise ValueError(
+                f"Image of shape {img.shape} ({img.shape[0]} sample(s) x {img.shape[1]} "
+                "feature(s) as a 2-D table) is smaller than the receptive field of layers "
+                f"{layers} at n_levels={n_levels}: the minimum size is {min_size} x "
+                f"{min_size} px (drop the deepest layers, lower n_levels or use a larger "
+                "image)."
+            )

@@ -1,10 +1,13 @@
-"""Coarse-to-fine helpers: 2x downsampled phase labels and upsampled pixel images."""
+"""Coarse-to-fine optimisation: 2x downsampled phase labels, upsampled pixels, the level loop."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ._descriptor_loss import weighted_objective
+from ._level_loss import device_of
 
 
 def downsample_labels(labels: np.ndarray, n_phases: int, rng) -> np.ndarray:
@@ -27,3 +30,45 @@ def upsample_pixels(x: np.ndarray, shape) -> np.ndarray:
     t = torch.from_numpy(np.ascontiguousarray(x, np.float32))
     up = F.interpolate(t, size=tuple(shape), mode=mode, align_corners=False)
     return up.clamp_(0.0, 255.0).numpy()
+
+
+# share of max_iter spent on the Gram loss plus descriptor terms, after a Gram-only start
+DESCRIPTOR_SHARE = 0.8
+
+
+def optimise_levels(x, shapes, level_losses, optimise, max_iter: int, *, desc, verbose):
+    """Optimise pixels ``x`` of ``shapes[0]`` level by level, coarsest first; ``max_iter`` each.
+
+    ``level_losses(level, shape)`` gives the level's Gram loss and [(weight, term)]
+    descriptor terms (level 0 is the finest), ``optimise(loss, x, n_iter, callback)`` the new
+    pixels and their loss history. With ``verbose``, a tqdm bar named ``desc`` counts the
+    iterations. Returns the finest pixels and the whole history.
+    """
+    from tqdm.auto import tqdm
+
+    histories = []
+    with tqdm(total=max_iter * len(shapes), desc=desc, disable=not verbose, leave=False) as bar:
+
+        def _cb(value):
+            bar.update(1)
+            bar.set_postfix(loss=f"{value:.3g}", refresh=False)
+
+        for k, level_shape in enumerate(shapes):
+            level = len(shapes) - 1 - k
+            if k > 0:
+                x = upsample_pixels(x, level_shape)
+            gram, terms = level_losses(level, level_shape)
+            # From random pixels the Gram loss shapes the image first: a strong S2 term at
+            # once drives the pixels to in-between colours that decode badly. A finer level
+            # starts from the coarser result and takes every term at once.
+            n_gram = max_iter - int(DESCRIPTOR_SHARE * max_iter) if terms and k == 0 else 0
+            n_gram = max_iter if not terms else n_gram
+            with torch.inference_mode(False):
+                if n_gram:
+                    x, history = optimise(gram, x, n_gram, _cb)
+                    histories.append(history)
+                if max_iter - n_gram:
+                    objective = weighted_objective(gram, terms, x, device_of(gram))
+                    x, history = optimise(objective, x, max_iter - n_gram, _cb)
+                    histories.append(history)
+    return x, np.concatenate(histories)

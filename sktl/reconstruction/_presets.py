@@ -38,3 +38,13 @@ PRESETS: dict[str, dict] = {
 # evaluation of a 64^3 volume (192 slices of 64 px) costs as much as ~50 2-D 128 px samples
 PRESETS["sktl_volume"] = {**PRESETS["sktl"], "n_levels": 3, "max_iter": 60}
 PRESET_KEYS = tuple(PRESETS["sktl"])
+
+
+def fill_from_saved_preset(state: dict) -> dict:
+    """The pickled state of a model saved by sktl 1.0, whose ``preset`` filled the parameters
+    it left at None, as today's parameters (``state`` is changed in place)."""
+    preset = state.pop("preset", None)
+    for key, value in PRESETS.get(preset, {}).items():
+        if state.get(key) is None:
+            state[key] = value
+    return state

@@ -14,6 +14,7 @@ from .._nn._skorch import seeded
 from .._nn._torch import as_float32, resolve_device
 from ..persistence._portable import PortableStateMixin
 from ..utils._atomic import atomic_fit
+from ..utils._docstrings import fill_doc
 from ..utils._validation import check_finite_output, check_float32_range
 from ..utils._vocabulary import vocabulary
 from ._architecture import as_module, dense_layers
@@ -54,19 +55,20 @@ def resolve_layer(names: list[str], layer) -> int:
     return layer - 1
 
 
+@fill_doc()
 @vocabulary
 class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstimator):
     """Activations of one dense layer of a fitted network, as features (representation learning).
 
-    The input goes through ``source`` up to its dense (``nn.Linear``) layer ``layer`` and that
+    The input goes through the source network ``weights`` up to its dense (``nn.Linear``) layer ``layer`` and that
     layer's output is returned, either as is (``activation="dense"``, before the ReLU) or after
     a ReLU (``"relu"``). The network runs in evaluation mode (no dropout) and the rest of it is
     skipped. Gupta et al. (2021) feed these activations of an ElemNet trained on OQMD to a
     model of a small target set (RL:DL(Dense) / RL:DL(ReLU)).
 
-    ``fit`` copies the source's network (``module_``): later changes to ``source`` do not leak
+    ``fit`` copies the source's network (``module_``): later changes to ``weights`` do not leak
     in, and the fitted transformer pickles on its own. ``sklearn.clone`` (GridSearchCV,
-    cross_val_score, Pipeline clones) keeps ``source`` by reference instead of cloning it, so
+    cross_val_score, Pipeline clones) keeps ``weights`` by reference instead of cloning it, so
     a fitted source stays fitted.
 
     Parameters
@@ -84,8 +86,7 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
         Output of the layer before ("dense") or after ("relu") the ReLU.
     batch_size : int, default=4096
         Rows per forward pass.
-    device : str, default="cpu"
-        Where the network runs: "cpu", "cuda", "cuda:N" or "auto".
+    %(device)s
 
     Attributes
     ----------
@@ -99,9 +100,7 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
         Width of the tapped layer: the number of output features.
     n_features_in_ : int
         Number of input features (the source's input width).
-    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
-        Column names of ``X``, when ``fit`` is given a DataFrame whose column names are all
-        strings.
+    %(feature_names_in_)s
 
     Examples
     --------
@@ -160,7 +159,9 @@ class LayerActivationTransformer(PortableStateMixin, TransformerMixin, BaseEstim
                 "weights is None: pass a fitted DeepMLPRegressor, skorch net or torch module."
             )
         X = validate_data(self, X, reset=True, dtype="numeric", ensure_all_finite=True)
-        module = copy.deepcopy(as_module(self.weights, "weights")).to(resolve_device(self.device)).eval()
+        module = (
+            copy.deepcopy(as_module(self.weights, "weights")).to(resolve_device(self.device)).eval()
+        )
         dense = dense_layers(module)
         if not dense:
             raise ValueError(f"source {type(module).__name__} has no nn.Linear layer to tap.")

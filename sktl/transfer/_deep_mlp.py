@@ -16,6 +16,7 @@ from .._nn._skorch import (
 )
 from .._nn._torch import as_float32
 from .._nn.callbacks import MCDropoutValidLoss, mc_dropout_forward
+from ..utils._docstrings import fill_doc
 from ..utils._freeze import n_frozen
 from ..utils._validation import check_float32_range
 from ..utils._vocabulary import vocabulary
@@ -71,6 +72,7 @@ def clone_sharing(estimator, shared: str):
     return type(estimator)(**params, **{shared: kept})
 
 
+@fill_doc()
 @vocabulary
 class DeepMLPRegressor(SkorchRegressorBase):
     """ElemNet's deep fully connected regressor (NN-17 by default), trained with skorch.
@@ -117,8 +119,7 @@ class DeepMLPRegressor(SkorchRegressorBase):
         Train on standardised targets (predictions come back in the original units). ElemNet
         trains on raw eV/atom; standardising helps when targets are far from unit scale. The
         L1 loss and ``history_`` are then in standard deviations.
-    lr : float, default=1e-4
-        Adam's learning rate.
+    %(lr)s
     lr_decay : float, default=0.0
         Keras-style time decay per batch, ``lr / (1 + lr_decay * t)`` (with
         ``lr_schedule="decay"``).
@@ -126,24 +127,14 @@ class DeepMLPRegressor(SkorchRegressorBase):
         "decay": ``lr`` with the time decay ``lr_decay`` (constant when it is 0, ElemNet's
         setting). "onecycle": warm up from ``lr / 25`` to ``lr`` over the first 10 % of the
         batches of ``max_epochs`` epochs, then anneal along a cosine to nearly zero; on OQMD it
-        reached a lower error in the same epochs (the TL+RL guide has the figures). Early
+        reached a lower error in the same epochs (see the benchmark notes). Early
         stopping can end training before the annealing does.
-    weight_decay : float, default=0.0
-        L2 penalty of Adam.
-    batch_size : int, default=32
-        Rows per gradient step.
-    max_epochs : int, default=100
-        Passes over the training rows (fewer when early stopping ends training).
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the rows (a split seeded by ``random_state``) and
-        stop once the validation loss has not improved for ``patience`` epochs, restoring the
-        best weights.
-    patience : int, default=10
-        Epochs without a better validation loss before early stopping ends training (used
-        with ``early_stopping=True``).
-    validation_fraction : float, default=0.1
-        Share of the training rows held out for early stopping (used with
-        ``early_stopping=True``).
+    %(weight_decay)s
+    %(batch_size)s
+    %(max_epochs)s
+    %(early_stopping)s
+    %(patience)s
+    %(validation_fraction)s
     mc_dropout : int, default=0
         Number of forward passes with dropout on whose mean ``predict`` returns (Monte Carlo
         dropout); 0 predicts once with dropout off. The passes are seeded by
@@ -152,13 +143,7 @@ class DeepMLPRegressor(SkorchRegressorBase):
         ``predict`` costs ``mc_dropout`` forward passes. Early stopping scores the validation
         rows the same way (``history_`` keeps ``valid_loss`` in that mode). No effect without
         dropout layers.
-    device : str, default="cpu"
-        "cpu", "cuda", "cuda:N" or "auto".
-    verbose : int, default=0
-        skorch's per-epoch log when > 0.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, shuffling, dropout and the validation split without touching the
-        global torch random state.
+    %(running)s
 
     Attributes
     ----------
@@ -167,25 +152,18 @@ class DeepMLPRegressor(SkorchRegressorBase):
         ``dense_1``, ``relu_1``, ..., ``dropout_k``, ..., ``dense_{L+1}`` (output).
     history_ : list of dict
         Per-epoch ``train_loss`` / ``valid_loss`` (L1) and duration.
-    interrupted_ : bool
-        True when a KeyboardInterrupt stopped training; the network is then the one of the
-        last finished epoch.
+    %(interrupted_)s
     copied_layers_ : list of str
         Dense layers initialised from ``weights``.
     frozen_layers_ : list of str
         Dense layers whose weights did not train (``freeze``).
     y_scaler_ : sklearn.preprocessing.StandardScaler or None
         The target standardisation (None with ``standardize_y=False``, the default).
-    y_ndim_ : int
-        Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
-        1-D ``y``.
-    n_outputs_ : int
-        Number of targets.
+    %(y_ndim_)s
+    %(n_outputs_)s
     n_features_in_ : int
         Number of input features (e.g. 86 element fractions).
-    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
-        Column names of ``X``, when ``fit`` is given a DataFrame whose column names are all
-        strings.
+    %(feature_names_in_)s
 
     Examples
     --------

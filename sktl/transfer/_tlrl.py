@@ -15,6 +15,7 @@ from torch import nn
 from .._nn._skorch import check_targets
 from ..persistence._portable import PortableStateMixin
 from ..utils._atomic import atomic_fit
+from ..utils._docstrings import fill_doc
 from ..utils._validation import require_y
 from ..utils._vocabulary import vocabulary
 from ._activations import LayerActivationTransformer
@@ -49,6 +50,7 @@ def least_squares_bridge(A: np.ndarray, Z: np.ndarray, alpha: float):
     return W.T, z_mean - a_mean @ W, r2
 
 
+@fill_doc()
 @vocabulary
 class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     """TL+RL (Gupta et al. 2021): a source network's layer-k activations as the input of a
@@ -64,8 +66,8 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     see inputs unlike anything they were trained on. ``bridge="least_squares"`` (the default)
     starts it instead from the ridge regression of the source's own first-layer outputs
     (before the ReLU) on the layer-k activations, fitted on the training rows: the target
-    network then starts close to the source's function and training adapts it (the user guide
-    gives the OQMD -> JARVIS figures). The bridge is exact for the first layer before its
+    network then starts close to the source's function and training adapts it (the benchmark
+    notes give the OQMD -> JARVIS figures). The bridge is exact for the first layer before its
     ReLU and loses accuracy with depth (``bridge_score_``). ``bridge="random"`` is the
     paper's initialisation.
 
@@ -102,9 +104,7 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
         R2 of the bridge on the training rows (None for ``bridge="random"``).
     n_features_in_ : int
         Number of input features (the source's input width).
-    feature_names_in_ : ndarray of str of shape (``n_features_in_``,)
-        Column names of ``X``, when ``fit`` is given a DataFrame whose column names are all
-        strings.
+    %(feature_names_in_)s
 
     Examples
     --------
@@ -175,7 +175,11 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
                 f"{blocks[0].units} units: use the source's architecture or bridge='random'."
             )
         z1 = LayerActivationTransformer(
-            weights=module, layer=1, activation="dense", batch_size=self.batch_size, device=self.device
+            weights=module,
+            layer=1,
+            activation="dense",
+            batch_size=self.batch_size,
+            device=self.device,
         ).fit(X)
         W, b, self.bridge_score_ = least_squares_bridge(A, z1.transform(X), self.bridge_alpha)
         bridge = nn.Linear(W.shape[1], W.shape[0])

@@ -36,3 +36,12 @@ def require_y(estimator, y) -> None:
         raise ValueError(
             f"{type(estimator).__name__} requires y to be passed, but the target y is None."
         )
+
+
+def float_pair(value, message: str) -> tuple[float, float]:
+    """``value`` as two floats ``(low, high)``; a ValueError saying ``message`` if it is not."""
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(message) from exc
+    return low, high

@@ -12,7 +12,7 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
-from sktl.automl import HyperoptRegressor, _hyperopt
+from sktl.automl import HyperoptRegressor, _process_state
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_bad_component_name(linear_data):
 
 def test_seed_env_is_restored():
     before = os.environ.get("HYPEROPT_FMIN_SEED")
-    with _hyperopt._fmin_seed(5):
+    with _process_state.fmin_seed(5):
         assert os.environ["HYPEROPT_FMIN_SEED"] == "5"
     assert os.environ.get("HYPEROPT_FMIN_SEED") == before
 
@@ -230,7 +230,7 @@ def test_search_seeds_what_hyperopt_sklearn_draws_from_the_global_rng(linear_dat
     draws = []
     for outer_seed in (1, 2):
         np.random.seed(outer_seed)  # noqa: NPY002
-        with _hyperopt._process_state_kept(7):
+        with _process_state.process_state_kept(7):
             draws.append(np.random.random())  # noqa: NPY002
         assert np.random.get_state()[1][0] == np.random.RandomState(outer_seed).get_state()[1][0]  # noqa: NPY002
     assert draws[0] == draws[1]

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sktl.datasets import _spinodal as spinodal
+from sktl.datasets import _spinodal_simulation as simulation
 from sktl.datasets import load_spinodal, make_spinodal
 from sktl.datasets._cahn_hilliard import LandauCahnHilliard, free_energy, solve
 
@@ -98,7 +99,7 @@ def test_cache_roundtrip(tmp_path, monkeypatch):
     def _no_simulation(*args, **kwargs):
         raise AssertionError("should have been read from the cache")
 
-    monkeypatch.setattr(spinodal, "_simulate", _no_simulation)
+    monkeypatch.setattr(spinodal, "simulate", _no_simulation)
     again = make_spinodal(2, 16, cache_dir=tmp_path, random_state=3)
     np.testing.assert_array_equal(again.images, first.images)
     np.testing.assert_array_equal(again.targets, first.targets)
@@ -170,8 +171,8 @@ def test_bad_inputs(kwargs, match):
 
 def _random_batch(n, size, seed, **ranges):
     params, streams = spinodal.draw_parameters(seed, n, spinodal.check_ranges(ranges or None))
-    model = spinodal._model(params)
-    c0 = spinodal._initial_fields(params, spinodal._draw_noise(streams, size))
+    model = simulation._model(params)
+    c0 = simulation._initial_fields(params, simulation._draw_noise(streams, size))
     return params, model, c0
 
 
@@ -188,7 +189,7 @@ def test_mass_conservation_and_energy_decrease(method):
         for i, e in zip(index, free_energy(c, model.subset(index))):
             history[i].append(e)
 
-    c, steps = solve(c0, model, spinodal._column(params, "time"), method=method, callback=record)
+    c, steps = solve(c0, model, simulation._column(params, "time"), method=method, callback=record)
     assert worst_drift[0] < 1e-10
     np.testing.assert_allclose(c.mean(axis=(1, 2)), means, rtol=0, atol=1e-12)
     for i, trace in history.items():

@@ -1,0 +1,37 @@
+"""The statistics a reconstruction matches: Gram matrices and descriptor curves, per level."""
+
+from __future__ import annotations
+
+from ._descriptor_loss import target_curves
+from ._encoding import encode
+from ._gram import target_grams
+from ._multigrid import downsample_labels
+
+CURVES = ("s2", "s2_periodic", "lineal_path")  # descriptor targets of every level
+
+
+def image_targets(model, images, colours, n_phases: int) -> dict:
+    """Gram matrices and descriptor curves of phase-index images, averaged over them."""
+    return {
+        "grams": target_grams(model, [encode(img, colours) for img in images]),
+        **{key: target_curves(images, n_phases, key) for key in CURVES},
+    }
+
+
+def level_targets(model, examples, colours, n_phases: int, n_levels: int, rng):
+    """The targets of every level, averaged over the examples, and per example.
+
+    Level 0 is the examples, level k their 2^k-fold downsampling (2x2 block majority, ties
+    drawn from ``rng``). The per-example targets are kept only for three examples, which can
+    be the orthogonal planes of a volume; otherwise that list is empty.
+    """
+    levels = [examples]
+    for _ in range(n_levels - 1):
+        levels.append([downsample_labels(img, n_phases, rng) for img in levels[-1]])
+    averaged = [image_targets(model, imgs, colours, n_phases) for imgs in levels]
+    per_example = (
+        [[image_targets(model, [imgs[j]], colours, n_phases) for imgs in levels] for j in range(3)]
+        if len(examples) == 3
+        else []
+    )
+    return averaged, per_example
