@@ -23,10 +23,12 @@ from .transfer import (
     TLRLRegressor,
     pretrain_source,
 )
+from .utils._errors import DamagedCacheWarning, UnreadableFileError
 
 __all__ = [
     "DMTLR_PAPER",
     "CNNRegressor",
+    "DamagedCacheWarning",
     "DeepMLPRegressor",
     "DescriptorRegressor",
     "ElementFractionTransformer",
@@ -42,6 +44,7 @@ __all__ = [
     "TLRLRegressor",
     "TransferCNNRegressor",
     "TwoPointStatsTransformer",
+    "UnreadableFileError",
     "__version__",
     "available_backbones",
     "build_backbone",

@@ -91,7 +91,14 @@ SMOKE = dict(
     targets="bulk_modulus", models="RF properties,TL:Fine-tune,TL+RL (bridged)",
     n_train="20,all", seeds="0,1",
 )  # fmt: skip
-SMOKE_NET = {"architecture": "16B-8B-1", "max_epochs": 1, "early_stopping": False}
+# without early stopping, its settings go back to their defaults (else fit warns they do nothing)
+SMOKE_NET = {
+    "architecture": "16B-8B-1",
+    "max_epochs": 1,
+    "early_stopping": False,
+    "patience": 10,
+    "validation_fraction": 0.1,
+}
 SMOKE_ROWS = 40
 
 

@@ -23,7 +23,12 @@ from skorch.dataset import ValidSplit
 
 from ..persistence._portable import PortableStateMixin
 from ..utils._atomic import atomic_fit
-from ..utils._validation import check_finite_output, check_float32_range, require_y
+from ..utils._validation import (
+    check_finite_output,
+    check_float32_range,
+    require_y,
+    warn_inactive,
+)
 from ._batches import BatchIterator
 from ._torch import resolve_device, seed_from_random_state
 from .callbacks import EpochSnapshot, KerasDecay, OneCycle
@@ -256,6 +261,13 @@ class SkorchRegressorBase(PortableStateMixin, RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         require_y(self, y)
+        if not self.early_stopping:
+            warn_inactive(
+                self,
+                ["patience", "validation_fraction"],
+                "with early_stopping=False",
+                "Set early_stopping=True for early stopping, or leave the defaults",
+            )
         inputs = self._validate_X(X, reset=True)
         n = self._n_samples(inputs)
         Y = check_targets(y, n)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import types
+import weakref
 
 _INSTALL_HINT = (
     "HyperoptRegressor needs hyperopt and hyperopt-sklearn, and {missing}. Install them with\n"
@@ -69,9 +70,13 @@ def estimator_class(hpsklearn):
       launcher needs attributes that a plain ``Process`` lacks ("'Process' object has no
       attribute 'env'"), so every trial failed. There ``fit_iter`` also sees the platform's
       standard ``Process`` and ``Pipe``.
+    * hpsklearn's ``fit`` catches a KeyboardInterrupt, ends the search and returns as if it
+      had finished. Here ``fit_iter`` records it first (``sktl_stopped_by = "interrupt"``) and
+      ends the trial process that was running, so that the caller can tell an interrupted
+      search from a finished one and no trial outlives the search.
 
-    Both are done in a subclass whose ``fit_iter`` is hpsklearn's own code with other globals:
-    hpsklearn's and hyperopt's modules are not patched.
+    All is done in a subclass whose ``fit_iter`` wraps hpsklearn's own code run with other
+    globals: hpsklearn's and hyperopt's modules are not patched.
     """
     standard = multiprocessing.get_all_start_methods()
     current = multiprocessing.get_start_method(allow_none=True)
@@ -98,17 +103,56 @@ def _quiet_class(base: type, method: str | None) -> type:
         # a partial keeps fmin's signature, which hpsklearn inspects
         quiet.fmin = functools.partial(hyperopt.fmin, show_progressbar=False)
         namespace["hyperopt"] = quiet
-    if method is not None and {"Process", "Pipe"} <= names:
-        context = multiprocessing.get_context(method)
-        namespace.update(Process=context.Process, Pipe=context.Pipe)
+    if {"Process", "Pipe"} <= names:
+        if method is not None:
+            context = multiprocessing.get_context(method)
+            namespace.update(Process=context.Process, Pipe=context.Pipe)
+        # a function, not a subclass: the process object stays picklable for "spawn"
+        namespace["Process"] = functools.partial(_trial_process, namespace["Process"])
     patched = types.FunctionType(
         fit_iter.__code__, namespace, fit_iter.__name__, fit_iter.__defaults__, fit_iter.__closure__
     )
     patched.__kwdefaults__ = fit_iter.__kwdefaults__
-    patched.__qualname__ = fit_iter.__qualname__
-    patched.__doc__ = fit_iter.__doc__
+
+    @functools.wraps(fit_iter)
+    def recording_fit_iter(self, *args, **kwargs):
+        self.sktl_stopped_by = None
+        try:
+            return (yield from patched(self, *args, **kwargs))
+        except KeyboardInterrupt as stop:
+            # hpsklearn's fit swallows it and ends the search: the one way to stop a search
+            # early, so a time budget would raise a KeyboardInterrupt subclass naming its
+            # ``sktl_reason`` and take this path too
+            self.sktl_stopped_by = getattr(stop, "sktl_reason", "interrupt")
+            _end_trial_processes()
+            raise
+
     return type(
         base.__name__,
         (base,),
-        {"fit_iter": patched, "__module__": __name__, "__doc__": base.__doc__},
+        {"fit_iter": recording_fit_iter, "__module__": __name__, "__doc__": base.__doc__},
     )
+
+
+#: the trial processes started by searches (one search at a time per process, see
+#: ``_process_state``); a KeyboardInterrupt in the search ends those still running
+_TRIAL_PROCESSES: weakref.WeakSet = weakref.WeakSet()
+
+
+def _trial_process(process_class, *args, **kwargs):
+    process = process_class(*args, **kwargs)
+    _TRIAL_PROCESSES.add(process)
+    return process
+
+
+def _end_trial_processes() -> None:
+    """Terminate the trial processes still running.
+
+    A Ctrl-C in a terminal reaches them too, but an interrupt sent to this process alone
+    (Jupyter's "interrupt kernel") does not: the trial would run on and then block forever on
+    sending a large fitted model through a pipe that no one reads any more.
+    """
+    for process in multiprocessing.active_children():  # this process's live children
+        if process in _TRIAL_PROCESSES:
+            process.terminate()
+            process.join(5)

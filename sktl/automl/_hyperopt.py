@@ -7,6 +7,7 @@ runs, so ``import sktl`` and building the estimator work without them.
 from __future__ import annotations
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
@@ -17,9 +18,39 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._nn._torch import seed_from_random_state
 from ..utils._atomic import atomic_fit
 from ..utils._docstrings import fill_doc
+from ..utils._validation import warn_inactive
 from ..utils._vocabulary import upgrade_state, vocabulary
 from ._hpsklearn_adapter import component, estimator_class, import_hyperopt
 from ._process_state import fmin_seed, process_state_kept
+
+
+class _Target(NamedTuple):
+    """The outcome of one target's search."""
+
+    estimator: object  # the hpsklearn search, or the fallback RidgeCV
+    best: dict  # the best learner and preprocessing
+    model: object  # the best refitted on all rows
+    losses: np.ndarray  # validation loss of every finished trial (NaN: failed)
+    fallback_used: bool
+    stopped_by: str | None  # why the search ended before max_evals ("interrupt"), or None
+
+
+class _StoppedSearchFailed(Exception):
+    """A search stopped early whose finished trials all failed (the fallback applies)."""
+
+    def __init__(self, stopped_by: str, losses: np.ndarray):
+        super().__init__(stopped_by)
+        self.stopped_by, self.losses = stopped_by, losses
+
+
+def _finished_losses(search) -> np.ndarray:
+    """The validation loss of every finished trial of ``search`` (NaN where one failed); a
+    trial that an interrupt cut short is not finished."""
+    done = [t for t in search.trials.trials if t["state"] == _JOB_STATE_DONE]
+    return np.array([t["result"].get("loss", np.nan) for t in done], dtype=float)
+
+
+_JOB_STATE_DONE = 2  # hyperopt.base.JOB_STATE_DONE, without importing hyperopt
 
 # Larger magnitudes overflow in the learners' sums of squares (e.g. RidgeCV's Gram matrix).
 _MAX_MAGNITUDE = float(np.sqrt(np.finfo(np.float64).max)) * 1e-4  # about 1.3e150
@@ -37,7 +68,8 @@ def _check_magnitudes(X, y) -> None:
 
 
 @fill_doc(
-    validation_fraction="Holdout fraction when ``cv`` is None.",
+    validation_fraction="Holdout fraction when ``cv`` is None (with k-fold ``cv`` it has no "
+    "effect: a value other than the default then warns).",
     random_state="Seeds the search and the fold shuffling.",
 )
 @vocabulary
@@ -57,6 +89,12 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
     the current stack, on which it runs. A fit leaves no global trace (RNGs, environment,
     warnings filters, logging, hyperopt-sklearn's module attributes are as before).
 
+    A KeyboardInterrupt (Ctrl-C) ends the search, as for every sktl search (the rules are in
+    :mod:`sktl.base`): the trials that finished are kept, the best of them is refitted and
+    used, ``interrupted_`` is True and a warning says how many trials finished. With several
+    targets, each needs a finished trial: an interrupt before one, or during the search of
+    any target but the last, is raised again and leaves the estimator as it was before ``fit``.
+
     Parameters
     ----------
     regressor : str, default="any"
@@ -69,11 +107,12 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
     max_evals : int, default=20
         Number of configurations tried.
     cv : int or None, default=5
-        Folds of the k-fold cross-validation scoring each trial; None uses a shuffled holdout
-        of ``validation_fraction``.
+        Folds of the k-fold cross-validation scoring each trial; None (or more folds than
+        samples) uses a shuffled holdout of ``validation_fraction``.
     %(validation_fraction)s
     algo : {"tpe", "rand"}, default="tpe"
-        hyperopt's search algorithm.
+        hyperopt's search algorithm. TPE draws its first 20 trials at random, as "rand" does:
+        it differs from a random search only with ``max_evals > 20``.
     trial_timeout : float or None, default=None
         Seconds after which one trial is abandoned.
     fallback : {"ridge", "raise"}, default="ridge"
@@ -91,9 +130,12 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
     best_models_ : list of dict
         The best learner and preprocessing found per target.
     trial_losses_ : list of ndarray
-        Per target, the validation loss of every trial (NaN where a trial failed).
+        Per target, the validation loss of every finished trial (NaN where a trial failed).
     fallback_used_ : list of bool
         Whether the ridge fallback replaced a failed search, per target.
+    interrupted_ : bool
+        True when a KeyboardInterrupt ended the search early; the models are then the best of
+        the trials that had finished (``trial_losses_`` holds only those).
     y_ndim_ : int
         Dimensions of ``y`` in ``fit`` (1 or 2): ``predict`` returns 1-D predictions for a
         1-D ``y``.
@@ -153,41 +195,67 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
             seed=seed,
             verbose=False,
         )
-        n_folds = self.cv if self.cv is not None and self.cv <= len(y) else None
-        with fmin_seed(seed):
-            search.fit(
-                X,
-                y,
-                n_folds=n_folds,
-                valid_size=self.validation_fraction,
-                cv_shuffle=True,
-                random_state=np.random.default_rng(seed),
-            )
+        n_folds = self._n_folds(len(y))
+        try:
+            with fmin_seed(seed):
+                search.fit(
+                    X,
+                    y,
+                    n_folds=n_folds,
+                    valid_size=self.validation_fraction,
+                    cv_shuffle=True,
+                    random_state=np.random.default_rng(seed),
+                )
+        except RuntimeError as exc:  # hpsklearn's "All trials failed or timed out"
+            stopped_by = getattr(search, "sktl_stopped_by", None)
+            if stopped_by is None:
+                raise
+            losses = _finished_losses(search)
+            if not len(losses):
+                raise KeyboardInterrupt(
+                    "HyperoptRegressor.fit was interrupted before any trial finished; the "
+                    "estimator is left as it was before fit"
+                ) from None
+            raise _StoppedSearchFailed(stopped_by, losses) from exc
         return search
 
-    def _fit_target(self, X, y, seed, j):
-        """``(estimator, best model, refitted model, trial losses, fallback used)`` of target
-        ``j``: its search, or a RidgeCV where the search failed and ``fallback="ridge"``."""
+    def _n_folds(self, n_samples):
+        """The k of the k-fold CV scoring each trial; None for the holdout."""
+        return self.cv if self.cv is not None and self.cv <= n_samples else None
+
+    def _fit_target(self, X, y, seed, j) -> _Target:
+        """Target ``j``'s search, or a RidgeCV where the search failed and ``fallback="ridge"``.
+
+        A search stopped early (``stopped_by``) keeps its finished trials; one stopped before
+        any trial finished raises KeyboardInterrupt.
+        """
+        stopped_by, losses = None, np.full(self.max_evals, np.nan)
         try:
             with process_state_kept(seed):
                 search = self._search(X, y, seed)
             best = search.best_model()
             steps = [*best["preprocs"], best["learner"]]
             model = make_pipeline(*steps) if len(steps) > 1 else steps[0]
-            losses = [t["result"].get("loss", np.nan) for t in search.trials.trials]
-            return search, best, model, np.array(losses, dtype=float), False
+            stopped_by = getattr(search, "sktl_stopped_by", None)
+            return _Target(search, best, model, _finished_losses(search), False, stopped_by)
+        except _StoppedSearchFailed as exc:  # every finished trial of a stopped search failed
+            stopped_by, losses = exc.stopped_by, exc.losses
+            failure = exc.__cause__
         except Exception as exc:  # hyperopt.exceptions.AllTrialsFailed, RuntimeError, ...
-            if self.fallback == "raise":
-                raise RuntimeError(f"hyperopt-sklearn search failed for target {j}: {exc}") from exc
-            warnings.warn(
-                f"hyperopt-sklearn search failed for target {j} ({type(exc).__name__}: "
-                f"{exc}); falling back to RidgeCV.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+            failure = exc
+        if self.fallback == "raise":
+            raise RuntimeError(
+                f"hyperopt-sklearn search failed for target {j}: {failure}"
+            ) from failure
+        warnings.warn(
+            f"hyperopt-sklearn search failed for target {j} ({type(failure).__name__}: "
+            f"{failure}); falling back to RidgeCV.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         ridge = RidgeCV(alphas=np.logspace(-4, 4, 17)).fit(X, y)
         best = {"learner": ridge, "preprocs": (), "ex_preprocs": ()}
-        return ridge, best, ridge, np.full(self.max_evals, np.nan), True
+        return _Target(ridge, best, ridge, losses, True, stopped_by)
 
     @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -231,17 +299,45 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
         Y = y.reshape(len(y), -1)
         self.y_ndim_ = y.ndim
         self.n_outputs_ = Y.shape[1]
+        if self._n_folds(len(y)) is not None:
+            warn_inactive(
+                self,
+                ["validation_fraction"],
+                f"with cv={self.cv}, which scores every trial by {self.cv}-fold cross-validation",
+                "Set cv=None to score trials on a holdout of validation_fraction",
+            )
         seed = seed_from_random_state(self.random_state)
         targets = []
         for j in range(Y.shape[1]):  # a loop, not a comprehension: the warning's stacklevel
             targets.append(self._fit_target(X, Y[:, j], seed + j, j))
+            if targets[-1].stopped_by is not None:
+                break
+        stopped = targets[-1].stopped_by is not None
+        if stopped and len(targets) < Y.shape[1]:
+            raise KeyboardInterrupt(
+                f"HyperoptRegressor.fit was interrupted during the search of target "
+                f"{len(targets) - 1} of {Y.shape[1]}; the later targets have no finished trial, "
+                "so the estimator is left as it was before fit"
+            )
         (
             self.estimators_,
             self.best_models_,
             self.models_,
             self.trial_losses_,
             self.fallback_used_,
+            _,
         ) = (list(column) for column in zip(*targets))
+        self.interrupted_ = stopped
+        if stopped:
+            n_done = len(self.trial_losses_[-1])
+            which = f" of target {len(targets) - 1}" if Y.shape[1] > 1 else ""
+            used = "they all failed: RidgeCV" if self.fallback_used_[-1] else "the best of them"
+            warnings.warn(
+                f"HyperoptRegressor.fit was interrupted: the search{which} ended with {n_done} "
+                f"of max_evals={self.max_evals} trials finished; {used} is used.",
+                UserWarning,
+                stacklevel=4,  # fit, scikit-learn's and sktl's fit wrappers
+            )
         return self
 
     def predict(self, X):

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .._nn._torch import torch_generator
-from ..persistence._portable import register_builder, set_recipe
+from ..persistence._recipes import register_builder, set_recipe
 from ._preprocessing import IMAGENET, Preprocessing
 from ._registry import check_layer, get_backbone_spec, resolve_weights
 

@@ -7,6 +7,7 @@ from functools import cache
 
 import torch
 
+from ..utils._errors import UnreadableFileError
 from . import _densenet, _efficientnet, _inception, _resnet, _vgg
 from ._preprocessing import IMAGENET
 from ._spec import BackboneSpec, WeightSource
@@ -66,7 +67,12 @@ def _unwrap_state_dict(obj, path: str) -> dict:
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise ValueError(f"{path} does not hold a state dict (a mapping of names to tensors).")
+        raise UnreadableFileError(
+            path,
+            "it does not hold a state dict",
+            "a mapping of parameter names to tensors",
+            "Save the weights with torch.save(model.state_dict(), path).",
+        )
     if all(k.startswith("module.") for k in obj):
         obj = {k[len("module.") :]: v for k, v in obj.items()}
     return obj
@@ -77,9 +83,12 @@ def _file_source(path: str) -> WeightSource:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
-            raise ValueError(
-                f"Could not read weights file {path!r} as a torch state dict with "
-                f"weights_only=True ({type(exc).__name__}: {exc})."
+            raise UnreadableFileError(
+                path,
+                f"it does not load with torch.load(weights_only=True) ({type(exc).__name__}: "
+                f"{exc})",
+                "a torch state dict file (torchvision key layout)",
+                "Save the weights again with torch.save(model.state_dict(), path).",
             ) from exc
         return _unwrap_state_dict(obj, path)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import torch
 
+from ..utils._errors import UnreadableFileError
 from ._preprocessing import IMAGENET, Preprocessing
 from ._spec import WeightSource
 
@@ -22,11 +24,32 @@ def _download(url: str) -> dict:
     )
 
 
+def _read_checkpoint(path: str) -> dict:
+    """A cached torchvision checkpoint, checked against the sha256 prefix in its name."""
+    fix = (
+        "Delete it: sktl downloads it again on the next fit (or copy a good file there, or "
+        "pass weights= a state dict file)."
+    )
+    expected = "torchvision's ImageNet weights, whose sha256 starts with the hex in the name"
+    match = torch.hub.HASH_REGEX.search(os.path.basename(path))
+    if match and match.group(1):
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        if not digest.hexdigest().startswith(match.group(1)):
+            raise UnreadableFileError(path, "its sha256 does not match its name", expected, fix)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise UnreadableFileError(path, f"it does not load ({exc})", expected, fix) from exc
+
+
 def load_torchvision_state_dict(url: str, backbone: str) -> dict:
     """Load torchvision ImageNet weights, from the local cache or by downloading them once."""
     cached = torchvision_cache_path(url)
     if os.path.exists(cached):
-        return torch.load(cached, map_location="cpu", weights_only=True)
+        return _read_checkpoint(cached)
     try:
         return _download(url)
     except Exception as exc:  # URLError, socket errors, hash mismatch, ...

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._numeric_flags import SEED_RANGE, int_in
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("demo", help="multimodal vs single-modality regressors on the embedded data")
@@ -29,8 +31,12 @@ def add_parser(sub) -> None:
         help="backbone tap feeding the image branch (default: stage5, a mid-level "
         "tap that beats the global pool on these fields)",
     )
-    p.add_argument("--max-epochs", type=int, default=60, help="training epochs (default: 60)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of split and models")
+    p.add_argument(
+        "--max-epochs", type=int_in(1), default=60, help="training epochs, >= 1 (default: 60)"
+    )
+    p.add_argument(
+        "--seed", type=int_in(*SEED_RANGE), default=0, help="random seed of split and models"
+    )
     p.set_defaults(func=run)
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._numeric_flags import SEED_RANGE, int_in
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -31,10 +33,14 @@ def add_parser(sub) -> None:
         help="keep the compositions of the JARVIS test set in the source's training rows "
         "(by default they are removed, so the source can be scored on JARVIS fairly)",
     )
-    p.add_argument("--max-epochs", type=int, default=None, help="override the epochs (80)")
-    p.add_argument("--limit", type=int, default=None, help="train on the first N rows only")
+    p.add_argument(
+        "--max-epochs", type=int_in(1), default=None, help="override the epochs (80); >= 1"
+    )
+    p.add_argument(
+        "--limit", type=int_in(1), default=None, help="train on the first N rows only; N >= 1"
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=int_in(*SEED_RANGE), default=0, help="random seed (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch log")
     p.set_defaults(func=run)
 
@@ -43,7 +49,9 @@ def formula_keys(formulas) -> np.ndarray:
     """One hashable composition key per formula (see ``fraction_keys``)."""
     from ..composition import ElementFractionTransformer, fraction_keys
 
-    return fraction_keys(ElementFractionTransformer(unsupported="drop").fit_transform(list(formulas)))
+    return fraction_keys(
+        ElementFractionTransformer(unsupported="drop").fit_transform(list(formulas))
+    )
 
 
 def run(args) -> int:
@@ -59,10 +67,15 @@ def run(args) -> int:
         keep = np.array([k not in test_keys for k in formula_keys(train["formula"])])
         removed = int((~keep).sum())
         train = train[keep]
-    if args.limit:
+    if args.limit is not None:
         train = train.iloc[: args.limit]
+    if len(train) == 0:
+        raise ValueError(
+            f"no training rows are left in {oqmd.filenames['train']} after dropping targets "
+            "beyond 10 eV/atom and the JARVIS test compositions; check --data-home."
+        )
     settings = {"device": args.device}
-    if args.max_epochs:
+    if args.max_epochs is not None:
         settings["max_epochs"] = args.max_epochs
     print(
         f"training the source on {len(train)} OQMD formulas"

@@ -14,6 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from ..reconstruction import PRESETS
+from ._label_images import as_grey_levels, read_label_image
+from ._numeric_flags import numpy_seed, reconstructor_number, sample_shape
+
+
+def _number(parser, flag: str, name: str, help: str, default=None) -> None:
+    """A numeric flag checked at parse time against the reconstructor's ``name`` constraint."""
+    parser.add_argument(flag, type=reconstructor_number(name), default=default, help=help)
 
 
 def add_parser(sub) -> None:
@@ -28,10 +35,11 @@ def add_parser(sub) -> None:
         help="labelled image: .npy, .png or .tif; for a volume, one image (isotropic) or the "
         "three orthogonal planes (normal to axes 0, 1, 2)",
     )
-    p.add_argument("--n", type=int, default=4, help="number of samples (default: 4)")
-    p.add_argument("--size", type=int, default=None, help="side of square samples (default: input's)")
+    _number(p, "--n", "n_samples", "number of samples (default: 4)", default=4)
+    _number(p, "--size", "size", "side of square samples (default: input's)")
     p.add_argument(
         "--shape",
+        type=sample_shape,
         default=None,
         help="sample shape H,W or a volume D,H,W (e.g. 64,64,64); overrides --size",
     )
@@ -43,7 +51,7 @@ def add_parser(sub) -> None:
         help="parameter set (default: sktl, the best method, or sktl_volume for a 3-D "
         "--shape; li2018: the paper's)",
     )
-    p.add_argument("--max-iter", type=int, default=None, help="L-BFGS-B iterations per level")
+    _number(p, "--max-iter", "max_iter", "L-BFGS-B iterations per level")
     p.add_argument(
         "--layers",
         default="auto",
@@ -52,12 +60,15 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--vgg-pooling", choices=["max", "avg"], default=None, help="VGG19 pooling")
     p.add_argument("--padding", choices=["zeros", "circular"], default=None, help="conv padding")
-    p.add_argument("--n-levels", type=int, default=None, help="coarse-to-fine levels")
-    p.add_argument("--n-phases", type=int, default=None, help="quantise grey images into N phases")
-    p.add_argument("--s2-weight", type=float, default=None, help="weight of the S2 loss term")
-    p.add_argument(
-        "--lineal-path-weight", type=float, default=None, help="weight of the lineal-path term"
+    _number(p, "--n-levels", "n_levels", "coarse-to-fine levels")
+    _number(
+        p,
+        "--n-phases",
+        "n_phases",
+        "number of phases; grey images with more grey levels are quantised into N phases",
     )
+    _number(p, "--s2-weight", "s2_weight", "weight of the S2 loss term")
+    _number(p, "--lineal-path-weight", "lineal_path_weight", "weight of the lineal-path term")
     p.add_argument(
         "--anneal",
         action=argparse.BooleanOptionalAction,
@@ -66,30 +77,9 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--vtk", action="store_true", help="also write volumes as .vtk (3-D only)")
     p.add_argument("--tiff", action="store_true", help="also write volumes as TIFF stacks (3-D)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=numpy_seed, default=0, help="random seed (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
-
-
-def read_image(path: Path) -> np.ndarray:
-    """A 2-D array from .npy, or from an image file (colour images are converted to grey)."""
-    path = Path(path)
-    if not path.is_file():
-        raise OSError(f"input file {path} does not exist")
-    try:
-        if path.suffix.lower() == ".npy":
-            img = np.load(path, allow_pickle=False)
-        else:
-            from PIL import Image
-
-            with Image.open(path) as im:
-                img = np.asarray(im.convert("L") if im.mode in ("RGB", "RGBA", "P") else im)
-    except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear message
-        raise ValueError(f"cannot read {path}: {exc}") from None
-    img = np.squeeze(img)
-    if img.ndim != 2:
-        raise ValueError(f"{path} holds an array of shape {img.shape}; a 2-D image is needed")
-    return img
 
 
 def _auto_layers(preset: str, n_levels, side: int) -> tuple:
@@ -110,13 +100,7 @@ def _auto_layers(preset: str, n_levels, side: int) -> tuple:
 
 def _parse_shape(args, img):
     if args.shape:
-        try:
-            shape = tuple(int(v) for v in args.shape.split(","))
-        except ValueError:
-            raise ValueError(f"--shape must be integers separated by commas, got {args.shape!r}") from None
-        if len(shape) not in (2, 3):
-            raise ValueError(f"--shape takes H,W or D,H,W, got {args.shape!r}")
-        return shape
+        return args.shape
     return (args.size, args.size) if args.size else tuple(img.shape)
 
 
@@ -236,11 +220,10 @@ def run(args) -> int:
     from ..descriptors import phase_error_rates
     from ..reconstruction import MicrostructureReconstructor
 
-    if args.n < 1:
-        raise ValueError(f"--n must be >= 1, got {args.n}")
     if len(args.input) not in (1, 3):
         raise ValueError(f"give one input image or three (orthogonal planes), got {len(args.input)}")
-    images = [read_image(path) for path in args.input]
+    images = [read_label_image(path) for path in args.input]
+    images = as_grey_levels(images, args.input, args.n_phases)
     shape = _parse_shape(args, images[0])
     if args.preset is None:
         args.preset = "sktl_volume" if len(shape) == 3 else "sktl"

@@ -10,7 +10,7 @@ from torch import nn
 
 from .._nn._modules import dense_stack
 from ..backbones._pooling import pool_features
-from ..persistence._portable import portable
+from ..persistence._recipes import portable
 
 
 @portable("small_cnn")

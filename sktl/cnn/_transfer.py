@@ -9,6 +9,7 @@ from ..featurizers import PretrainedCNNFeaturizer
 from ..featurizers._split import split_backbone
 from ..images import resolve_size, to_unit_tensor
 from ..utils._docstrings import fill_doc
+from ..utils._validation import warn_inactive
 from ..utils._vocabulary import vocabulary
 from ._base import BaseCNNRegressor
 from ._modules import BackboneRegressor, RegressionHead
@@ -58,10 +59,11 @@ class TransferCNNRegressor(BaseCNNRegressor):
     %(head_units)s
     %(head_dropout)s
     head_epochs : int, default=0
-        Epochs of a head-only first phase before the unfrozen layers train (0: none; ignored
-        with ``freeze="all"``).
+        Epochs of a head-only first phase before the unfrozen layers train (0: none). With
+        ``freeze="all"`` only the head trains: a value > 0 then has no effect and warns.
     fine_tune_lr_factor : float, default=0.1
-        Learning rate of the second phase, relative to ``lr`` (used when ``head_epochs > 0``).
+        Learning rate of the second phase, relative to ``lr`` (used when ``head_epochs > 0``
+        and some layers train; otherwise a value other than the default warns).
     %(input_size)s
     %(image_shape)s
     %(intensity_range)s
@@ -180,6 +182,22 @@ class TransferCNNRegressor(BaseCNNRegressor):
             pooling=self.pooling,
             **self._backbone_kwargs(),
         )
+        if tail is None:
+            warn_inactive(
+                self,
+                ["head_epochs", "fine_tune_lr_factor"],
+                f"with freeze={self.freeze!r}, which leaves no backbone layer to train: only "
+                "the head trains, for max_epochs at lr",
+                "Leave some layers trainable (e.g. freeze='none') for a two-phase fit, or leave "
+                "the defaults",
+            )
+        elif self.head_epochs == 0:
+            warn_inactive(
+                self,
+                ["fine_tune_lr_factor"],
+                "with head_epochs=0: there is no head-only phase, so everything trains at lr",
+                "Set head_epochs > 0 for a two-phase fit, or leave it at its default",
+            )
         # the pooled features at the tap: the head's input statistics and its first phase
         tap = (
             frozen

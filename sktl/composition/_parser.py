@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from functools import lru_cache
 
@@ -24,6 +25,31 @@ class FormulaError(ValueError):
     def __init__(self, message: str, symbol: str | None = None):
         super().__init__(message)
         self.symbol = symbol
+
+
+def _ascii(formula: str) -> str:
+    """``formula`` with NFKC's ASCII forms of its characters (full-width, subscript ...).
+
+    Only a character whose NFKC form is ASCII and of its own kind is accepted: letters for
+    letters, digits for digits, punctuation for punctuation. A Roman numeral (Ⅲ -> "III") or a
+    symbol (™ -> "TM") would turn into element symbols, and a look-alike from another script
+    (a Greek or Cyrillic "O") has no ASCII form: each is an error naming it.
+    """
+    if formula.isascii():
+        return formula
+    for i, c in enumerate(formula):
+        if c.isascii() or _DOTS.fullmatch(c) or c.isspace():
+            continue
+        form = unicodedata.normalize("NFKC", c)
+        category = unicodedata.category(c)
+        if form.isascii() and form and category[0] in "LNPZ" and category != "Nl":
+            continue
+        name = unicodedata.name(c, f"U+{ord(c):04X}")
+        raise FormulaError(
+            f"non-ASCII character {c!r} ({name}) at position {i}: a formula takes Latin "
+            "element symbols, digits and brackets, so retype that character in ASCII"
+        )
+    return unicodedata.normalize("NFKC", formula)
 
 
 def _number(s: str, i: int) -> tuple[float, int]:
@@ -68,9 +94,12 @@ def parse_formula(formula: str, known: frozenset[str]) -> tuple[tuple[str, float
 
     Parentheses, brackets and braces nest; counts may be decimal; hydrates are joined by a
     middle dot, "*", or "." ("CuSO4·5H2O", "CuSO4.5H2O", "Na2CO3.H2O"), each part with an
-    optional leading multiplier. Whitespace is ignored.
+    optional leading multiplier. Whitespace is ignored. Unicode compatibility forms (NFKC:
+    full-width letters and digits, subscript and superscript digits) become their ASCII
+    letters and digits; any other non-ASCII character (a Greek omicron or a Cyrillic letter
+    that looks like a Latin one, a Roman numeral) is an error that names it and its position.
     """
-    s = "".join(formula.split())
+    s = "".join(_ascii(formula).split())
     if not s:
         raise FormulaError("empty formula")
     s = _HYDRATE_DOT.sub("\u00b7", _DOTS.sub("\u00b7", s))

@@ -30,6 +30,10 @@ FETCH_DOCS = {
     OSError
         A download failed; the message names each missing file, the path it belongs at and
         its source URL.
+    sktl.UnreadableFileError
+        A file (or a download) is not the published version: another size or sha256, checked
+        on every read, or content that does not parse. The message names the file and how
+        to get it again.
 """,
 }
 

@@ -14,18 +14,26 @@ from their public source (``download_if_missing=True``)::
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from sklearn.utils import Bunch
 
 from ..utils._docstrings import fill_doc
 from ._base import RemoteFile, fetch_files
 from ._docs import FETCH_DOCS
 from ._fetch_descr import CROSSPROP_DESCR, JARVIS_DESCR, OQMD_DESCR, PYMKS_DESCR
+from ._formula_csv import read_formula_csv
 
 #: CrabNet's benchmark data (Wang, Kauwe, Murdock & Sparks 2021), also packaged in the crabnet
 #: wheel as ``crabnet/data/benchmark_data``: OQMD and the small property sets.
+# Pinned to a commit, not the moving master branch, so the URL always serves the recorded bytes
+# (a download that differs is then damaged, and is refused). The commit was checked against the
+# records below with an archive of public GitHub files: there, crossprop's Debye-temperature
+# val.csv is byte-identical (same sha256), and the bulk-modulus and shear-modulus train.csv and
+# the Debye-temperature test.csv have the recorded sizes and the same last rows. The OQMD files
+# were not in that archive at this commit; CrabNet's older data/ folder holds OQMD val.csv at
+# the recorded size, and the CrabNet 2.0.8 wheel the records were taken from packages this folder.
 CRABNET_BENCHMARK_URL = (
-    "https://raw.githubusercontent.com/anthony-wang/CrabNet/master/crabnet/data/benchmark_data"
+    "https://raw.githubusercontent.com/anthony-wang/CrabNet/"
+    "709893a9bfcf8a7e999703ab400f7b87fd4e2bc3/crabnet/data/benchmark_data"
 )
 #: NU-CUCIS/CrossPropertyTL (Gupta et al. 2021): the JARVIS formation-energy split.
 CROSSPROPERTYTL_DELTAE_URL = (
@@ -48,17 +56,16 @@ def _crabnet_files(folder: str, remote: str, digests: dict) -> dict:
     }  # fmt: skip
 
 
-def _read_formulas(path, formula: str = "formula", target: str = "target") -> pd.DataFrame:
-    """A ``formula, target`` frame; only empty cells are missing ("NaN" is a formula)."""
-    df = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    out = df[[formula, target]].rename(columns={formula: "formula", target: "target"})
-    return out.reset_index(drop=True)
-
-
-def _composition_bunch(paths: dict, descr: str, columns=("formula", "target"), **fields) -> Bunch:
+def _composition_bunch(
+    dataset: str, paths: dict, descr: str, columns=("formula", "target"), **fields
+) -> Bunch:
     """One ``formula, target`` frame per split (read from ``paths``' columns), then ``fields``."""
+    fix = (
+        f"Delete it and call {dataset}(download_if_missing=True) to download the published "
+        "version again"
+    )
     return Bunch(
-        **{split: _read_formulas(path, *columns) for split, path in paths.items()},
+        **{split: read_formula_csv(path, *columns, fix=fix) for split, path in paths.items()},
         **fields,
         filenames={split: str(path) for split, path in paths.items()},
         DESCR=descr,
@@ -112,6 +119,7 @@ def fetch_oqmd(*, data_home=None, download_if_missing=True):
     """
     files = _crabnet_files("oqmd", "OQMD_Formation_Enthalpy", _OQMD_FILES)
     return _composition_bunch(
+        "fetch_oqmd",
         fetch_files("fetch_oqmd", files, data_home, download_if_missing),
         OQMD_DESCR,
         target_name="formation_enthalpy",
@@ -176,6 +184,7 @@ def fetch_jarvis_deltae(*, data_home=None, download_if_missing=True):
         for split, (name, sha, size) in _JARVIS_FILES.items()
     }  # fmt: skip
     return _composition_bunch(
+        "fetch_jarvis_deltae",
         fetch_files("fetch_jarvis_deltae", files, data_home, download_if_missing),
         JARVIS_DESCR,
         columns=("pretty_comp", "formation_energy_peratom"),
@@ -274,6 +283,7 @@ def fetch_crossprop(target, *, data_home=None, download_if_missing=True):
     files = _crabnet_files(f"crossprop/{name}", name, _CROSSPROP_FILES[name])
     description, unit, maes = CROSSPROP_TARGETS[name]
     return _composition_bunch(
+        "fetch_crossprop",
         fetch_files("fetch_crossprop", files, data_home, download_if_missing),
         CROSSPROP_DESCR,
         target_name=name,

@@ -2,19 +2,28 @@
 
 The embedded file ``data/li2018_microstructures.npz`` holds the six label images of
 MCRpy's ``example_microstructures`` folder (carbonate, copolymer, composite; 256 and 64 px),
-unchanged. Rebuild it from a folder with those ``.npy`` files with::
+unchanged. Rebuild it (byte-identical) from a folder with those ``.npy`` files with::
 
-    python -m sktl.datasets._li2018 SOURCE_DIR [--out PATH]
+    python -m tools.make_li2018 SOURCE_DIR [--out PATH]
+
+Every load checks the file's sha256 against :data:`EMBEDDED_SHA256` (20 kB: microseconds), so a
+damaged installation raises an error naming the file instead of returning other images.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 from importlib import resources
 
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..utils._errors import UnreadableFileError
+
 EMBEDDED_FILE = "li2018_microstructures.npz"
+#: sha256 of the embedded file as ``tools/make_li2018.py`` writes it (update both together).
+EMBEDDED_SHA256 = "3aec0b52fb3249d9161e18771160a647dbd7f42263cb92cc2c6afab3a53949fd"
 MATERIALS: tuple[str, ...] = ("carbonate", "copolymer", "composite")
 SIZES: tuple[int, ...] = (256, 64)
 # MCRpy's file names: <material>_resized.npy (256 px) and <material>_resized_s.npy (64 px)
@@ -63,6 +72,27 @@ error rate).
 
 def _embedded_path():
     return resources.files("sktl.datasets").joinpath("data", EMBEDDED_FILE)
+
+
+def _read_embedded(names, size) -> dict:
+    """``material -> image`` from the embedded file, checked first (UnreadableFileError)."""
+    path = _embedded_path()
+    fix = (
+        "The sktl installation is damaged: reinstall it (pip install --force-reinstall "
+        "--no-deps sktl)"
+    )
+    expected = f"the file shipped with sktl (sha256 {EMBEDDED_SHA256})"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFileError(path, f"it cannot be read ({exc})", expected, fix) from exc
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != EMBEDDED_SHA256:
+        raise UnreadableFileError(
+            path, f"it is {len(data)} bytes with sha256 {digest}", expected, fix
+        )
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        return {m: np.array(arrays[f"{m}_{size}"]) for m in names}
 
 
 def _check_materials(material) -> list[str]:
@@ -127,8 +157,7 @@ def load_li2018(material=None, *, size=256):
     names = _check_materials(material)
     if isinstance(size, bool) or size not in SIZES:
         raise ValueError(f"size must be one of {SIZES} (pixels); got {size!r}.")
-    with _embedded_path().open("rb") as fh, np.load(fh, allow_pickle=False) as data:
-        images = {m: np.array(data[f"{m}_{size}"]) for m in names}
+    images = _read_embedded(names, size)
     bunch = Bunch(
         images=images,
         materials=names,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numbers
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -75,8 +74,8 @@ def _check_random_state(random_state) -> tuple[int, bool]:
 # caching and packaging
 
 
-def _cache_path(cache_dir, n_samples: int, size: int, ranges, entropy: int) -> Path | None:
-    spec = {
+def _cache_spec(n_samples: int, size: int, ranges, entropy: int) -> dict:
+    return {
         "generator": "make_spinodal",
         "version": DATA_VERSION,
         "n_samples": n_samples,
@@ -85,7 +84,6 @@ def _cache_path(cache_dir, n_samples: int, size: int, ranges, entropy: int) -> P
         "random_state": entropy,
         "solver": SOLVER,
     }
-    return cache_file(cache_dir, "spinodal", spec)
 
 
 def _descr(ranges) -> str:
@@ -212,8 +210,14 @@ def make_spinodal(
             f"{ranges['noise_correlation']}."
         )
     entropy, reproducible = _check_random_state(random_state)
-    path = _cache_path(cache_dir, n_samples, size, ranges, entropy) if reproducible else None
-    cached = read_arrays(path, ("images", "descriptors", "targets"))
+    spec = _cache_spec(n_samples, size, ranges, entropy)
+    path = cache_file(cache_dir, "spinodal", spec) if reproducible else None
+    expected = {
+        "images": ((n_samples, size, size), np.float32),
+        "descriptors": ((n_samples, len(FEATURE_NAMES)), np.float64),
+        "targets": ((n_samples, len(TARGET_NAMES)), np.float64),
+    }
+    cached = read_arrays(path, spec, expected)
     if cached is not None:
         images, descriptors, targets = cached["images"], cached["descriptors"], cached["targets"]
     else:
@@ -222,7 +226,7 @@ def make_spinodal(
             verbose = n_samples * size**2 >= _AUTO_PROGRESS * 64**2
         images, targets = simulate(params, streams, size, bool(verbose))
         descriptors = np.column_stack([params, mean_composition(params)])
-        write_arrays(path, images=images, descriptors=descriptors, targets=targets)
+        write_arrays(path, spec, images=images, descriptors=descriptors, targets=targets)
     return _bunch(images, descriptors, targets, ranges, entropy, return_frame)
 
 

@@ -217,7 +217,13 @@ def make_stiffness(
         "tol": _TOL,
     }
     path = cache_file(cache_dir, "stiffness", spec) if cacheable else None
-    d = read_arrays(path, ("images", "targets", "generator", "volume_fraction"))
+    expected = {
+        "images": ((n_samples, size, size), np.float32),
+        "targets": ((n_samples, len(STIFFNESS_NAMES)), np.float64),
+        "generator": ((n_samples,), "<U8"),
+        "volume_fraction": ((n_samples,), np.float64),
+    }
+    d = read_arrays(path, spec, expected)
     if d is not None:
         return _bunch(d["images"], d["targets"], d["generator"], d["volume_fraction"], entropy)
 
@@ -233,7 +239,9 @@ def make_stiffness(
         C = homogenise(img, (1.0, float(contrast)), (_POISSON, _POISSON), tol=_TOL)
         images[i], targets[i], kinds[i] = img, voigt_to_components(C), kind
     fractions = images.mean(axis=(1, 2)).astype(np.float64)
-    write_arrays(path, images=images, targets=targets, generator=kinds, volume_fraction=fractions)
+    write_arrays(
+        path, spec, images=images, targets=targets, generator=kinds, volume_fraction=fractions
+    )
     return _bunch(images, targets, kinds, fractions, entropy)
 
 

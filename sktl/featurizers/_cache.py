@@ -2,8 +2,12 @@
 
 Keys are (network key, image digest), so a subset of images (a CV fold, a grid point) reuses
 the rows computed for the whole set: a grid search over head hyperparameters costs about one
-featurisation. Rows live in memory (bounded, least recently used out first) and, optionally, on
-disk as one ``.npy`` per image under ``<directory>/<network key>/``, which processes share.
+featurisation. Rows live in memory (bounded, least recently used out first, read-only) and,
+optionally, on disk as one verified ``.npz`` per image under ``<directory>/<network key>/``,
+which processes share: each file carries its (network, image) key and a checksum, shape and dtype
+(:mod:`sktl.utils._verified`), so a damaged or misplaced file is recomputed and overwritten with
+one :class:`~sktl.DamagedCacheWarning`, never served. Rows that earlier sktl versions kept as
+``<digest>.npy`` are not read.
 
 Nothing here is process-wide: an estimator caches only when it is given a ``FeatureCache``,
 and only estimators given the same object (or clones of one, see :meth:`FeatureCache.__deepcopy__`)
@@ -22,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from ..utils._verified import read_verified, warn_once, write_verified
 
 
 def image_digests(images: np.ndarray) -> list[str]:
@@ -59,6 +65,7 @@ def network_key(digest: str, *settings) -> str:
 _MAX_BACKBONES = 4
 
 
+
 class FeatureCache:
     """Features of frozen networks per image, shared by the estimators that are given it.
 
@@ -77,8 +84,10 @@ class FeatureCache:
     max_bytes : int, default=2 GiB
         Memory budget of the feature rows; the least recently used rows are dropped beyond it.
     directory : str, path-like or None, default=None
-        Also keep rows on disk there, one ``.npy`` per image, so that processes share them
-        (``GridSearchCV(n_jobs>1)``) and later sessions reuse them. None: memory only.
+        Also keep rows on disk there, one checked ``.npz`` per image, so that processes share
+        them (``GridSearchCV(n_jobs>1)``) and later sessions reuse them. A damaged file is
+        recomputed and overwritten (with a :class:`~sktl.DamagedCacheWarning`); a folder that
+        cannot be written only warns. None: memory only.
 
     Attributes
     ----------
@@ -157,7 +166,7 @@ class FeatureCache:
 
     # -- feature rows ---------------------------------------------------------------------------
     def _disk_path(self, net: str, digest: str) -> Path:
-        return self.directory / net / f"{digest}.npy"
+        return self.directory / net / f"{digest}.npz"
 
     def _get(self, net: str, digest: str):
         key = (net, digest)
@@ -168,8 +177,10 @@ class FeatureCache:
                 return row
         if self.directory is not None:
             path = self._disk_path(net, digest)
-            if path.exists():
-                row = np.load(path)
+            arrays = read_verified(path, f"{net}/{digest}", names=("row",))
+            if arrays is not None and arrays["row"].ndim == 1:
+                row = arrays["row"]
+                row.flags.writeable = False
                 self._put(net, digest, row, to_disk=False)
                 return row
         return None
@@ -185,10 +196,16 @@ class FeatureCache:
                 self._bytes -= old.nbytes
         if to_disk and self.directory is not None:
             path = self._disk_path(net, digest)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp.npy")
-            np.save(tmp, row)
-            os.replace(tmp, path)  # atomic: concurrent writers never leave a torn file
+            try:
+                write_verified(path, f"{net}/{digest}", row=row)
+            except OSError as exc:  # read-only, no permission, disk full: compute on
+                warn_once(
+                    f"unwritable:{path.parent}",
+                    f"Could not write to the feature cache folder {path.parent} ({exc}); the "
+                    "features are returned without a copy on disk. Make the folder writable, "
+                    "or give FeatureCache another directory (None: memory only).",
+                    stacklevel=4,
+                )
 
     def get_or_compute(self, net: str, images: np.ndarray, compute) -> np.ndarray:
         """Rows for ``images``, computing (with ``compute(images_subset)``) only the missing.
@@ -209,12 +226,14 @@ class FeatureCache:
         digests = image_digests(images)
         rows: list[np.ndarray | None] = [self._get(net, d) for d in digests]
         missing = [i for i, r in enumerate(rows) if r is None]
-        self.hits += len(rows) - len(missing)
-        self.misses += len(missing)
+        with self._lock:
+            self.hits += len(rows) - len(missing)
+            self.misses += len(missing)
         if missing:
             new = compute(images[missing])
             for i, row in zip(missing, new, strict=True):
                 row = np.array(row, copy=True)
+                row.flags.writeable = False  # the stored row; callers get the stacked copy
                 rows[i] = row
                 self._put(net, digests[i], row)
         return np.stack(rows)

@@ -12,7 +12,8 @@ from ._contract import (
     resolve_intensity_range,
     resolve_size,
 )
-from ._lazy import ImageFiles, LazyImages, is_lazy, read_image
+from ._files import read_image
+from ._lazy import ImageFiles, LazyImages, is_lazy
 from ._validate import validate_images
 
 __all__ = [

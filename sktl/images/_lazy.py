@@ -10,29 +10,11 @@ pixels, validating each batch on the way (NaN, shape).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
 from ._arrays import _check_array
-
-_PIL_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif"}
-
-
-def read_image(path) -> np.ndarray:
-    """Read one image file: ``.npy`` with numpy, common raster formats with Pillow."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise FileNotFoundError(f"Image file {str(path)!r} does not exist.")
-    if suffix == ".npy":
-        return np.load(path, allow_pickle=False)
-    if suffix in _PIL_SUFFIXES:
-        from PIL import Image
-
-        with Image.open(path) as im:
-            return np.asarray(im)
-    raise ValueError(f"Cannot read {str(path)!r}: use .npy or one of {sorted(_PIL_SUFFIXES)}.")
+from ._files import read_image
 
 
 class ImageFiles:

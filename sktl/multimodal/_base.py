@@ -23,6 +23,7 @@ from ..backbones import get_backbone_spec
 from ..backbones._pooling import Pool
 from ..featurizers._split import split_backbone
 from ..images import resolve_intensity_range, resolve_size, to_unit_tensor, validate_images
+from ..utils._validation import warn_inactive
 from ._input import FEATURES_KEY, IMAGE_KEY, features_array, split_multimodal
 from ._modules import MultimodalNet
 
@@ -124,11 +125,33 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
     def _n_samples(self, inputs) -> int:
         return len(inputs[1])
 
+    def _warn_inactive_settings(self):
+        """Name the settings that this configuration leaves without effect (once per fit)."""
+        if getattr(self, "fusion", "stack") == "concat":
+            warn_inactive(self, ["stack_folds"], "with fusion='concat'")
+        kwargs = self._net_kwargs()
+        for units, dropout, units_name, dropout_name in (
+            ("desc_units", "desc_dropout", "descriptor_units", "descriptor_dropout"),
+            ("head_units", "head_dropout", "head_units", "head_dropout"),
+        ):
+            if dropout in kwargs and not kwargs[units]:
+                warn_inactive(
+                    self,
+                    [dropout_name],
+                    f"with {units_name}={getattr(self, units_name)!r}: no dense layer of "
+                    "that stack is there for it to follow",
+                )
+
     def _fit_scaled(self, inputs, Yt, seed):
+        self._warn_inactive_settings()
         images, feats = inputs
         tail, raw = None, None
         if self._uses_image:
             self.featurizer_, tail = self._image_pipeline(images)
+            if self.featurizer_ is None:
+                warn_inactive(
+                    self, ["cache"], f"with freeze={self.freeze!r}: no frozen features to cache"
+                )
             raw = self._raw_image_input(images)
             frozen_only = self.featurizer_ is not None and tail is None
             self.image_scaler_ = StandardScaler().fit(raw) if frozen_only else None

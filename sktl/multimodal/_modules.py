@@ -9,7 +9,7 @@ from torch import nn
 
 from .._nn._modules import dense_stack
 from ..backbones._pooling import Pool
-from ..persistence._portable import portable
+from ..persistence._recipes import portable
 
 
 @portable("multimodal_net")

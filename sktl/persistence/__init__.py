@@ -19,13 +19,19 @@ True
 
 ``skops.io.load(path, trusted=sktl.persistence.TRUSTED_TYPES)`` is the same without the
 checks. joblib keeps working too, and stores the same torch-free state.
+
+A file that does not parse (empty, truncated, damaged, or another kind of file) raises
+:class:`sktl.UnreadableFileError` naming it. The state of every sktl network model carries a
+checksum and is checked before any network is built, whichever format holds it.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from ._portable import unportable_parts
+from ..utils._errors import UnreadableFileError
+from ._recipes import unportable_parts
 
 __all__ = ["TRUSTED_TYPES", "UntrustedTypesError", "dump", "load"]
 
@@ -53,6 +59,35 @@ TRUSTED_TYPES: list[str] = [
 
 class UntrustedTypesError(ValueError):
     """A skops file names types that neither sktl nor the caller trusts."""
+
+
+_SKOPS_EXPECTED = "a model saved by sktl.persistence.dump (a skops file)"
+_JOBLIB_EXPECTED = "a fitted model saved by joblib.dump (or a .skops file of sktl.persistence.dump)"
+_FIX = (
+    "Use an undamaged copy of the file (compare its size and checksum with the original), "
+    "or fit the model again and save it"
+)
+
+
+def _unreadable(name, head: bytes, exc: BaseException) -> UnreadableFileError:
+    """The error of a skops file whose loading raised ``exc``, told from its first bytes."""
+    if head.startswith(b"\x80"):  # pickle's PROTO opcode
+        return UnreadableFileError(
+            name,
+            "is a pickle (joblib) file, not a skops file",
+            _SKOPS_EXPECTED,
+            "If you trust where it comes from, load it with joblib.load",
+        )
+    problem = "is empty" if not head else f"cannot be read ({type(exc).__name__}: {exc})"
+    return UnreadableFileError(name, problem, _SKOPS_EXPECTED, _FIX)
+
+
+def _head(file) -> bytes:
+    try:
+        with open(file, "rb") as f:
+            return f.read(4)
+    except OSError:
+        return b"?"
 
 
 def dump(model, file) -> None:
@@ -101,21 +136,87 @@ def load(file, trusted=None):
     UntrustedTypesError
         If the file names types outside sktl's :data:`TRUSTED_TYPES` and ``trusted``; the
         message lists them. Nothing is loaded.
+    sktl.UnreadableFileError
+        If the file is not a skops file, or is damaged (empty, truncated, bits changed) or
+        edited: the message names it; the error that revealed it is chained.
     """
     import skops.io as sio
 
     allowed = set(TRUSTED_TYPES) | set(trusted or ())
-    if isinstance(file, (str, Path)):
-        found = sio.get_untrusted_types(file=file)
+    is_path = isinstance(file, (str, os.PathLike))
+    if is_path:
+        with open(file, "rb") as f:  # a missing or unreadable file: the OSError as is
+            head = f.read(4)
+        name = Path(file)
     else:
         data = file.read()
-        found = sio.get_untrusted_types(data=data)
+        head = data[:4]
+        name = Path(str(getattr(file, "name", "<file object>")))
+    try:
+        found = (
+            sio.get_untrusted_types(file=file) if is_path else sio.get_untrusted_types(data=data)
+        )
+    except Exception as exc:  # noqa: BLE001 - every parse failure is the file's
+        raise _unreadable(name, head, exc) from exc
     unknown = sorted(set(found) - allowed)
     if unknown:
         raise UntrustedTypesError(
-            f"The file names types sktl does not trust: {unknown}. Check where the file comes "
-            "from and what these types are, then pass them as trusted=[...] to load it."
+            f"{name}: the file names types sktl does not trust: {unknown}. Check where the file "
+            "comes from and what these types are, then pass them as trusted=[...] to load it "
+            "(unexpected names can also mean a damaged file)."
         )
-    if isinstance(file, (str, Path)):
-        return sio.load(file, trusted=sorted(allowed))
-    return sio.loads(data, trusted=sorted(allowed))
+    try:
+        if is_path:
+            return sio.load(file, trusted=sorted(allowed))
+        return sio.loads(data, trusted=sorted(allowed))
+    except Exception as exc:  # noqa: BLE001 - every parse failure is the file's
+        raise _unreadable(name, head, exc) from exc
+
+
+def load_model_file(path):
+    """The model in ``path``: a ``.skops`` file with :func:`load`, any other with joblib.
+
+    For the functions that take a path to a fitted model (such as a transfer source). joblib
+    files run code when loaded: pass only files you trust.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    object
+        The fitted estimator, skorch net or torch module the file holds.
+
+    Raises
+    ------
+    sktl.UnreadableFileError
+        If the file is damaged, is not a model file, or holds something other than a model.
+    """
+    import joblib
+    import torch
+
+    if str(path).endswith(".skops"):
+        return load(path)
+    head = _head(path)
+    if head.startswith(b"PK"):  # a skops (zip) file under another name
+        return load(path)
+    try:
+        model = joblib.load(path)
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - every parse failure is the file's
+        problem = "is empty" if not head else f"cannot be read ({type(exc).__name__}: {exc})"
+        raise UnreadableFileError(path, problem, _JOBLIB_EXPECTED, _FIX) from exc
+    if not (
+        hasattr(model, "get_params")
+        or hasattr(model, "initialize")
+        or isinstance(model, torch.nn.Module)
+    ):
+        raise UnreadableFileError(
+            path,
+            f"holds a {type(model).__name__}, not a model",
+            _JOBLIB_EXPECTED,
+            "Pass the file the model was saved to",
+        )
+    return model

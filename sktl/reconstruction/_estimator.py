@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
 import time
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._nn._torch import resolve_device
 from ..persistence._portable import PortableStateMixin
@@ -20,11 +17,12 @@ from ._anneal import match_volume_fractions
 from ._decode import decode
 from ._encoding import maximin_colours
 from ._gram import tap_features
-from ._inputs import _as_label_images, _thread_limits, check_example_sizes, check_sample_shape
+from ._inputs import _thread_limits, check_example_sizes, check_sample_call, label_examples
 from ._level_loss import level_losses
 from ._multigrid import level_shapes, optimise_levels
 from ._optimise import optimise_adam, optimise_lbfgs
 from ._presets import PAPER_LAYERS, PRESET_KEYS, fill_from_saved_preset
+from ._settings_checks import check_loss_weights, warn_inactive_lr
 from ._taps import check_layers, min_image_size
 from ._targets import level_targets
 
@@ -33,7 +31,8 @@ MAX_LEVELS = 4
 
 
 @fill_doc(
-    lr="Adam step size in pixel units (ignored by L-BFGS-B).",
+    lr="Adam step size in pixel units. L-BFGS-B chooses its own steps: with "
+    '``optimizer="lbfgs"`` a value other than the default warns that it has no effect.',
     weights=("str or path", "VGG19 weight source (see :func:`sktl.backbones.build_backbone`)."),
     random_state="Seeds ``fit``: the phase colours and the tie-breaks of the coarse levels' "
     "downsampling. Samples are seeded by the ``random_state`` of :meth:`sample`.",
@@ -51,6 +50,10 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     path) to the loss, coarse-to-fine optimisation and 3-D volumes from 2-D examples. No
     training: ``fit`` only computes target statistics.
 
+    A KeyboardInterrupt (Ctrl-C) in ``fit`` or ``sample`` is raised again and leaves the
+    estimator as it was before the call (the rules are in :mod:`sktl.base`): ``sample``
+    returns all its samples or none.
+
     The defaults are sktl's best method on the generalisation benchmark. Other methods are
     constant dicts of settings in :data:`sktl.reconstruction.PRESETS` (the table is in the user
     guide): ``MicrostructureReconstructor(**PRESETS["li2018"])`` is the paper's method (Gram
@@ -67,7 +70,10 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         :func:`sktl.backbones.receptive_field`; the paper's Table 4 lists 3, 10, 28, 72, 160
         because it doubles the field at every pooling, see the user guide).
     layer_weights : array-like of shape (n_layers,) or None, default=None
-        Weight of each tap in the loss; None gives equal weights 1/n_layers.
+        Weight of each tap in the loss; None gives equal weights 1/n_layers. All zero leaves
+        the descriptor terms alone (there is then no Gram-only start); ``fit`` refuses a loss
+        whose every weight, these and the descriptor weights, is zero, and warns about a tap of
+        weight zero beside others, which costs time and image size but adds nothing.
     vgg_pooling : {"max", "avg"}, default="max"
         VGG19's pooling layers: its own max pooling, or average pooling as in Gatys et al.'s
         texture synthesis. Weights and receptive fields are the same.
@@ -250,21 +256,18 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             The fitted reconstructor.
         """
         self._validate_params()
+        warn_inactive_lr(self)
         with _thread_limits(self.n_threads):
             return self._fit(X)
 
     def _fit(self, X):
         settings = {k: getattr(self, k) for k in PRESET_KEYS}
         layers, lw = check_layers(settings["layers"], self.layer_weights)
+        check_loss_weights(lw, settings["s2_weight"], settings["lineal_path_weight"])
         settings["layers"] = tuple(layers)
         n_levels = settings["n_levels"]
         min_size = min_image_size(layers, n_levels)
-        if sp.issparse(X) or hasattr(X, "to_numpy") or (
-            isinstance(X, np.ndarray) and X.ndim == 2
-        ):
-            # one image as a 2-D table: scikit-learn's validation and messages
-            X = validate_data(self, X, dtype="numeric")
-        idx, phases, values = _as_label_images(X, self.n_phases)
+        idx, phases, values = label_examples(self, X)
         self.n_features_in_ = int(idx[0].shape[1])
         check_example_sizes(idx, min_size, layers, n_levels)
         rng = check_random_state(self.random_state)
@@ -320,30 +323,23 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         samples : ndarray of shape (n_samples, H, W) or (n_samples, D, H, W), int64
             Phase labels (values of ``phases_``).
         """
-        check_is_fitted(self, "target_grams_")
-        if not hasattr(self, "settings_"):
-            raise ValueError(
-                "This model was fitted by an older sktl without presets: fit it again."
-            )
-        if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        shape = check_sample_shape(
-            shape, self.image_shape_, self.min_size_, self.layers_, self.settings_["n_levels"]
-        )
+        shape = check_sample_call(self, n_samples, shape)
         rng = check_random_state(random_state)
         with _thread_limits(self.n_threads):
             return self._sample(n_samples, shape, rng)
 
     def _sample(self, n_samples, shape, rng):
         out = np.empty((n_samples, *shape), dtype=np.int64)
-        self.loss_history_, self.sample_times_ = [], []
+        histories, times = [], []
         for i in range(n_samples):
             seed = int(rng.randint(0, 2**31 - 1))
             t0 = time.perf_counter()
             labels, history = self._one_sample(shape, seed, i, n_samples)
             out[i] = self.phases_[labels]
-            self.loss_history_.append(history)
-            self.sample_times_.append(time.perf_counter() - t0)
+            histories.append(history)
+            times.append(time.perf_counter() - t0)
+        # only now: an interrupted call leaves the last call's diagnostics
+        self.loss_history_, self.sample_times_ = histories, times
         return out
 
     def _level_losses(self, level, shape):
@@ -380,6 +376,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             s["max_iter"],
             desc=f"sample {i + 1}/{n}",
             verbose=self.verbose,
+            gram_start=sum(self.layer_weights_.values()) > 0,
         )
         pixels = np.moveaxis(x[0], 0, -1)
         labels = decode(pixels, self.colours_, random_state=seed)

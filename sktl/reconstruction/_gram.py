@@ -8,7 +8,7 @@ from torch import nn
 
 from ..backbones import build_backbone
 from ..backbones._pooling import gram
-from ..persistence._portable import portable
+from ..persistence._recipes import portable
 from ._taps import CONV_TAPS, check_taps
 
 VGG_POOLINGS = ("max", "avg")

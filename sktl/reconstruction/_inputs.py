@@ -1,14 +1,29 @@
-"""Input validation of the reconstructor's examples and sample shapes, and its thread limits."""
+"""Input validation of the reconstructor's examples and sample calls, and its thread limits."""
 
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 
 import numpy as np
+import scipy.sparse as sp
 import torch
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 MAX_PHASES = 5
+
+
+def label_examples(estimator, X):
+    """``fit``'s examples as phase-index images, with the phases and their input values.
+
+    One image given as a 2-D table (a 2-D array, a DataFrame or a sparse matrix) first gets
+    scikit-learn's validation and messages, which set ``n_features_in_`` (and
+    ``feature_names_in_``) on ``estimator``; then :func:`_as_label_images` checks the images.
+    """
+    if sp.issparse(X) or hasattr(X, "to_numpy") or (isinstance(X, np.ndarray) and X.ndim == 2):
+        X = validate_data(estimator, X, dtype="numeric")
+    return _as_label_images(X, estimator.n_phases)
 
 
 def _as_label_images(X, n_phases):
@@ -110,6 +125,23 @@ def _thread_limits(n_threads):
             yield
     finally:
         torch.set_num_threads(before)
+
+
+def check_sample_call(estimator, n_samples, shape) -> tuple:
+    """Raise unless the fitted ``estimator`` can draw ``n_samples`` samples; the sample shape.
+
+    ``estimator`` must be fitted (by an sktl with presets), ``n_samples`` a positive integer and
+    ``shape`` valid for :func:`check_sample_shape`, which gives the returned shape.
+    """
+    check_is_fitted(estimator, "target_grams_")
+    if not hasattr(estimator, "settings_"):
+        raise ValueError("This model was fitted by an older sktl without presets: fit it again.")
+    if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+    n_levels = estimator.settings_["n_levels"]
+    return check_sample_shape(
+        shape, estimator.image_shape_, estimator.min_size_, estimator.layers_, n_levels
+    )
 
 
 def check_sample_shape(shape, default, min_size: int, layers, n_levels: int) -> tuple:

@@ -36,13 +36,16 @@ def upsample_pixels(x: np.ndarray, shape) -> np.ndarray:
 DESCRIPTOR_SHARE = 0.8
 
 
-def optimise_levels(x, shapes, level_losses, optimise, max_iter: int, *, desc, verbose):
+def optimise_levels(
+    x, shapes, level_losses, optimise, max_iter: int, *, desc, verbose, gram_start=True
+):
     """Optimise pixels ``x`` of ``shapes[0]`` level by level, coarsest first; ``max_iter`` each.
 
     ``level_losses(level, shape)`` gives the level's Gram loss and [(weight, term)]
     descriptor terms (level 0 is the finest), ``optimise(loss, x, n_iter, callback)`` the new
     pixels and their loss history. With ``verbose``, a tqdm bar named ``desc`` counts the
-    iterations. Returns the finest pixels and the whole history.
+    iterations. ``gram_start=False`` (a Gram loss of weight zero) skips the Gram-only start.
+    Returns the finest pixels and the whole history.
     """
     from tqdm.auto import tqdm
 
@@ -61,7 +64,8 @@ def optimise_levels(x, shapes, level_losses, optimise, max_iter: int, *, desc, v
             # From random pixels the Gram loss shapes the image first: a strong S2 term at
             # once drives the pixels to in-between colours that decode badly. A finer level
             # starts from the coarser result and takes every term at once.
-            n_gram = max_iter - int(DESCRIPTOR_SHARE * max_iter) if terms and k == 0 else 0
+            first = terms and k == 0 and gram_start
+            n_gram = max_iter - int(DESCRIPTOR_SHARE * max_iter) if first else 0
             n_gram = max_iter if not terms else n_gram
             with torch.inference_mode(False):
                 if n_gram:

@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from torch import nn
 
 from .._nn._modules import dense_layer_list
-from ..persistence._portable import portable
+from ..persistence._recipes import portable
 
 _BLOCK = re.compile(r"^(\d+)(?:x(\d+))?([DBR]*)$")
 
@@ -155,14 +155,9 @@ def as_module(source, what: str = "source") -> nn.Module:
     import os
 
     if isinstance(source, (str, os.PathLike)):
-        if str(source).endswith(".skops"):
-            from ..persistence import load
+        from ..persistence import load_model_file
 
-            source = load(source)
-        else:
-            import joblib
-
-            source = joblib.load(source)
+        source = load_model_file(source)  # UnreadableFileError for a damaged file
     if hasattr(source, "estimator") and type(source).__name__ == "FrozenEstimator":
         source = source.estimator
     if isinstance(source, Pipeline):

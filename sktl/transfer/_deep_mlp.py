@@ -18,7 +18,7 @@ from .._nn._torch import as_float32
 from .._nn.callbacks import MCDropoutValidLoss, mc_dropout_forward
 from ..utils._docstrings import fill_doc
 from ..utils._freeze import n_frozen
-from ..utils._validation import check_float32_range
+from ..utils._validation import check_float32_range, warn_inactive
 from ..utils._vocabulary import vocabulary
 from ._architecture import (
     as_module,
@@ -283,10 +283,25 @@ class DeepMLPRegressor(SkorchRegressorBase):
                 )
         return as_float32(X)
 
+    def _warn_without_dropout(self, module) -> None:
+        if any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in module.modules()):
+            return
+        if self.dropout > 0:  # then the architecture has no "D" block
+            warn_inactive(
+                self,
+                ["dropout", "mc_dropout"],
+                f"with architecture={self.architecture!r}, which has no dropout block",
+                "Add 'D' to the blocks that dropout should follow (e.g. '64D-32-1'), or leave "
+                "the defaults",
+            )
+        else:
+            warn_inactive(self, ["mc_dropout"], "with dropout=0: there is no dropout to sample")
+
     def _fit_scaled(self, X, Yt, seed):
         with seeded(seed):
             module = build_mlp(self.architecture, X.shape[1], self.n_outputs_, self.dropout)
             self._initialise(module)
+            self._warn_without_dropout(module)
             self.net_ = self._train_net(
                 module,
                 X,

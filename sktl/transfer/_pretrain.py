@@ -80,8 +80,12 @@ def pretrain_source(formulas, y, *, path=None, random_state=0, verbose=1, **sett
         raise TypeError(
             f"pretrain_source got unknown settings {unknown}; pass DeepMLPRegressor parameters."
         )
+    defaults = dict(SOURCE_SETTINGS)
+    if not settings.get("early_stopping", True):  # the source's stopping settings do nothing
+        for name in ("patience", "validation_fraction"):
+            del defaults[name]
     network = DeepMLPRegressor(
-        **{**SOURCE_SETTINGS, **settings, "random_state": random_state, "verbose": verbose}
+        **{**defaults, **settings, "random_state": random_state, "verbose": verbose}
     )
     source = Pipeline([("features", source_features()), ("network", network)])
     source.fit(formulas, np.asarray(y, dtype=np.float64))

@@ -16,7 +16,7 @@ from .._nn._skorch import check_targets
 from ..persistence._portable import PortableStateMixin
 from ..utils._atomic import atomic_fit
 from ..utils._docstrings import fill_doc
-from ..utils._validation import require_y
+from ..utils._validation import require_y, warn_inactive
 from ..utils._vocabulary import vocabulary
 from ._activations import LayerActivationTransformer
 from ._architecture import dense_layers, parse_architecture
@@ -87,7 +87,8 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
     bridge : {"least_squares", "random"}, default="least_squares"
         Initialisation of the target's first layer (see above).
     bridge_alpha : float, default=1e-3
-        Ridge penalty of the bridge, per sample, on standardised activations.
+        Ridge penalty of the bridge, per sample, on standardised activations (used with
+        ``bridge="least_squares"``).
     batch_size : int, default=4096
         Rows per forward pass through the source.
     device : str, default="cpu"
@@ -208,6 +209,8 @@ class TLRLRegressor(PortableStateMixin, RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         require_y(self, y)
+        if self.bridge == "random":
+            warn_inactive(self, ["bridge_alpha"], "with bridge='random', which fits no bridge")
         X = validate_data(self, X, reset=True, dtype="numeric", ensure_all_finite=True)
         check_targets(y, len(X))
         reg = self._template()

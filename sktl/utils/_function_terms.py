@@ -92,6 +92,12 @@ FUNCTION_TERMS: dict[str, dict[str, Term]] = {
     },
     "parse_architecture": {"spec": _SPEC},
     # public helper classes (their constructors build records, not estimators)
+    "UnreadableFileError": {
+        "path": Term("the file that could not be read"),
+        "problem": Term("what is wrong with the file"),
+        "expected": Term("what the file should hold"),
+        "fix": Term("what the user can do about it"),
+    },
     "FeatureCache": {
         "max_bytes": Term("memory budget of the cached rows, in bytes"),
         "directory": Term("also keep rows on disk there (None: memory only)"),

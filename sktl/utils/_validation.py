@@ -1,8 +1,16 @@
-"""Checks shared by every estimator: values torch can hold, outputs that are numbers."""
+"""Checks shared by every estimator: values torch can hold, outputs that are numbers, settings
+that can take effect."""
 
 from __future__ import annotations
 
+import inspect
+import os
+import sys
+import warnings
+from pathlib import Path
+
 import numpy as np
+import sklearn.base
 
 _F32_MAX = float(np.finfo(np.float32).max)
 
@@ -45,3 +53,53 @@ def float_pair(value, message: str) -> tuple[float, float]:
     except (TypeError, ValueError) as exc:
         raise ValueError(message) from exc
     return low, high
+
+
+def _is_default(value, default) -> bool:
+    if value is default:
+        return True
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):  # arrays and other values without a truth value
+        return False
+
+
+# frames in these files are sktl's (or scikit-learn's fit wrapper), not the caller's
+_OWN_FILES = (
+    str(Path(__file__).resolve().parents[1]) + os.sep,
+    str(Path(sklearn.base.__file__).resolve()),
+)
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside sktl."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
+        _OWN_FILES
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def warn_inactive(estimator, names, reason: str, fix: str | None = None) -> None:
+    """Warn that the parameters ``names`` of ``estimator`` cannot take effect, because ``reason``.
+
+    The rule of every sktl estimator: a parameter set away from its default in a configuration
+    where it does nothing is named in one warning per ``fit`` (call this once per ``fit``, with
+    all such names). Parameters left at their defaults stay silent: a default is not a request.
+    ``reason`` completes "... has no effect ..."; ``fix`` says what to do instead (by default:
+    leave them at their defaults).
+    """
+    params = inspect.signature(type(estimator)).parameters
+    changed = [n for n in names if not _is_default(getattr(estimator, n), params[n].default)]
+    if not changed:
+        return
+    settings = ", ".join(f"{n}={getattr(estimator, n)!r}" for n in changed)
+    defaults = ", ".join(f"{n}={params[n].default!r}" for n in changed)
+    verb = "has" if len(changed) == 1 else "have"
+    fix = fix or f"Leave {'it' if len(changed) == 1 else 'them'} at the default ({defaults})"
+    warnings.warn(
+        f"{type(estimator).__name__}: {settings} {verb} no effect {reason}. {fix}.",
+        UserWarning,
+        stacklevel=_caller_stacklevel(),
+    )

@@ -1,11 +1,13 @@
 """Weight sources: offline packages, files, the torch cache and the no-network error."""
 
 import os
+import re
 
 import pytest
 import torch
 import torchvision
 
+from sktl import UnreadableFileError
 from sktl.backbones import build_backbone
 from sktl.backbones._torchvision_weights import torchvision_cache_path
 from sktl.backbones._vgg import conv_feature_indices
@@ -80,8 +82,12 @@ def test_mismatched_missing_and_corrupt_weight_files(tmp_path):
         build_backbone("resnet18", weights=tmp_path / "missing.pth")
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="Could not read weights file"):
+    with pytest.raises(UnreadableFileError, match="junk.pth: it does not load"):
         build_backbone("resnet18", weights=junk)
+    not_a_state_dict = tmp_path / "list.pth"
+    torch.save([1, 2], not_a_state_dict)
+    with pytest.raises(UnreadableFileError, match="list.pth: it does not hold a state dict"):
+        build_backbone("resnet18", weights=not_a_state_dict)
 
 
 def test_imagenet_without_network_says_how_to_supply_the_file(tmp_path, monkeypatch):
@@ -92,9 +98,21 @@ def test_imagenet_without_network_says_how_to_supply_the_file(tmp_path, monkeypa
 
 def test_imagenet_weights_are_read_from_the_torch_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    # a random state dict stands in for the real file, so its sha256 cannot match the hash
+    # prefix in the file name: the name check is off here (the next test checks it)
+    monkeypatch.setattr(torch.hub, "HASH_REGEX", re.compile(r"-()\."))
     ref = torchvision.models.resnet18(weights=None)
     cached = torchvision_cache_path(torchvision.models.ResNet18_Weights.IMAGENET1K_V1.url)
     os.makedirs(os.path.dirname(cached))
     torch.save(ref.state_dict(), cached)
     model = build_backbone("resnet18", "conv1", weights="imagenet")
     torch.testing.assert_close(model.body.conv1[0].weight, ref.conv1.weight)
+
+
+def test_a_damaged_cached_checkpoint_is_refused_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    cached = torchvision_cache_path(torchvision.models.ResNet18_Weights.IMAGENET1K_V1.url)
+    os.makedirs(os.path.dirname(cached))
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), cached)
+    with pytest.raises(UnreadableFileError, match="sha256 does not match its name.*Delete it"):
+        build_backbone("resnet18", "conv1", weights="imagenet")

@@ -62,7 +62,7 @@ def test_reconstruct_reads_grey_png(tmp_path):
 def test_reconstruct_errors_are_one_line(tmp_path, capsys):
     (tmp_path / "bad.png").write_bytes(b"not an image")
     for argv, needle in [
-        (["reconstruct", str(tmp_path / "bad.png")], "cannot read"),
+        (["reconstruct", str(tmp_path / "bad.png")], "bad.png: is not a readable image"),
         (["reconstruct", str(tmp_path / "missing.npy")], "does not exist"),
     ]:
         code = main([*argv, "--out", str(tmp_path / "o")])

@@ -60,6 +60,12 @@ def test_reproduces_elemnet_sample(sample):
         (" Al2 (SO4)3 · 18 H2O ", {"Al": 2, "S": 3, "O": 30, "H": 36}),
         ("CO", {"C": 1, "O": 1}),
         ("Co", {"Co": 1}),
+        # Unicode compatibility forms (NFKC) of ASCII: full-width, sub- and superscripts
+        ("\uff26\uff45\uff12\uff2f\uff13", {"Fe": 2, "O": 3}),  # Ｆｅ２Ｏ３
+        ("Fe\u2082O\u2083", {"Fe": 2, "O": 3}),  # Fe₂O₃
+        ("\uff08NH4\uff092SO4", {"N": 2, "H": 8, "S": 1, "O": 4}),  # full-width brackets
+        ("CuSO4\u30fb5H2O", {"Cu": 1, "S": 1, "O": 9, "H": 10}),  # katakana middle dot
+        ("Fe\u3000O", {"Fe": 1, "O": 1}),  # ideographic space
     ],
 )
 def test_parsing(formula, expected):
@@ -88,6 +94,26 @@ def test_parsing(formula, expected):
 def test_bad_formulas(formulas, match):
     with pytest.raises(ValueError, match=match):
         ElementFractionTransformer().fit_transform(formulas)
+
+
+@pytest.mark.parametrize(
+    "formula, name, position",
+    [
+        ("Fe2\u03bf3", "GREEK SMALL LETTER OMICRON", 3),
+        ("Fe2\u039f3", "GREEK CAPITAL LETTER OMICRON", 3),  # crashed with AttributeError
+        ("F\u0435O", "CYRILLIC SMALL LETTER IE", 1),
+        ("\u0421uO", "CYRILLIC CAPITAL LETTER ES", 0),
+        ("Fe(\u2162)", "ROMAN NUMERAL THREE", 3),  # NFKC "III": iodine, not a count
+        ("Fe2O3\u2122", "TRADE MARK SIGN", 5),  # NFKC "TM"
+        ("Fe\u0662O3", "ARABIC-INDIC DIGIT TWO", 2),
+        ("NaCl\u200b", "ZERO WIDTH SPACE", 4),
+        ("\uff26e \u03bf", "GREEK SMALL LETTER OMICRON", 3),  # the position in the input
+    ],
+)
+def test_non_ascii_letters_are_named(formula, name, position):
+    match = rf"Row 1: .*{name}\) at position {position}\b.*ASCII"
+    with pytest.raises(ValueError, match=match):
+        ElementFractionTransformer().fit_transform(["NaCl", formula])
 
 
 def test_unsupported_drop():

@@ -4,6 +4,7 @@ the downloader is replaced by a local copy)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sktl import UnreadableFileError
 from sktl.datasets import (
     _base,
     _fetch,
@@ -208,7 +210,7 @@ def test_download_once_into_the_layout(tmp_path, copy_downloader):
     again = fetch_crossprop("mp_shear_modulus", data_home=tmp_path, download_if_missing=False)
     assert len(copy_downloader) == 3  # no second download
     pd.testing.assert_frame_equal(again.test, data.test)
-    assert not list(tmp_path.rglob("*.part"))
+    assert not list(tmp_path.rglob("*.tmp")) and not list(tmp_path.rglob("*.part"))
 
 
 @_needs("microstructures", "pymks")
@@ -249,15 +251,39 @@ def test_a_failed_download_names_the_files_and_leaves_nothing(tmp_path, monkeypa
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
-def test_a_changed_upstream_file_warns(tmp_path, monkeypatch):
+def test_a_download_that_differs_from_the_record_is_refused(tmp_path, monkeypatch):
     def _other(url, path):
         Path(path).write_text("formula,target\nNaCl,1.0\nNaN,2.0\n")
 
     monkeypatch.setattr(_base, "_download", _other)
-    with pytest.warns(UserWarning, match="differs from the version"):
-        data = fetch_crossprop("bulk_modulus", data_home=tmp_path)
-    # "NaN" is a formula (sodium nitride), not a missing value
-    assert data.train["formula"].tolist() == ["NaCl", "NaN"]
+    with pytest.raises(UnreadableFileError, match="download from .* is damaged") as info:
+        fetch_crossprop("bulk_modulus", data_home=tmp_path)
+    message = str(info.value)
+    train = _crossprop_files("aflow__ael_bulk_modulus_vrh")[0]
+    assert str(tmp_path / train.path) in message and train.url in message
+    assert train.sha256 in message and "download_if_missing=True" in message
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # nothing at the final path
+
+
+def test_every_url_is_pinned_to_a_commit():
+    files = [*_oqmd_files(), *_jarvis_files(), *_pymks_files()]
+    files += [f for t in CROSSPROP for f in _crossprop_files(t)]
+    for remote in files:
+        assert re.search(r"githubusercontent\.com/[^/]+/[^/]+/[0-9a-f]{40}/", remote.url), remote
+
+
+@_needs("composition", "crossprop")
+def test_a_file_changed_after_its_download_is_refused_on_every_read(tmp_path, copy_downloader):
+    fetch_crossprop("shear_modulus", data_home=tmp_path)  # downloaded and checked
+    val = tmp_path / "composition/crossprop/mp_shear_modulus/val.csv"
+    text = val.read_text()
+    val.write_text(text[:-40])  # the last rows cut off
+    with pytest.raises(UnreadableFileError, match=r"val\.csv: it is \d+ bytes, not 21208"):
+        fetch_crossprop("shear_modulus", data_home=tmp_path, download_if_missing=False)
+    val.write_text(text.replace("1", "2", 1))  # same size, other numbers
+    with pytest.raises(UnreadableFileError, match="differs from the published file"):
+        fetch_crossprop("shear_modulus", data_home=tmp_path)
+    assert len(copy_downloader) == 3  # a damaged file is reported, not silently replaced
 
 
 def test_network_is_refused_in_these_tests(tmp_path):

@@ -144,6 +144,14 @@ def test_adam_and_list_input(rng):
     assert s.shape == (1, 32, 32) and m.loss_history_[0][-1] < m.loss_history_[0][0]
 
 
+def test_descriptor_terms_alone_have_no_gram_only_start(rng):
+    # with every tap at weight 0 the Gram loss is 0: a Gram-only start would optimise nothing
+    m = _model(layer_weights=[0, 0, 0], s2_weight=1.0, max_iter=8).fit(_blobs(rng, 32))
+    m.sample(1, random_state=0)
+    h = m.loss_history_[0]
+    assert h[0] > 0 and h[-1] < h[0]
+
+
 def test_float_inputs(rng):
     img = _blobs(rng, 32, labels=(0, 1, 2)) * 0.5
     m = _model(max_iter=2).fit(img.astype(np.float32))

@@ -1,6 +1,7 @@
 """The composition source: B/R architecture flags, the one-cycle schedule, pretrain_source,
 reuse of a saved source by every transfer estimator, and ``sktl pretrain``."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -141,7 +142,10 @@ def test_every_transfer_estimator_takes_the_source(source, as_file):
         LayerActivationTransformer(weights=src).fit(np.zeros((3, 86)))
 
 
-def _write_oqmd_like(home):
+def _write_oqmd_like(home, monkeypatch):
+    """A tiny OQMD/JARVIS data home, made the 'published' files (sktl checks every file read)."""
+    from sktl.datasets import _fetch
+
     rng = np.random.default_rng(0)
     formulas = FORMULAS * 6
     for split, rows in {"train": formulas, "val": FORMULAS, "test": FORMULAS}.items():
@@ -154,10 +158,18 @@ def _write_oqmd_like(home):
     d.mkdir(parents=True)
     for name, rows in {"deltae_training_set.csv": ["NaCl"], "deltae_test_set.csv": ["ClNa", "SiC"]}.items():
         pd.DataFrame({"pretty_comp": rows, "formation_energy_peratom": 0.0}).to_csv(d / name)
+    for records, folder, names in (
+        (_fetch._OQMD_FILES, "oqmd", {s: f"{s}.csv" for s in _fetch._OQMD_FILES}),
+        (_fetch._JARVIS_FILES, "jarvis_deltae", {s: v[0] for s, v in _fetch._JARVIS_FILES.items()}),
+    ):
+        for split, name in names.items():
+            data = (home / "composition" / folder / name).read_bytes()
+            record = (hashlib.sha256(data).hexdigest(), len(data))
+            monkeypatch.setitem(records, split, record if folder == "oqmd" else (name, *record))
 
 
-def test_cli_pretrain_writes_the_source_and_its_report(tmp_path, capsys):
-    _write_oqmd_like(tmp_path)
+def test_cli_pretrain_writes_the_source_and_its_report(tmp_path, capsys, monkeypatch):
+    _write_oqmd_like(tmp_path, monkeypatch)
     out = tmp_path / "src.skops"
     code = main(["pretrain", "--out", str(out), "--data-home", str(tmp_path), "--max-epochs", "2", "--quiet"])
     assert code == 0
