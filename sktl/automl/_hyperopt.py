@@ -206,7 +206,8 @@ class HyperoptRegressor(RegressorMixin, BaseEstimator):
                     cv_shuffle=True,
                     random_state=np.random.default_rng(seed),
                 )
-        except RuntimeError as exc:  # hpsklearn's "All trials failed or timed out"
+        except Exception as exc:  # hpsklearn's "All trials failed or timed out", or any
+            # error of its own while it handles an interrupt (an IndexError with no trial)
             stopped_by = getattr(search, "sktl_stopped_by", None)
             if stopped_by is None:
                 raise

@@ -24,6 +24,11 @@ def _download(url: str) -> dict:
     )
 
 
+# checkpoints hashed in this process, by (path, size, mtime): a fit per grid point of a large
+# network (VGG19: 548 MB) need not hash it again
+_VERIFIED: set[tuple] = set()
+
+
 def _read_checkpoint(path: str) -> dict:
     """A cached torchvision checkpoint, checked against the sha256 prefix in its name."""
     fix = (
@@ -32,13 +37,16 @@ def _read_checkpoint(path: str) -> dict:
     )
     expected = "torchvision's ImageNet weights, whose sha256 starts with the hex in the name"
     match = torch.hub.HASH_REGEX.search(os.path.basename(path))
-    if match and match.group(1):
+    stat = os.stat(path)
+    stamp = (path, stat.st_size, stat.st_mtime_ns)
+    if match and match.group(1) and stamp not in _VERIFIED:
         digest = hashlib.sha256()
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
         if not digest.hexdigest().startswith(match.group(1)):
             raise UnreadableFileError(path, "its sha256 does not match its name", expected, fix)
+        _VERIFIED.add(stamp)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -87,12 +86,12 @@ def read_arrays(path: Path | None, spec: dict, expected: dict) -> dict | None:
     for name, (shape, dtype) in expected.items():
         got = arrays[name]
         if got.shape != tuple(shape) or got.dtype != np.dtype(dtype):
-            warnings.warn(
+            warn_once(
+                str(path),
                 f"Ignoring the damaged cache file {path}: its array {name!r} has shape "
                 f"{got.shape} and dtype {got.dtype}, not {tuple(shape)} and {np.dtype(dtype)}. "
                 "It is recomputed and overwritten.",
                 DamagedCacheWarning,
-                stacklevel=3,
             )
             return None
     return arrays
@@ -114,5 +113,4 @@ def write_arrays(path: Path | None, spec: dict, **arrays: np.ndarray) -> None:
             f"Could not write to the dataset cache folder {path.parent} ({exc}); the data set "
             "is returned without being cached. Make the folder writable, or pass another "
             "cache_dir (None: no cache).",
-            stacklevel=3,
         )

@@ -51,7 +51,7 @@ def weights_digest(module: torch.nn.Module) -> str:
 #: Bumped whenever the same image and settings give other features, so that rows a disk cache
 #: holds from an older sktl are not served (2: sktl 1.0 reads uint16/int images under
 #: intensity_range="auto" over their full range).
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 def network_key(digest: str, *settings) -> str:
@@ -63,7 +63,6 @@ def network_key(digest: str, *settings) -> str:
 
 #: Frozen backbones a cache keeps, so that the featurizers sharing it build each network once.
 _MAX_BACKBONES = 4
-
 
 
 class FeatureCache:
@@ -168,17 +167,22 @@ class FeatureCache:
     def _disk_path(self, net: str, digest: str) -> Path:
         return self.directory / net / f"{digest}.npz"
 
-    def _get(self, net: str, digest: str):
+    def _get(self, net: str, digest: str, width: int | None = None):
         key = (net, digest)
+        shape = None if width is None else (width,)
         with self._lock:
             row = self._rows.get(key)
-            if row is not None:
+            if row is not None and shape in (None, row.shape):
                 self._rows.move_to_end(key)
                 return row
         if self.directory is not None:
             path = self._disk_path(net, digest)
             arrays = read_verified(path, f"{net}/{digest}", names=("row",))
-            if arrays is not None and arrays["row"].ndim == 1:
+            if (
+                arrays is not None
+                and arrays["row"].ndim == 1
+                and shape in (None, arrays["row"].shape)
+            ):
                 row = arrays["row"]
                 row.flags.writeable = False
                 self._put(net, digest, row, to_disk=False)
@@ -188,9 +192,11 @@ class FeatureCache:
     def _put(self, net: str, digest: str, row: np.ndarray, to_disk: bool = True) -> None:
         with self._lock:
             key = (net, digest)
-            if key not in self._rows:
-                self._rows[key] = row
-                self._bytes += row.nbytes
+            old = self._rows.pop(key, None)
+            if old is not None:
+                self._bytes -= old.nbytes
+            self._rows[key] = row
+            self._bytes += row.nbytes
             while self._bytes > self.max_bytes and self._rows:
                 _, old = self._rows.popitem(last=False)
                 self._bytes -= old.nbytes
@@ -204,10 +210,9 @@ class FeatureCache:
                     f"Could not write to the feature cache folder {path.parent} ({exc}); the "
                     "features are returned without a copy on disk. Make the folder writable, "
                     "or give FeatureCache another directory (None: memory only).",
-                    stacklevel=4,
                 )
 
-    def get_or_compute(self, net: str, images: np.ndarray, compute) -> np.ndarray:
+    def get_or_compute(self, net: str, images: np.ndarray, compute, width=None) -> np.ndarray:
         """Rows for ``images``, computing (with ``compute(images_subset)``) only the missing.
 
         Parameters
@@ -218,13 +223,15 @@ class FeatureCache:
             The images.
         compute : callable
             ``compute(images_subset) -> ndarray (n_subset, n_features)``.
+        width : int or None, default=None
+            ``n_features``, when known: a stored row of another length is a miss.
 
         Returns
         -------
         rows : ndarray of shape (n, n_features)
         """
         digests = image_digests(images)
-        rows: list[np.ndarray | None] = [self._get(net, d) for d in digests]
+        rows: list[np.ndarray | None] = [self._get(net, d, width) for d in digests]
         missing = [i for i, r in enumerate(rows) if r is None]
         with self._lock:
             self.hits += len(rows) - len(missing)
@@ -277,4 +284,3 @@ class FeatureCache:
             self._bytes = 0
             self._backbones.clear()
             self.hits = self.misses = 0
-

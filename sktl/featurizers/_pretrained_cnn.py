@@ -175,8 +175,16 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
             )
         self.n_features_out_ = len(pooled_feature_names(layer, self.pooling, self.feature_shape_))
         if self.cache is not None:
+            # the digest is of the weights only: a tap without parameters of its own (a pool)
+            # has its predecessor's, so the backbone, tap and map shape are part of the key
             self.network_key_ = network_key(
-                digest, self.pooling, self.input_size_, self.intensity_range
+                digest,
+                spec.name,
+                layer,
+                self.feature_shape_,
+                self.pooling,
+                self.input_size_,
+                self.intensity_range,
             )
         elif hasattr(self, "network_key_"):
             del self.network_key_
@@ -221,7 +229,9 @@ class PretrainedCNNFeaturizer(PortableStateMixin, TransformerMixin, BaseEstimato
         # network_key_ exists only when fit had a cache (set_params may change cache later)
         if not isinstance(self.cache, FeatureCache) or not hasattr(self, "network_key_"):
             return self._transform_images(images)
-        return self.cache.get_or_compute(self.network_key_, images, self._transform_images)
+        return self.cache.get_or_compute(
+            self.network_key_, images, self._transform_images, width=self.n_features_out_
+        )
 
     def _transform_images(self, images: np.ndarray) -> np.ndarray:
         n = images.shape[0]

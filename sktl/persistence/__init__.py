@@ -57,6 +57,10 @@ TRUSTED_TYPES: list[str] = [
 ]
 
 
+# failures that say something about this environment (a missing package, no memory), not
+# about the file: they pass through unchanged
+_NOT_THE_FILES = (ImportError, MemoryError)
+
 class UntrustedTypesError(ValueError):
     """A skops file names types that neither sktl nor the caller trusts."""
 
@@ -156,6 +160,8 @@ def load(file, trusted=None):
         found = (
             sio.get_untrusted_types(file=file) if is_path else sio.get_untrusted_types(data=data)
         )
+    except _NOT_THE_FILES:
+        raise
     except Exception as exc:  # noqa: BLE001 - every parse failure is the file's
         raise _unreadable(name, head, exc) from exc
     unknown = sorted(set(found) - allowed)
@@ -169,6 +175,8 @@ def load(file, trusted=None):
         if is_path:
             return sio.load(file, trusted=sorted(allowed))
         return sio.loads(data, trusted=sorted(allowed))
+    except _NOT_THE_FILES:
+        raise
     except Exception as exc:  # noqa: BLE001 - every parse failure is the file's
         raise _unreadable(name, head, exc) from exc
 
@@ -203,7 +211,7 @@ def load_model_file(path):
         return load(path)
     try:
         model = joblib.load(path)
-    except (FileNotFoundError, PermissionError, IsADirectoryError):
+    except (FileNotFoundError, PermissionError, IsADirectoryError, *_NOT_THE_FILES):
         raise
     except Exception as exc:  # noqa: BLE001 - every parse failure is the file's
         problem = "is empty" if not head else f"cannot be read ({type(exc).__name__}: {exc})"

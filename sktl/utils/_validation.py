@@ -64,10 +64,11 @@ def _is_default(value, default) -> bool:
         return False
 
 
-# frames in these files are sktl's (or scikit-learn's fit wrapper), not the caller's
+# frames in these folders are sktl's or scikit-learn's (fit and set_output wrappers, a
+# Pipeline, a search), not the caller's
 _OWN_FILES = (
     str(Path(__file__).resolve().parents[1]) + os.sep,
-    str(Path(sklearn.base.__file__).resolve()),
+    str(Path(sklearn.base.__file__).resolve().parent) + os.sep,
 )
 
 

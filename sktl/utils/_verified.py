@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import DamagedCacheWarning
+from ._validation import _caller_stacklevel
 
 _META = "__sktl_meta__"
 _FORMAT = 1
@@ -31,13 +32,14 @@ _warned: set[str] = set()
 _warned_lock = threading.Lock()
 
 
-def warn_once(key: str, message: str, category=UserWarning, stacklevel: int = 2) -> None:
-    """Warn ``message`` the first time this process sees ``key`` (a file, a folder)."""
+def warn_once(key: str, message: str, category=UserWarning) -> None:
+    """Warn ``message`` the first time this process sees ``key`` (a file, a folder), pointing
+    at the user's line that led here."""
     with _warned_lock:
         if key in _warned:
             return
         _warned.add(key)
-    warnings.warn(message, category, stacklevel=stacklevel + 1)
+    warnings.warn(message, category, stacklevel=_caller_stacklevel())
 
 
 def _digest(array: np.ndarray) -> str:
@@ -78,6 +80,8 @@ def write_verified(path: Path, key: str, **arrays: np.ndarray) -> None:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays, **{_META: np.frombuffer(json.dumps(meta).encode(), np.uint8)})
         os.replace(tmp, path)
+        with _warned_lock:  # a repaired file that is damaged again warns again
+            _warned.discard(str(path))
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -134,11 +138,12 @@ def read_verified(path: Path, key: str, names=None) -> dict | None:
         return _check(path, key, names)
     except FileNotFoundError:
         return None
+    except MemoryError:  # the machine's state, not the file's
+        raise
     except Exception as exc:  # any damage is a miss, never a crash
         warn_once(
             str(path),
             f"Ignoring the damaged cache file {path}: {exc}. It is recomputed and overwritten.",
             DamagedCacheWarning,
-            stacklevel=3,
         )
         return None

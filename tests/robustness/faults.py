@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pkgutil
 import shutil
 import threading
 from collections import Counter
@@ -88,9 +89,9 @@ def deny_writes(*modules_or_functions):
 
 @contextlib.contextmanager
 def interrupt_on_call(target: str, n: int = 1):
-    """Raise KeyboardInterrupt on the ``n``-th call of ``target`` ("module.attr" to patch)."""
-    module, _, attr = target.rpartition(".")
-    original = getattr(__import__(module, fromlist=[attr]), attr)
+    """Raise KeyboardInterrupt on the ``n``-th call of ``target`` ("module.attr" or
+    "module.Class.method" to patch)."""
+    original = pkgutil.resolve_name(target)
     calls = {"n": 0}
 
     def wrapper(*args, **kwargs):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -383,3 +384,37 @@ def test_an_interrupted_generation_caches_nothing(name, tmp_path):
     data, caught = _generate(name, tmp_path)
     _assert_same(name, data, _make(name, None))
     assert not _damaged_warnings(caught)
+
+
+@pytest.mark.parametrize("directory", [False, True])
+def test_taps_whose_weights_are_the_same_never_share_rows(tmp_path, directory):
+    """conv1 and maxpool of ResNet-18 have the same weights (a pool has none): their rows
+    must still be told apart, in memory and on disk."""
+    cache = FeatureCache(directory=tmp_path if directory else None)
+    kw = {**KW, "layer": None}
+    for layer in ("conv1", "maxpool"):
+        cold = PretrainedCNNFeaturizer(**{**kw, "layer": layer}).fit(IMAGES).transform(IMAGES)
+        cached = PretrainedCNNFeaturizer(**{**kw, "layer": layer}, cache=cache).fit(IMAGES)
+        np.testing.assert_array_equal(cached.transform(IMAGES), cold)
+
+
+def test_an_interrupt_between_writing_and_renaming_leaves_no_temporary_file(cold, tmp_path):
+    f = _featurizer(tmp_path)
+    with interrupt_on_call("sktl.utils._verified.os.replace", n=2):
+        with pytest.raises(KeyboardInterrupt):
+            f.transform(IMAGES)
+    assert not list(tmp_path.rglob("*.tmp"))  # the written temporary file was removed
+    assert len(list(tmp_path.rglob("*.npz"))) == 1
+    out, _, caught = _transform(tmp_path)
+    np.testing.assert_array_equal(out, cold)
+    assert not _damaged_warnings(caught)
+
+
+def test_a_folder_whose_renames_fail_only_warns(cold, tmp_path):
+    _featurizer(tmp_path).transform(IMAGES[:1])  # the folder exists: only the rename fails
+    f = _featurizer(tmp_path)
+    with mock.patch("sktl.utils._verified.os.replace", side_effect=PermissionError(13, "no")):
+        with pytest.warns(UserWarning, match="Could not write to the feature cache folder"):
+            out = f.transform(IMAGES)
+    np.testing.assert_array_equal(out, cold)
+    assert not list(tmp_path.rglob("*.tmp"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 import struct
+import sys
 import time
 import zlib
 from collections import Counter
@@ -337,3 +338,19 @@ def test_cli_numbers_are_checked_at_parse_time(tmp_path, capsys, flag, value, wo
     with pytest.raises(SystemExit) as e:
         main(["reconstruct", str(tmp_path / "in.npy"), flag, value])
     assert e.value.code == 2 and words in capsys.readouterr().err
+
+
+def test_a_missing_package_is_not_called_a_damaged_file(tmp_path, monkeypatch):
+    """A model of a class whose module is not installed: ImportError, as joblib raises it."""
+    (tmp_path / "sktl_gone_module.py").write_text(
+        "class Model:\n    def get_params(self):\n        return {}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import sktl_gone_module
+
+    path = tmp_path / "model.joblib"
+    joblib.dump(sktl_gone_module.Model(), path)
+    monkeypatch.delitem(sys.modules, "sktl_gone_module")
+    (tmp_path / "sktl_gone_module.py").unlink()
+    with pytest.raises(ModuleNotFoundError, match="sktl_gone_module"):
+        load_model_file(path)

@@ -143,8 +143,11 @@ def test_search_keeps_its_finished_trials(full_search, where):
     np.testing.assert_array_equal(model.predict(X), reference.predict(X))
 
 
+BEFORE_FIRST_TRIAL = "hyperopt.base.Trials.new_trial_ids"  # no trial stored yet
+
+
 @needs_hpsklearn
-@pytest.mark.parametrize("where", [TRIAL, IN_TRIAL])
+@pytest.mark.parametrize("where", [TRIAL, IN_TRIAL, BEFORE_FIRST_TRIAL])
 def test_search_without_a_finished_trial_raises_and_keeps_the_previous_fit(where):
     model = _search(max_evals=2).fit(X, Y)
     state, before = _state(model), model.predict(X)
