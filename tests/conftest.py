@@ -61,12 +61,13 @@ def li2018_dir() -> Path:
     return path
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True)
 def _one_torch_thread():
     """Tests use tiny networks: one thread is as fast and immune to a busy machine.
 
     With the default (all cores), other processes on the machine made small-network training
-    10-20x slower (OpenMP threads spinning against each other).
+    10-20x slower (OpenMP threads spinning against each other). Per test, so that code which
+    sets the thread count (a benchmark's --threads) does not leak it into the next test.
     """
     old = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import torch
 
 from ..utils._errors import UnreadableFileError
+from ..utils._verified import file_sha256
 from ._preprocessing import IMAGENET, Preprocessing
 from ._spec import WeightSource
 
@@ -24,11 +24,6 @@ def _download(url: str) -> dict:
     )
 
 
-# checkpoints hashed in this process, by (path, size, mtime): a fit per grid point of a large
-# network (VGG19: 548 MB) need not hash it again
-_VERIFIED: set[tuple] = set()
-
-
 def _read_checkpoint(path: str) -> dict:
     """A cached torchvision checkpoint, checked against the sha256 prefix in its name."""
     fix = (
@@ -37,16 +32,8 @@ def _read_checkpoint(path: str) -> dict:
     )
     expected = "torchvision's ImageNet weights, whose sha256 starts with the hex in the name"
     match = torch.hub.HASH_REGEX.search(os.path.basename(path))
-    stat = os.stat(path)
-    stamp = (path, stat.st_size, stat.st_mtime_ns)
-    if match and match.group(1) and stamp not in _VERIFIED:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        if not digest.hexdigest().startswith(match.group(1)):
-            raise UnreadableFileError(path, "its sha256 does not match its name", expected, fix)
-        _VERIFIED.add(stamp)
+    if match and match.group(1) and not file_sha256(path).startswith(match.group(1)):
+        raise UnreadableFileError(path, "its sha256 does not match its name", expected, fix)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:

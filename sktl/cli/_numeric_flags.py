@@ -61,17 +61,6 @@ def reconstructor_number(name: str):
     return parse
 
 
-def numpy_seed(text: str) -> int:
-    """A seed numpy accepts: an integer in [0, 2**32 - 1]."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if not SEED_RANGE[0] <= value <= SEED_RANGE[1]:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32 - 1], got {text}")
-    return value
-
-
 def sample_shape(text: str) -> tuple:
     """An argparse type: H,W or D,H,W of positive integers."""
     try:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..reconstruction import PRESETS
 from ._label_images import as_grey_levels, read_label_image
-from ._numeric_flags import numpy_seed, reconstructor_number, sample_shape
+from ._numeric_flags import SEED_RANGE, int_in, reconstructor_number, sample_shape
 
 
 def _number(parser, flag: str, name: str, help: str, default=None) -> None:
@@ -77,7 +77,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--vtk", action="store_true", help="also write volumes as .vtk (3-D only)")
     p.add_argument("--tiff", action="store_true", help="also write volumes as TIFF stacks (3-D)")
-    p.add_argument("--seed", type=numpy_seed, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=int_in(*SEED_RANGE), default=0, help="random seed (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 

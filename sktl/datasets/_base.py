@@ -15,7 +15,6 @@ interrupted download never leaves a file at the final path.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import logging
 import os
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from ..utils._docstrings import fill_doc
 from ..utils._errors import UnreadableFileError
-from ..utils._verified import temporary_path
+from ..utils._verified import file_sha256, temporary_path
 from ._docs import FETCH_DOCS, FOLDER_RETURNS
 
 logger = logging.getLogger("sktl.datasets")
@@ -114,14 +113,6 @@ def _download(url: str, path: Path) -> None:
         shutil.copyfileobj(response, fh, length=1 << 20)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _megabytes(files) -> str:
     return f"{sum(f.size for f in files) / 1e6:.1f} MB"
 
@@ -140,7 +131,7 @@ def _mismatch(path: Path, remote: RemoteFile) -> str | None:
     if size != remote.size:  # cheap, and spares hashing a file of the wrong size
         kind = "truncated" if size < remote.size else "too long"
         return f"it is {size} bytes, not {remote.size} ({kind})"
-    digest = _sha256(path)
+    digest = file_sha256(path)
     if digest != remote.sha256:
         return f"its content differs from the published file (its sha256 is {digest})"
     return None

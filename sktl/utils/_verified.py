@@ -42,6 +42,15 @@ def warn_once(key: str, message: str, category=UserWarning) -> None:
     warnings.warn(message, category, stacklevel=_caller_stacklevel())
 
 
+def file_sha256(path) -> str:
+    """The sha256 of a file's bytes, read in 1 MiB blocks (no copy of a large file in memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _digest(array: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).view(np.uint8).data).hexdigest()
 

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 from benchmarks import common
 from benchmarks.paper import (
@@ -19,14 +18,6 @@ from benchmarks.paper import (
     tlrl_layer_scan,
     tlrl_table2,
 )
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def _composition_home(*sets):

@@ -328,7 +328,7 @@ def test_sizes_are_checked_before_pixels_are_allocated(tmp_path, monkeypatch):
         ("--size", "0", "argument --size: expected an int in the range [1, inf)"),
         ("--s2-weight", "-1", "argument --s2-weight: expected a float in the range [0.0, inf)"),
         ("--lineal-path-weight", "x", "argument --lineal-path-weight: expected a number"),
-        ("--seed", "-1", "argument --seed: expected an integer in [0, 2**32 - 1]"),
+        ("--seed", "-1", "argument --seed: must be an integer in [0, 4294967295]"),
         ("--shape", "16,0", "argument --shape: expected H,W or D,H,W of positive integers"),
         ("--shape", "16", "argument --shape: expected H,W or D,H,W of positive integers"),
         ("--shape", "a,b", "argument --shape: expected integers separated by commas"),

@@ -10,15 +10,6 @@ from tlrl_helpers import FAST, make_fractions
 from sktl.transfer import DeepMLPRegressor
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny networks: one thread is faster and immune to other processes on a busy machine
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def source_data():
     rng = np.random.default_rng(1)
