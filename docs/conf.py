@@ -12,8 +12,9 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-# The examples fetch OQMD / JARVIS with sktl.datasets.fetch_*: from the reference data beside
-# the repository when it is there (no download), else from $SKTL_DATA or ~/sktl_data.
+# The examples read only data that ship with sktl (no download). Any sktl.datasets.fetch_* a
+# page runs reads the reference data beside the repository when it is there, else $SKTL_DATA
+# or ~/sktl_data.
 _SHARED_DATA = ROOT.parent / "shared" / "data"
 if _SHARED_DATA.is_dir():
     os.environ.setdefault("SKTL_DATA", str(_SHARED_DATA))

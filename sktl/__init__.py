@@ -5,7 +5,11 @@ from ._version import __version__
 from .automl import HyperoptRegressor
 from .backbones import available_backbones, build_backbone, list_layers
 from .cnn import CNNRegressor, TransferCNNRegressor
-from .composition import ElementFractionTransformer, ElementPropertyTransformer
+from .composition import (
+    CompositionRegressor,
+    ElementFractionTransformer,
+    ElementPropertyTransformer,
+)
 from .descriptors import TwoPointStatsTransformer
 from .featurizers import FeatureCache, PretrainedCNNFeaturizer
 from .multimodal import (
@@ -28,6 +32,7 @@ from .utils._errors import DamagedCacheWarning, UnreadableFileError
 __all__ = [
     "DMTLR_PAPER",
     "CNNRegressor",
+    "CompositionRegressor",
     "DamagedCacheWarning",
     "DeepMLPRegressor",
     "DescriptorRegressor",

@@ -39,10 +39,16 @@ import pandas as pd
 import pytest
 from numpydoc.docscrape import ClassDoc, NumpyDocString
 from sklearn.base import BaseEstimator, clone
+from sklearn.dummy import DummyRegressor
 from test_common import ESTIMATORS as TINY_ESTIMATORS
 
 import sktl
-from sktl import ElementFractionTransformer, ElementPropertyTransformer, FeatureCache
+from sktl import (
+    CompositionRegressor,
+    ElementFractionTransformer,
+    ElementPropertyTransformer,
+    FeatureCache,
+)
 
 PUBLIC_ESTIMATORS = sorted(
     (
@@ -58,6 +64,9 @@ PUBLIC_ESTIMATORS = sorted(
 TINY = {type(est).__name__: est for est in TINY_ESTIMATORS}
 TINY["ElementFractionTransformer"] = ElementFractionTransformer()
 TINY["ElementPropertyTransformer"] = ElementPropertyTransformer()
+TINY["CompositionRegressor"] = CompositionRegressor(
+    members=["forest_fractions", ("mean", DummyRegressor())], weights=None, stack_folds=2
+)
 
 # Attributes documented although the tiny fit does not set them: {class: {attribute: reason}}.
 CONDITIONAL_ATTRIBUTES: dict[str, dict[str, str]] = {
@@ -85,6 +94,9 @@ def _tiny_fit(name: str) -> BaseEstimator:
     rng = np.random.default_rng(0)
     if name in ("ElementFractionTransformer", "ElementPropertyTransformer"):
         return est.fit(pd.DataFrame({"formula": ["Fe2O3", "NaCl", "CuSO4·5H2O"]}))
+    if name == "CompositionRegressor":
+        X = pd.DataFrame({"formula": ["Fe2O3", "NaCl", "CuSO4·5H2O", "MgO"], "T": rng.random(4)})
+        return est.fit(X, rng.random(4))
     if name == "MicrostructureReconstructor":
         # one 2-phase label image as a table: its columns are the image's columns
         image = (rng.random((8, 8)) > 0.5).astype(np.int64)

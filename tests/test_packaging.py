@@ -93,7 +93,11 @@ def test_wheel_ships_package_data_and_entry_point(installed):
         names = set(zf.namelist())
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         console = zf.read(entry_points).decode()
-    for data in ("spinodal_500x64.npz", "li2018_microstructures.npz"):
+    for data in (
+        "spinodal_500x64.npz",
+        "li2018_microstructures.npz",
+        "mp_shear_modulus_sample.csv",
+    ):
         assert f"sktl/datasets/data/{data}" in names
     assert "sktl = sktl.cli:main" in console
     assert not any(n.startswith(("tests/", "benchmarks/", "examples/", "tools/")) for n in names)

@@ -41,7 +41,13 @@ from sktl import (
     TwoPointStatsTransformer,
     multimodal_input,
 )
-from sktl.persistence import TRUSTED_TYPES, UntrustedTypesError, dump, load
+from sktl.persistence import (
+    TRUSTED_SKLEARN_TYPES,
+    TRUSTED_TYPES,
+    UntrustedTypesError,
+    dump,
+    load,
+)
 
 _OFFLINE_LOAD = textwrap.dedent(
     """
@@ -124,8 +130,13 @@ def _cases():
         (
             "multimodal_concat",
             MultimodalRegressor(
-                **VGG, layer="pool2", fusion="concat", image_units=(8,), descriptor_units=(8,),
-                head_units=(8,), **tiny,
+                **VGG,
+                layer="pool2",
+                fusion="concat",
+                image_units=(8,),
+                descriptor_units=(8,),
+                head_units=(8,),
+                **tiny,
             ),
             X_mm,
             y,
@@ -148,12 +159,19 @@ def _cases():
         ("image", ImageRegressor(**VGG, layer="pool2", head_units=(8,), **tiny), X_mm, y),
         ("descriptor", DescriptorRegressor(descriptor_units=(8,), **tiny), X_mm, y),
         ("deep_mlp", DeepMLPRegressor(architecture="16x2D-8x1-1", **tiny), desc, Y2),
-        ("deep_mlp_mc", DeepMLPRegressor(architecture="16x2D-8x1-1", mc_dropout=4, **tiny), desc, y),
+        (
+            "deep_mlp_mc",
+            DeepMLPRegressor(architecture="16x2D-8x1-1", mc_dropout=4, **tiny),
+            desc,
+            y,
+        ),
         ("activations", LayerActivationTransformer(weights=src, layer=2), desc, None),
         ("activations_plain", LayerActivationTransformer(weights=plain, layer="fc1"), desc, None),
         (
             "tlrl",
-            TLRLRegressor(weights=src, layer=2, regressor=DeepMLPRegressor(architecture="16x2D-8x1-1", **tiny)),
+            TLRLRegressor(
+                weights=src, layer=2, regressor=DeepMLPRegressor(architecture="16x2D-8x1-1", **tiny)
+            ),
             desc,
             y,
         ),
@@ -195,10 +213,19 @@ def _cases():
             None,
         ),
         (
-            "reconstructor",
-            MicrostructureReconstructor(
-                layers=("conv1_1", "pool1"), max_iter=2, random_state=0
+            "composition",
+            sktl.CompositionRegressor(
+                members=["forest_both", "boosting", "finetune"],
+                stack_folds=2,
+                max_deep_rows=8,
+                random_state=0,
             ),
+            np.array(["NaCl", "Fe2O3", "H2O", "KCl", "MgO", "Al2O3", "CaO", "LiF"] * 2),
+            np.arange(16.0),
+        ),
+        (
+            "reconstructor",
+            MicrostructureReconstructor(layers=("conv1_1", "pool1"), max_iter=2, random_state=0),
             (binary[0] > 0.5).astype(int),
             None,
         ),
@@ -280,9 +307,11 @@ def test_skops_round_trip_trusts_only_sktl_types(saved, name):
     folder, expected = saved
     model, X, out = expected[name]
     untrusted = set(sio.get_untrusted_types(file=folder / f"{name}.skops"))
-    assert untrusted <= set(TRUSTED_TYPES)
+    # the tree containers only where forest members are (CompositionRegressor)
+    trusted = TRUSTED_TYPES + (TRUSTED_SKLEARN_TYPES if name == "composition" else [])
+    assert untrusted <= set(trusted)
     assert f"{type(model).__module__}.{type(model).__qualname__}" in untrusted
-    again = sio.load(folder / f"{name}.skops", trusted=TRUSTED_TYPES)
+    again = sio.load(folder / f"{name}.skops", trusted=trusted)
     np.testing.assert_array_equal(_output(again, X), out)
     assert again.get_params().keys() == model.get_params().keys()
 
@@ -334,19 +363,30 @@ def test_loading_does_not_move_torch_rng(saved):
     assert torch.equal(torch.random.get_rng_state(), before)
 
 
+def _halve(X):
+    return X / 2
+
+
 def test_untrusted_types_are_refused_with_their_names(saved):
+    from sklearn.preprocessing import FunctionTransformer
+
     folder, expected = saved
     _, X, _ = expected["two_point"]
-    pipe = make_pipeline(TwoPointStatsTransformer(cutoff=4), DecisionTreeRegressor(random_state=0))
+    pipe = make_pipeline(
+        TwoPointStatsTransformer(cutoff=4),
+        FunctionTransformer(_halve),
+        DecisionTreeRegressor(random_state=0),
+    )
     y = X.mean(axis=(1, 2))
     pipe.fit(X, y)
     buf = io.BytesIO()
     dump(pipe, buf)
     buf.seek(0)
-    with pytest.raises(UntrustedTypesError, match=r"sklearn\.tree\._tree\.Tree.*trusted="):
+    name = f"{__name__}._halve"
+    with pytest.raises(UntrustedTypesError, match=rf"{name}.*trusted="):
         load(buf)
     buf.seek(0)
-    again = load(buf, trusted=["sklearn.tree._tree.Tree"])
+    again = load(buf, trusted=[name])  # scikit-learn's Tree is trusted by sktl
     np.testing.assert_array_equal(again.predict(X), pipe.predict(X))
 
 
@@ -377,3 +417,24 @@ def test_unknown_builder_is_a_clear_error():
 
     with pytest.raises(ValueError, match="network builder 'nope'.*sktl version"):
         decode({"__sktl_module__": "nope", "args": {"__sktl_tuple__": []}, "kwargs": {}})
+
+
+def test_saved_files_hold_epochs_not_batches(tmp_path):
+    """skorch records every batch; a saved model keeps the epoch-level history only, so its
+    file is about the size of its weights however many batches it trained on."""
+    rng = np.random.default_rng(0)
+    X = rng.random((2000, 4))
+    model = DeepMLPRegressor(
+        architecture="32x2-1", dropout=0.0, batch_size=4, max_epochs=6, random_state=0
+    ).fit(X, X.sum(axis=1))  # 6 epochs of 450 training and 50 validation batches
+    assert len(model.net_.history[-1, "batches"]) == 500 and len(model.history_) == 6
+    weights = sum(t.numpy().nbytes for t in model.net_.module_.state_dict().values())
+    dump(model, tmp_path / "m.skops")
+    joblib.dump(model, tmp_path / "m.joblib")
+    # with the batches: 6.0 MB (skops) and 149 KB (joblib); without: 77 KB and 8 KB
+    for path in (tmp_path / "m.skops", tmp_path / "m.joblib"):
+        assert path.stat().st_size <= 1.5 * weights + 100_000, path.name
+    for loaded in (load(tmp_path / "m.skops"), joblib.load(tmp_path / "m.joblib")):
+        assert len(loaded.net_.history) == 6 and "batches" not in loaded.net_.history[-1]
+        assert loaded.net_.history[-1, "valid_loss"] == model.net_.history[-1, "valid_loss"]
+        np.testing.assert_allclose(loaded.predict(X[:5]), model.predict(X[:5]))

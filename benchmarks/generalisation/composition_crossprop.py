@@ -27,10 +27,11 @@ n < all); the ensemble row averages those seeds' predictions. Results are append
 ``OUT/results.jsonl`` as they finish, so an interrupted run resumes; ``--table`` prints the
 tables, ``--plot`` draws the learning curves.
 
-Reads ../shared/data (``SKTL_DATA``); the source comes from ``sktl pretrain`` on OQMD.
+Reads ../shared/data (``SKTL_DATA``); the source is the shipped one (``--source oqmd``) or
+one from ``sktl pretrain --out STEM`` on OQMD.
 
     python -m benchmarks.generalisation.composition_crossprop \\
-        --source bench-out/oqmd-source.skops --out bench-out/crossprop --split test
+        --source oqmd --out bench-out/crossprop --split test
     python -m benchmarks.generalisation.composition_crossprop --table --plot --out bench-out/crossprop
     python -m benchmarks.generalisation.composition_crossprop --quick --source SRC  # minutes:
         # shear modulus, n = 100 and 300, 2 seeds
@@ -54,6 +55,7 @@ from sklearn.pipeline import make_pipeline, make_union
 
 from benchmarks import common
 from benchmarks.common import ci95
+from benchmarks.composition_sets import elemnet_only as _elemnet_only
 from sktl.composition import ElementFractionTransformer, ElementPropertyTransformer
 from sktl.datasets import fetch_crossprop, fetch_jarvis_deltae
 from sktl.transfer import (
@@ -117,25 +119,6 @@ def load_target(name: str) -> dict:
         }
     d = fetch_crossprop(name, data_home=common.data_home(), download_if_missing=False)
     return {split: _elemnet_only(getattr(d, split)) for split in ("train", "val", "test")}
-
-
-def _elemnet_only(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows whose formula has only ElemNet's 86 elements: the bulk-modulus and Debye test
-    splits hold one formula (He2Ne1) of which no featuriser here knows an element."""
-    fractions = ElementFractionTransformer()  # unsupported="error": raises on any other element
-    try:
-        fractions.fit_transform(list(df.formula))
-        return df.reset_index(drop=True)
-    except ValueError:  # some formula has another element: find it formula by formula
-        pass
-    keep = []
-    for formula in df.formula:
-        try:
-            fractions.fit_transform([formula])
-            keep.append(True)
-        except ValueError:
-            keep.append(False)
-    return df[np.asarray(keep)].reset_index(drop=True)
 
 
 def _forest(seed):
@@ -266,7 +249,9 @@ def run(args) -> None:
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.jsonl"
     done = done_keys(results)
-    source = load(args.source) if args.source else None
+    source = None
+    if args.source:  # a .skops Pipeline, or a shipped name / source stem read by the models
+        source = load(args.source) if str(args.source).endswith(".skops") else str(args.source)
     for target in args.targets:
         data = target_data(args, target)
         evaluate = data[args.split]
@@ -389,7 +374,11 @@ def plot(args, res: pd.DataFrame) -> None:
 
 def main(argv=None) -> int:
     p = common.parser(__doc__.splitlines()[0], out="bench-out/crossprop")
-    p.add_argument("--source", help="the OQMD source (.skops) from `sktl pretrain`")
+    p.add_argument(
+        "--source",
+        help="the OQMD source: 'oqmd' (shipped), a stem written by `sktl pretrain --out STEM`, "
+        "or a .skops Pipeline",
+    )
     p.add_argument("--split", choices=["val", "test"], default="test")
     p.add_argument("--targets", default=None, help="comma-separated (default: all four)")
     p.add_argument("--models", default=None, help="comma-separated (default: all but Hyperopt)")

@@ -3,6 +3,7 @@
 from ._base import get_cache_home, get_data_home
 from ._fetch import fetch_crossprop, fetch_jarvis_deltae, fetch_oqmd, fetch_pymks
 from ._li2018 import load_li2018
+from ._shear_modulus import load_shear_modulus
 from ._spinodal import load_spinodal, make_spinodal
 from ._stiffness import make_stiffness
 
@@ -14,6 +15,7 @@ __all__ = [
     "get_cache_home",
     "get_data_home",
     "load_li2018",
+    "load_shear_modulus",
     "load_spinodal",
     "make_spinodal",
     "make_stiffness",

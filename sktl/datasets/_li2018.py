@@ -12,14 +12,13 @@ damaged installation raises an error naming the file instead of returning other 
 
 from __future__ import annotations
 
-import hashlib
 import io
 from importlib import resources
 
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils._errors import UnreadableFileError
+from ._embedded import read_embedded
 
 EMBEDDED_FILE = "li2018_microstructures.npz"
 #: sha256 of the embedded file as ``tools/make_li2018.py`` writes it (update both together).
@@ -77,20 +76,7 @@ def _embedded_path():
 def _read_embedded(names, size) -> dict:
     """``material -> image`` from the embedded file, checked first (UnreadableFileError)."""
     path = _embedded_path()
-    fix = (
-        "The sktl installation is damaged: reinstall it (pip install --force-reinstall "
-        "--no-deps sktl)"
-    )
-    expected = f"the file shipped with sktl (sha256 {EMBEDDED_SHA256})"
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableFileError(path, f"it cannot be read ({exc})", expected, fix) from exc
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != EMBEDDED_SHA256:
-        raise UnreadableFileError(
-            path, f"it is {len(data)} bytes with sha256 {digest}", expected, fix
-        )
+    data = read_embedded(path, EMBEDDED_SHA256)
     with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
         return {m: np.array(arrays[f"{m}_{size}"]) for m in names}
 

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.sparse as sp
 import torch
-from scipy.optimize import nnls
 from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold
 from sklearn.preprocessing import StandardScaler
@@ -23,6 +22,7 @@ from ..backbones import get_backbone_spec
 from ..backbones._pooling import Pool
 from ..featurizers._split import split_backbone
 from ..images import resolve_intensity_range, resolve_size, to_unit_tensor, validate_images
+from ..utils._stacking import blend_predict, nonnegative_blend
 from ..utils._validation import warn_inactive
 from ._input import FEATURES_KEY, IMAGE_KEY, features_array, split_multimodal
 from ._modules import MultimodalNet
@@ -217,8 +217,10 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
         linear = tail is None and n_image is not None and n_desc is not None
         names = [*members, "linear", "linear_descriptors"] if linear else list(members)
         oof = np.zeros((len(Yt), len(names), Yt.shape[1]), dtype=np.float64)
+        fold_of_sample = np.empty(len(Yt), dtype=np.int64)
         self.net_ = []
         for f, (tr, va) in enumerate(folds):
+            fold_of_sample[va] = f
             train, valid = _rows(net_inputs, tr), _rows(net_inputs, va)
             fold_models = {}
             for m, (name, (ni, nd, overrides)) in enumerate(members.items()):
@@ -244,20 +246,50 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
                 oof[va, m] = _member_predict(name, fold_models[name], valid)
             self.net_.append(fold_models)
         self.stack_members_ = names
-        self.stack_weights_, self.stack_intercept_ = _nonnegative_blend(oof, Yt)
+        self.stack_weights_, self.stack_intercept_ = nonnegative_blend(oof, Yt)
+        # what predict_interval needs (CV+): each row's fold, its residual in target units
+        self.fold_of_sample_ = fold_of_sample
+        blended = blend_predict(oof, self.stack_weights_, self.stack_intercept_)
+        self.oof_residuals_ = self._original_units(Yt) - self._original_units(blended)
 
     def _predict_scaled(self, inputs):
         net_inputs = self._net_inputs(*inputs)
         if not isinstance(self.net_, list):
             return quiet_predict(self.net_, net_inputs)
+        return self._fold_blends(net_inputs).mean(axis=1)
+
+    def _fold_blends(self, net_inputs) -> np.ndarray:
+        """(n, folds, targets): each fold's blend of its members, in scaled units."""
         preds = np.stack(
             [
-                np.mean([_member_predict(m, fold[m], net_inputs) for fold in self.net_], axis=0)
+                np.stack([_member_predict(m, fold[m], net_inputs) for fold in self.net_], 1)
                 for m in self.stack_members_
             ],
             axis=1,
-        )  # (n, members, targets)
-        return np.einsum("nmt,mt->nt", preds, self.stack_weights_) + self.stack_intercept_
+        )  # (n, members, folds, targets)
+        return np.einsum("nmft,mt->nft", preds, self.stack_weights_) + self.stack_intercept_
+
+    def _original_units(self, Y) -> np.ndarray:
+        Y = np.asarray(Y, dtype=np.float64)
+        return Y if self.y_scaler_ is None else self.y_scaler_.inverse_transform(Y)
+
+    def _check_intervals_available(self) -> None:
+        if not isinstance(self.net_, list):
+            raise ValueError(
+                f"{type(self).__name__}.predict_interval needs the fold models of "
+                "fusion='stack'; this model was fitted with fusion='concat' (one network, no "
+                "out-of-fold residuals). Refit with fusion='stack', or wrap it in MAPIE's "
+                "CrossConformalRegressor (the guide 'How far to trust a prediction')."
+            )
+
+    def _fold_predictions(self, X) -> np.ndarray:
+        """(n, folds, targets): each fold's blend, in the targets' units."""
+        self._check_intervals_available()
+        net_inputs = self._net_inputs(*self._validate_X(X, reset=False))
+        scaled = self._fold_blends(net_inputs)
+        n, folds, targets = scaled.shape
+        flat = self._original_units(scaled.reshape(n * folds, targets))
+        return flat.reshape(n, folds, targets)
 
 
 #: Penalties the stack's ridge member chooses from by leave-one-out CV.
@@ -281,19 +313,3 @@ def _member_predict(name: str, model, inputs: dict) -> np.ndarray:
 
 def _rows(inputs: dict, idx) -> dict:
     return {k: v[idx] for k, v in inputs.items()}
-
-
-def _nonnegative_blend(oof: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per target, non-negative weights of the members and an intercept, by least squares.
-
-    ``oof`` is (n, members, targets), ``Y`` (n, targets). Members and targets are centred
-    first, so the intercept is not penalised and the weights need not sum to one.
-    """
-    weights = np.zeros(oof.shape[1:])
-    intercept = np.zeros(oof.shape[2])
-    for t in range(oof.shape[2]):
-        A, b = oof[:, :, t], Y[:, t].astype(np.float64)
-        mean_a, mean_b = A.mean(axis=0), b.mean()
-        weights[:, t] = nnls(A - mean_a, b - mean_b)[0]
-        intercept[t] = mean_b - mean_a @ weights[:, t]
-    return weights, intercept

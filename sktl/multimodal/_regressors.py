@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..utils._conformal import StackIntervalMixin
 from ..utils._vocabulary import vocabulary
 from ._base import BaseMultimodalRegressor
 from ._doc_texts import fill_multimodal_doc
@@ -9,7 +10,7 @@ from ._doc_texts import fill_multimodal_doc
 
 @fill_multimodal_doc()
 @vocabulary
-class MultimodalRegressor(BaseMultimodalRegressor):
+class MultimodalRegressor(BaseMultimodalRegressor, StackIntervalMixin):
     """Image + descriptors -> one or many targets, never worse than either modality alone.
 
     A pretrained CNN branch (frozen by default) and an MLP branch over a descriptor vector
@@ -25,7 +26,8 @@ class MultimodalRegressor(BaseMultimodalRegressor):
       blend the members. A target one modality explains is therefore kept when the other is
       added, and a small training set is not spent on one network that must learn to ignore
       a modality. It costs about ``3 * stack_folds`` network fits. A KeyboardInterrupt
-      during a stack fit raises and leaves the estimator as it was.
+      during a stack fit raises and leaves the estimator as it was. :meth:`predict_interval`
+      gives cross-conformal (CV+) intervals from the fold models, with no extra fit.
     * ``fusion="concat"``: the single concatenated network (the paper's design;
       ``MultimodalRegressor(**DMTLR_PAPER)`` is the published network and training).
 
@@ -70,6 +72,12 @@ class MultimodalRegressor(BaseMultimodalRegressor):
         Only with ``fusion="stack"``.
     stack_intercept_ : ndarray of shape (n_outputs,)
         Intercepts of the blend. Only with ``fusion="stack"``.
+    fold_of_sample_ : ndarray of shape (n_samples,)
+        The fold that left out each training row. Only with ``fusion="stack"``.
+    oof_residuals_ : ndarray of shape (n_samples, n_outputs)
+        Targets minus the blended out-of-fold predictions, in the targets' units; with
+        ``fold_of_sample_``, what :meth:`predict_interval` needs. Only with
+        ``fusion="stack"``.
     %(featurizer_)s
     %(image_scaler_)s
     %(x_scaler_)s

@@ -17,8 +17,8 @@ neither the network nor the weight packages or caches it was fitted with.
 >>> np.allclose(loaded.predict(X), model.predict(X))
 True
 
-``skops.io.load(path, trusted=sktl.persistence.TRUSTED_TYPES)`` is the same without the
-checks. joblib keeps working too, and stores the same torch-free state.
+``skops.io.load(path, trusted=TRUSTED_TYPES + TRUSTED_SKLEARN_TYPES)`` (both of
+``sktl.persistence``) is the same without the checks. joblib keeps working too, and stores the same torch-free state.
 
 A file that does not parse (empty, truncated, damaged, or another kind of file) raises
 :class:`sktl.UnreadableFileError` naming it. The state of every sktl network model carries a
@@ -27,13 +27,20 @@ checksum and is checked before any network is built, whichever format holds it.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 from ..utils._errors import UnreadableFileError
 from ._recipes import unportable_parts
 
-__all__ = ["TRUSTED_TYPES", "UntrustedTypesError", "dump", "load"]
+__all__ = [
+    "TRUSTED_SKLEARN_TYPES",
+    "TRUSTED_TYPES",
+    "UntrustedTypesError",
+    "dump",
+    "load",
+]
 
 
 # The public estimators and transformers, by the module that defines them (skops records that
@@ -44,6 +51,7 @@ TRUSTED_TYPES: list[str] = [
     "sktl.cnn._transfer.TransferCNNRegressor",
     "sktl.composition._element_fractions.ElementFractionTransformer",
     "sktl.composition._element_properties.ElementPropertyTransformer",
+    "sktl.composition._regressor.CompositionRegressor",
     "sktl.descriptors._twopoint.TwoPointStatsTransformer",
     "sktl.featurizers._cache.FeatureCache",
     "sktl.featurizers._pretrained_cnn.PretrainedCNNFeaturizer",
@@ -57,9 +65,20 @@ TRUSTED_TYPES: list[str] = [
 ]
 
 
+#: scikit-learn's tree containers, which the forest and boosting members of
+#: :class:`sktl.CompositionRegressor` hold. They are arrays of split thresholds and leaf values
+#: that skops rebuilds with its own loaders (no code of the file runs), so ``load`` trusts them
+#: as it trusts scikit-learn's estimators; tests/test_persistence.py checks this list.
+TRUSTED_SKLEARN_TYPES: list[str] = [
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.tree._tree.Tree",
+]
+
+
 # failures that say something about this environment (a missing package, no memory), not
 # about the file: they pass through unchanged
 _NOT_THE_FILES = (ImportError, MemoryError)
+
 
 class UntrustedTypesError(ValueError):
     """A skops file names types that neither sktl nor the caller trusts."""
@@ -146,7 +165,7 @@ def load(file, trusted=None):
     """
     import skops.io as sio
 
-    allowed = set(TRUSTED_TYPES) | set(trusted or ())
+    allowed = set(TRUSTED_TYPES) | set(TRUSTED_SKLEARN_TYPES) | set(trusted or ())
     is_path = isinstance(file, (str, os.PathLike))
     if is_path:
         with open(file, "rb") as f:  # a missing or unreadable file: the OSError as is
@@ -210,7 +229,17 @@ def load_model_file(path):
     if head.startswith(b"PK"):  # a skops (zip) file under another name
         return load(path)
     try:
-        model = joblib.load(path)
+        with open(path, "rb") as f:  # a missing or unreadable file: the OSError as is
+            data = io.BytesIO(f.read())
+        # from memory: a damaged frame length then reads as a short frame, not a huge read
+        model = joblib.load(data)
+    except ModuleNotFoundError as exc:
+        if all(part.isidentifier() for part in (exc.name or "").split(".")):
+            raise  # a package this environment lacks
+        # no package has such a name: the file's bytes are damaged
+        raise UnreadableFileError(
+            path, f"names a module that cannot exist ({exc.name!r})", _JOBLIB_EXPECTED, _FIX
+        ) from exc
     except (FileNotFoundError, PermissionError, IsADirectoryError, *_NOT_THE_FILES):
         raise
     except Exception as exc:  # noqa: BLE001 - every parse failure is the file's

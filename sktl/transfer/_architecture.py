@@ -149,14 +149,21 @@ def as_module(source, what: str = "source") -> nn.Module:
     """The torch module of a fitted DeepMLPRegressor / sktl regressor, skorch net or module.
 
     A ``FrozenEstimator`` is unwrapped, a Pipeline stands for its last step (the earlier steps
-    make the network's input, which the caller must feed), and a string or path is loaded first: a ``.skops`` file
-    with :func:`sktl.persistence.load`, anything else with joblib.
+    make the network's input, which the caller must feed), and a string or path is loaded
+    first: a source name (``"oqmd"``) or a source's ``.npz``/``.json`` with
+    :func:`~sktl.transfer.load_source`, a ``.skops`` file with :func:`sktl.persistence.load`,
+    any other file with joblib.
     """
     import os
 
     if isinstance(source, (str, os.PathLike)):
         from ..persistence import load_model_file
+        from ._sources import is_source, load_source, unknown_source_error
 
+        if is_source(source):
+            return load_source(source)[0]  # UnreadableFileError for a damaged file
+        if not os.path.exists(source):
+            raise unknown_source_error(source)
         source = load_model_file(source)  # UnreadableFileError for a damaged file
     if hasattr(source, "estimator") and type(source).__name__ == "FrozenEstimator":
         source = source.estimator

@@ -28,13 +28,15 @@ from ._architecture import (
     norms_after,
     parse_architecture,
 )
+from ._sources import SOURCE_INPUT, is_source, load_source
 
 ELEMNET_ARCHITECTURE = "1024x4D-512x3D-256x3D-128x3D-64x2-32x1-1"
 
 #: Below this many training rows, a single deep composition network (from scratch or
 #: transferred from the OQMD source) was no better than a forest on element-property features
 #: on every cross-property target of sktl's benchmark (bulk and shear modulus, Debye
-#: temperature; benchmarks/generalisation/composition_crossprop.py, the TL+RL guide's "which model" table).
+#: temperature; benchmarks/generalisation/composition_crossprop.py). CompositionRegressor measures
+#: it per dataset instead.
 SMALL_DATA_ROWS = 1000
 
 
@@ -49,10 +51,9 @@ def warn_small_data(estimator, n_rows: int) -> None:
     warnings.warn(
         f"{type(estimator).__name__} is fitted on {n_rows} rows. On sktl's composition "
         f"benchmark, single deep networks (from scratch or transferred) trained on fewer than "
-        f"{SMALL_DATA_ROWS} rows of a property other than the source's were no better than a "
-        "forest on element-property features: consider make_pipeline("
-        "ElementPropertyTransformer(), HistGradientBoostingRegressor()) (the TL+RL guide's "
-        "'which model for my data size' table). Silence this with "
+        f"{SMALL_DATA_ROWS} rows of a property other than the source's were often no better "
+        "than a forest: sktl.CompositionRegressor() measures on your rows whether the network "
+        "helps and blends it with forests (the composition guide). Silence this with "
         "warnings.filterwarnings('ignore', category=sktl.transfer.SmallDataWarning).",
         SmallDataWarning,
         stacklevel=4,
@@ -105,12 +106,18 @@ class DeepMLPRegressor(SkorchRegressorBase):
         width: "1" follows the number of targets (any other value must equal it).
     dropout : float, default=0.2
         Dropout rate of the "D" blocks (ElemNet's keep-probability 0.8).
-    weights : estimator, skorch net, torch module, path or None, default=None
-        Transfer initialisation: a fitted source model (a DeepMLPRegressor, a skorch net, a
-        torch module, or a joblib or ``.skops`` file of one). The k-th dense layer of the source is copied
-        into the k-th dense layer of this network wherever their shapes match; the others (the
-        first layer when the input width differs, e.g. on layer activations) keep a fresh
-        initialisation. Kept by reference by ``clone`` (see :func:`clone_sharing`).
+    weights : str, estimator, skorch net, torch module, path or None, default=None
+        Transfer initialisation: ``"oqmd"``, the source network that ships with sktl (trained
+        on OQMD formation energies; its input is :func:`~sktl.transfer.source_features`, see
+        :func:`~sktl.transfer.available_sources`), a source file of
+        :func:`~sktl.transfer.write_source` or ``sktl pretrain`` (``.npz``/``.json``), or a
+        fitted source model (a DeepMLPRegressor, a skorch net, a torch module, or a joblib or
+        ``.skops`` file of one). The k-th dense layer of the source is copied into the k-th
+        dense layer of this network wherever their shapes match; the others (the first layer
+        when the input width differs, e.g. on layer activations of a fitted model) keep a
+        fresh initialisation. A named source or source file must get its own input features
+        (a ValueError says so otherwise). Kept by reference by ``clone`` (see
+        :func:`clone_sharing`).
     freeze : "none", "all" or int, default="none"
         "none" fine-tunes every layer (TL: Fine-tune); "all" freezes every copied hidden
         layer and trains the rest; an int k freezes the first k dense layers, which must all
@@ -242,7 +249,7 @@ class DeepMLPRegressor(SkorchRegressorBase):
         names = [name for name, _ in dense]
         copied = []
         if self.weights is not None:
-            copied = copy_matching(as_module(self.weights, "weights"), module)
+            copied = copy_matching(self._source_module(dense), module)
             if not copied:
                 warnings.warn(
                     "weights shares no dense layer shape with this network: nothing was "
@@ -269,6 +276,26 @@ class DeepMLPRegressor(SkorchRegressorBase):
                     layer.requires_grad_(False)
         self.copied_layers_ = [names[k] for k in copied]
         self.frozen_layers_ = [names[k] for k in frozen]
+
+    def _source_module(self, dense):
+        """The module of ``weights``; a named source or source file must match X's width."""
+        if not is_source(self.weights):
+            return as_module(self.weights, "weights")
+        source, meta = load_source(self.weights)
+        width = dense[0][1].in_features
+        if width != meta["n_features_in"]:
+            feed = (
+                "sktl.transfer.source_features() (make_pipeline(source_features(), "
+                "DeepMLPRegressor(weights=...)))"
+                if meta.get("input_features") == SOURCE_INPUT
+                else f"its input ({meta.get('input_features', 'not recorded')})"
+            )
+            raise ValueError(
+                f"weights={str(self.weights)!r} takes {meta['n_features_in']} input features "
+                f"but X has {width}: feed the source's features, {feed}. To train on the "
+                "source's layer activations instead, use TLRLRegressor(weights=...)."
+            )
+        return source
 
     def _validate_X(self, X, reset: bool) -> np.ndarray:
         X = validate_data(self, X, reset=reset, dtype="numeric", ensure_all_finite=True)

@@ -38,7 +38,6 @@ ESTIMATOR_TERMS: dict[str, dict[str, Term]] = {
             "'stack' (cross-validated stack of members) or 'concat' (one network)",
             [StrOptions({"concat", "stack"})],
         ),
-        "stack_folds": Term("folds of the stack's out-of-fold predictions", positive_int(2)),
     },
     "DeepMLPRegressor": {
         "architecture": Term("layer sizes, repeats and B/R/D flags, e.g. '1024x4D-1'", [str]),
@@ -87,6 +86,17 @@ ESTIMATOR_TERMS: dict[str, dict[str, Term]] = {
             "scaling of the property table: 'minmax' or 'none'", [StrOptions({"minmax", "none"})]
         ),
         "include_fractions": Term("prepend the 86 element fractions", ["boolean"]),
+    },
+    "CompositionRegressor": {
+        "blend": Term(
+            "how out-of-fold predictions become member weights: 'greedy' or 'nnls'",
+            [StrOptions({"greedy", "nnls"})],
+        ),
+        "formula_column": Term("the DataFrame column holding the formulas", [str]),
+        "max_deep_rows": Term(
+            "most training rows a network member sees per fold (None: all)",
+            [Interval(numbers.Integral, 1, None, closed="left"), None],
+        ),
     },
     "ElementFractionTransformer": {},
     "LayerActivationTransformer": {},

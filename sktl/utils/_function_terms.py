@@ -23,8 +23,24 @@ FUNCTION_TERMS: dict[str, dict[str, Term]] = {
     "fraction_keys": {"fractions": Term("rows of element fractions (86 columns)")},
     "pretrain_source": {
         **_FORMULAS_Y,
-        "path": Term("save the fitted source there (.skops or .joblib)"),
+        "path": Term("save the source there: a stem (.npz + .json) or a .skops file"),
         "settings": Term("overrides of the source's DeepMLPRegressor settings"),
+    },
+    "load_source": {"source": Term("a shipped source's name ('oqmd') or a source's files")},
+    "write_source": {
+        "network": Term("a fitted DeepMLPRegressor, a Pipeline ending with one, or its module"),
+        "stem": Term("the path of the source's files without .npz / .json"),
+        "metadata": Term("more JSON fields of the source (training, scores, data credit)"),
+    },
+    "predict_source": {
+        "source": Term("a shipped source's name ('oqmd') or a source's files"),
+        "formulas": _FORMULAS_Y["formulas"],
+    },
+    "write_source_check": {
+        **_FORMULAS_Y,
+        "source": Term("a shipped source's name ('oqmd') or a source's files"),
+        "path": Term("the check CSV to write (formula, target, expected)"),
+        "n_rows": Term("how many rows of the test split the table holds"),
     },
     "gram": {"fmap": Term("feature maps (N, C, H, W)")},
     "pool_features": {"out": Term("a backbone's output (N, C, H, W) or (N, C)")},
@@ -163,7 +179,7 @@ FUNCTION_TERMS: dict[str, dict[str, Term]] = {
         },
     },
     "sktl pretrain": {
-        "out": Term("where the fitted source is saved"),
+        "out": Term("the stem of the source's files (STEM.npz, STEM.json, STEM_check.csv)"),
         "keep_jarvis_test": Term("keep OQMD rows whose formulas are in JARVIS's test set"),
         "limit": Term("train on the first N rows only (a quick try)"),
         "seed": _SEED,

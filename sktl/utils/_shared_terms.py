@@ -30,8 +30,9 @@ SHARED: dict[str, Term] = {
         [Interval(numbers.Integral, 1, None, closed="left"), str, None],
     ),
     "weights": Term(
-        "the pretrained source: a named weight source ('imagenet', 'vgg19_normalised'), a "
-        "weights file, a fitted sktl network, or None for a seeded random start",
+        "the pretrained source: a named weight source ('imagenet', 'vgg19_normalised'; "
+        "'oqmd' for composition networks), a weights or source file, a fitted sktl network, "
+        "or None for a seeded random start",
         "no_validation",
     ),
     "pooling": Term(
@@ -139,6 +140,7 @@ SHARED: dict[str, Term] = {
     "kwargs": Term("keyword arguments passed on to the descriptor function"),
     "name": Term("a registered backbone name"),
     "file": Term("a path or an open binary file"),
+    "stack_folds": Term("folds of a stack's out-of-fold predictions", positive_int(2)),
     # chosen here for the parameters the open issues add (composition model selection,
     # prediction intervals, time-limited fits), so that each enters with one name
     "time_budget": Term(

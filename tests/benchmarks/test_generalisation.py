@@ -145,3 +145,27 @@ def test_elemnet_only_drops_formulas_with_other_elements():
     df = pd.DataFrame({"formula": ["NaCl", "He2Ne1", "Fe2O3"], "target": [1.0, 2.0, 3.0]})
     assert list(_elemnet_only(df).formula) == ["NaCl", "Fe2O3"]
     assert len(_elemnet_only(df.iloc[[0, 2]])) == 2
+
+
+def test_composition_regressor_runs_resumes_and_tabulates(tmp_path, capsys):
+    _needs_data()
+    from benchmarks import composition_sets as sets
+    from benchmarks.generalisation import composition_regressor as bench
+
+    assert not set(sets.DESIGN) & set(sets.REPORT)
+    out = tmp_path / "composition"
+    assert bench.main(["--smoke", "--out", str(out)]) == 0
+    rows = _lines(out / "results.jsonl")
+    models = {r["model"] for r in rows}
+    assert {"CompositionRegressor()", "blend=greedy", "blend=nnls", "RF fractions"} <= models
+    assert {"member: forest_fractions", "member: boosting"} <= models
+    default = next(r for r in rows if r["model"] == "CompositionRegressor()")
+    assert 0 <= default["coverage_90"] <= 1 and default["half_width_90"] > 0
+    assert bench.main(["--smoke", "--out", str(out)]) == 0  # resumes: nothing new
+    assert len(_lines(out / "results.jsonl")) == len(rows)
+    capsys.readouterr()
+    assert bench.main(["--smoke", "--out", str(out), "--table"]) == 0
+    printed = capsys.readouterr().out
+    assert "## Summary" in printed and "CV+ intervals" in printed
+    with pytest.raises(SystemExit, match="design sets only"):
+        bench.main(["--smoke", "--out", str(out), "--split", "val"])

@@ -14,11 +14,14 @@ from sktl._nn.callbacks import OneCycle
 from sktl.cli import main
 from sktl.persistence import load
 from sktl.transfer import (
+    SOURCE_SETTINGS,
     DeepMLPRegressor,
     LayerActivationTransformer,
     TLRLRegressor,
+    _pretrain,
     build_mlp,
     parse_architecture,
+    predict_source,
     pretrain_source,
     source_features,
 )
@@ -81,7 +84,9 @@ def test_copy_carries_the_normalisation_and_freeze_stops_it():
         architecture="8x2B-1", weights=source, freeze="all", max_epochs=2, random_state=0
     ).fit(X, X[:, 1])
     module = frozen.net_.module_
-    for dense, norm in zip([d for _, d in dense_layers(module)][:2], norms_after(module, dense_layers(module))):
+    for dense, norm in zip(
+        [d for _, d in dense_layers(module)][:2], norms_after(module, dense_layers(module))
+    ):
         assert not dense.weight.requires_grad and not norm.weight.requires_grad
 
 
@@ -135,7 +140,9 @@ def test_every_transfer_estimator_takes_the_source(source, as_file):
     assert acts.fit_transform(FORMULAS).shape == (len(FORMULAS), 8)
     tlrl = make_pipeline(
         source_features(),
-        TLRLRegressor(weights=src, layer=1, regressor=DeepMLPRegressor(architecture="16B-8B-1", max_epochs=2)),
+        TLRLRegressor(
+            weights=src, layer=1, regressor=DeepMLPRegressor(architecture="16B-8B-1", max_epochs=2)
+        ),
     ).fit(FORMULAS, y)
     assert tlrl.predict(FORMULAS).shape == (len(FORMULAS),)
     with pytest.raises(ValueError, match="expects 191"):
@@ -156,7 +163,10 @@ def _write_oqmd_like(home, monkeypatch):
         pd.DataFrame({"formula": rows, "target": target}).to_csv(d / f"{split}.csv", index=False)
     d = home / "composition" / "jarvis_deltae"
     d.mkdir(parents=True)
-    for name, rows in {"deltae_training_set.csv": ["NaCl"], "deltae_test_set.csv": ["ClNa", "SiC"]}.items():
+    for name, rows in {
+        "deltae_training_set.csv": ["NaCl"],
+        "deltae_test_set.csv": ["ClNa", "SiC"],
+    }.items():
         pd.DataFrame({"pretty_comp": rows, "formation_energy_peratom": 0.0}).to_csv(d / name)
     for records, folder, names in (
         (_fetch._OQMD_FILES, "oqmd", {s: f"{s}.csv" for s in _fetch._OQMD_FILES}),
@@ -169,23 +179,48 @@ def _write_oqmd_like(home, monkeypatch):
 
 
 def test_cli_pretrain_writes_the_source_and_its_report(tmp_path, capsys, monkeypatch):
+    from sktl.transfer import load_source
+
     _write_oqmd_like(tmp_path, monkeypatch)
-    out = tmp_path / "src.skops"
-    code = main(["pretrain", "--out", str(out), "--data-home", str(tmp_path), "--max-epochs", "2", "--quiet"])
-    assert code == 0
-    report = json.loads(out.with_suffix(".json").read_text())
+    monkeypatch.setitem(_pretrain.SOURCE_SETTINGS, "architecture", "16B-8B-1")  # a quick one
+    out = tmp_path / "src"
+    argv = ["pretrain", "--out", str(out), "--data-home", str(tmp_path), "--quiet"]
+    assert main([*argv, "--max-epochs", "2"]) == 0
+    report = json.loads((tmp_path / "src.json").read_text())
     # 60 rows - 1 outlier (a NaCl row) - 11 more NaCl and SiC rows (JARVIS test compositions)
     assert report["train_rows"] == 48 and report["removed_jarvis_test_compositions"] == 11
     assert report["epochs"] == 2 and np.isfinite(report["oqmd_test_mae"])
-    assert load(out).predict(["NaCl"]).shape == (1,)
+    assert report["command"] == f"sktl pretrain --out {out} --max-epochs 2"
+    assert report["seed"] == 0 and report["data"]["license"] == "CC BY 4.0"
+    module, meta = load_source(f"{out}.npz")
+    assert meta == report and meta["architecture"] == "16B-8B-1"
+    check = pd.read_csv(tmp_path / "src_check.csv")
+    assert list(check.columns) == ["formula", "target", "expected"] and len(check) == 10
+    np.testing.assert_allclose(predict_source(out, check["formula"]), check["expected"], rtol=1e-5)
     assert "OQMD test MAE" in capsys.readouterr().out
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_cli_pretrain_refuses_a_skops_name_before_training(tmp_path, capsys):
+    code = main(["pretrain", "--out", str(tmp_path / "src.skops"), "--data-home", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "writes a source as STEM.npz and STEM.json" in err
+    assert f"--out {tmp_path / 'src'}" in err
+
+
+def test_pretrain_max_epochs_default_is_the_source_settings():
+    from sktl.cli import build_parser
+
+    args = build_parser().parse_args(["pretrain"])
+    assert args.max_epochs == SOURCE_SETTINGS["max_epochs"] == 30
+    assert str(args.out) == "oqmd-source"
 
 
 def test_small_data_warning_names_the_alternative():
     from sktl.transfer import SMALL_DATA_ROWS, SmallDataWarning
 
     X = np.random.default_rng(0).random((40, 3))
-    with pytest.warns(SmallDataWarning, match=r"fitted on 40 rows.*HistGradientBoostingRegressor"):
+    with pytest.warns(SmallDataWarning, match=r"fitted on 40 rows.*CompositionRegressor\(\)"):
         DeepMLPRegressor(architecture="4-1", max_epochs=1).fit(X, X[:, 0])
     with pytest.warns(SmallDataWarning, match="DeepMLPRegressor is fitted on 40 rows"):
         TLRLRegressor(
