@@ -4,7 +4,7 @@ Composition data: one-line regression and transfer from the shipped OQMD source
 
 Shear modulus from the chemical formula alone, on 300 training rows of the Materials Project
 sample that ships with sktl. Part 1 fits :class:`sktl.CompositionRegressor` in one line: it
-trains forests, gradient boosting and two networks fine-tuned from the pretrained source
+trains forests, gradient boosting and a network fine-tuned from the pretrained source
 that ships with sktl (``weights="oqmd"``, trained on OQMD formation energies), and blends
 them with weights chosen by cross-validation. Part 2 does the transfer by hand with
 :mod:`sktl.transfer`: the source network fine-tuned (TL) and TL+RL on its first layer's
@@ -58,8 +58,8 @@ def mae(prediction):
 # ----------------
 # ``CompositionRegressor()`` reads formulas directly. Each member is trained on five folds;
 # the blend weights come from the members' out-of-fold errors, so a member that does not help
-# on these rows gets no weight. Its default ``weights="oqmd"`` adds the two networks that
-# start from the shipped OQMD source.
+# on these rows gets no weight. Its default ``weights="oqmd"`` adds the network that starts
+# from the shipped OQMD source.
 reg = CompositionRegressor(random_state=0).fit(X_train, y_train)
 print(f"\nCompositionRegressor: test MAE {mae(reg.predict(X_test)):.1f} GPa")
 member_predictions = reg.predict_members(X_test)  # (n_samples, n_members)

@@ -14,6 +14,10 @@ Interrupts (Ctrl-C), the rule of every sktl estimator, by kind:
 * a search (:class:`sktl.automl.HyperoptRegressor`) keeps the trials that finished, uses the
   best, sets ``interrupted_ = True`` and warns how many finished; with none finished, it
   raises. A time limit, when one is added, ends a search the same way;
+* a stack of independent members (:class:`sktl.CompositionRegressor`) keeps the members
+  that finished all their folds, sets ``interrupted_ = True`` and warns which were left out;
+  interrupted in its first member, it raises. Its ``time_budget`` ends it the same way
+  (``interrupted_`` stays False, ``skipped_members_`` says why);
 * anything that needs all its parts (``MultimodalRegressor(fusion="stack")``, a
   multi-target search interrupted before its last target, the reconstructor's ``fit`` and
   ``sample``) raises the KeyboardInterrupt again.
