@@ -140,3 +140,42 @@ def _verdict(d_best, d_base) -> str:
         np.isnan(h) and d <= 0 or (not np.isnan(h) and d - h <= 0) for d, h in (d_best, d_base)
     )
     return "met" if ok else "not met"
+
+
+def plot(path, split: str, out):
+    """Learning curves per set: the default, the best member at each n, RF fractions."""
+    from sktl.plotting import new_figure
+
+    records = [r for r in map(json.loads, path.read_text().splitlines()) if r["split"] == split]
+    names = [
+        s for s in sets.DESIGN + sets.REPORT
+        if any(r["set"] == s and r["model"] == DEFAULT for r in records)
+    ]  # fmt: skip
+    if not names:
+        return None
+    fig = new_figure((4 * len(names), 3.2))
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(1, len(names), i + 1)
+        rows = [r for r in records if r["set"] == name]
+        size = {r["n"]: r["n_rows"] for r in rows}
+        for model, style in ((DEFAULT, "o-"), (BASELINE, "s--"), ("best member", "^:")):
+            points = []
+            for n in sorted(size, key=_n_key):
+                if model == "best member":
+                    means = [
+                        np.mean([r["mae"] for r in rows if r["n"] == n and r["model"] == m])
+                        for m in {r["model"] for r in rows if r["model"].startswith("member: ")}
+                    ]
+                    value = min(means) if means else np.nan
+                else:
+                    value = np.mean([r["mae"] for r in rows if r["n"] == n and r["model"] == model])
+                points.append((size[n], value))
+            xs, ys = zip(*points)
+            ax.plot(xs, ys, style, label=model)
+        ax.set_xscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("training rows")
+        ax.set_ylabel(f"test MAE ({sets.UNITS[name]})")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return common.save_figure(fig, out / f"learning-curves-{split}.png")

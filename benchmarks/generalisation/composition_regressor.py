@@ -22,7 +22,7 @@ of three fine-tuned source networks + 0.3 x boosting on property statistics); ``
 ``HyperoptRegressor`` (50 trials on property statistics).
 
 Results go to ``OUT/results.jsonl`` as they finish (a rerun resumes); ``--table`` writes
-``OUT/table-SPLIT.md``: test MAE per set and n (mean ± 95 % half-width over splits), fit time,
+``OUT/table-SPLIT.md`` and ``OUT/learning-curves-SPLIT.png``: test MAE per set and n (mean ± 95 % half-width over splits), fit time,
 and the paired difference of the default to ``RF fractions``.
 
     python -m benchmarks.generalisation.composition_regressor --split val --sets design
@@ -265,11 +265,14 @@ def _names(spec: str) -> tuple[str, ...]:
 
 
 def table(args) -> str:
-    from benchmarks.generalisation._composition_table import tables
+    from benchmarks.generalisation._composition_table import plot, tables
 
     text = tables(args.out / "results.jsonl", args.split)
     common.write_markdown(args.out / f"table-{args.split}.md", text)
     print(text)
+    figure = plot(args.out / "results.jsonl", args.split, args.out)
+    if figure is not None:
+        print(f"wrote {figure}")
     return text
 
 
