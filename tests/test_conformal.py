@@ -8,7 +8,7 @@ from sklearn.model_selection import KFold
 
 from sktl import CompositionRegressor
 from sktl.composition import ElementFractionTransformer
-from sktl.utils._conformal import confidence_levels, cv_plus
+from sktl.utils._conformal import check_enough_rows, confidence_levels, cv_plus
 
 
 def _data(n, seed):
@@ -88,5 +88,30 @@ def test_too_few_rows_for_the_level_is_an_error_that_says_how_many():
         members=["forest_fractions"], weights=None, stack_folds=3, random_state=0
     ).fit(formulas, y)
     reg.predict_interval(formulas[:2], confidence_level=0.9)  # 12 rows >= 9: fine
+    check_enough_rows(9, np.array([0.9]), "X")  # exactly 1 / (1 - 0.9) - 1 rows
     with pytest.raises(ValueError, match="needs at least 19"):
         reg.predict_interval(formulas[:2], confidence_level=0.95)
+
+
+@pytest.mark.parametrize("n", [99, 199])
+def test_cv_plus_ranks_hold_when_alpha_times_n_plus_1_is_whole(n):
+    mapie = pytest.importorskip("mapie.regression", reason="the intervals extra (MAPIE)")
+    X, y = _data(n, 2)
+    X_test, _ = _data(10, 3)
+    cv = KFold(5, shuffle=True, random_state=0)
+    levels = np.array([0.8, 0.9])
+    _, expected = (
+        mapie.CrossConformalRegressor(
+            estimator=Ridge(), confidence_level=list(levels), method="plus", cv=cv
+        )
+        .fit_conformalize(X, y)
+        .predict_interval(X_test)
+    )
+    fold_of_row, residuals, fold_predictions = np.empty(n, dtype=int), np.empty(n), []
+    for f, (train, valid) in enumerate(cv.split(X)):
+        model = Ridge().fit(X[train], y[train])
+        fold_of_row[valid] = f
+        residuals[valid] = np.abs(y[valid] - model.predict(X[valid]))
+        fold_predictions.append(model.predict(X_test))
+    bounds = cv_plus(np.column_stack(fold_predictions), fold_of_row, residuals, levels)
+    np.testing.assert_allclose(bounds, expected, rtol=1e-10, atol=1e-10)

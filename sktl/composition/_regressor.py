@@ -239,7 +239,7 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         self.y_ndim_ = np.ndim(y)
         self._custom_ = custom
         self.estimators_ = run.models
-        self._set_blend(oof, Y, run.names)
+        self._set_blend(oof, Y, run.names, self.blend)
         self.fold_of_sample_ = np.empty(len(Y), dtype=np.int64)
         for f, (_, valid) in enumerate(folds):
             self.fold_of_sample_[valid] = f
@@ -291,15 +291,16 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         )
         idx = [self.members_.index(m) for m in keep]
         custom = getattr(self, "_custom_", {})
+        self._set_blend(self.oof_predictions_[:, idx], Y, keep, blend)  # computes, then sets
         self.blend = blend
         self.members = [(m, custom[m]) if m in custom else m for m in keep]
-        self._set_blend(self.oof_predictions_[:, idx], Y, keep)
         self.estimators_ = [{m: fold[m] for m in keep} for fold in self.estimators_]
+        self.fit_seconds_ = {m: t for m, t in self.fit_seconds_.items() if m in keep}
         return self
 
-    def _set_blend(self, oof, Y, names):
-        """Weights, residuals and scores of the blend of ``names`` (their oof columns)."""
-        weights, intercept = BLENDS[self.blend](oof, Y)
+    def _set_blend(self, oof, Y, names, blend):
+        """Weights, residuals and scores of the ``blend`` of ``names`` (their oof columns)."""
+        weights, intercept = BLENDS[blend](oof, Y)
         self.members_ = list(names)
         self.stack_weights_, self.stack_intercept_ = weights, intercept
         self.oof_predictions_ = oof

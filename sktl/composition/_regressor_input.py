@@ -23,6 +23,8 @@ def split_input(X, formula_column: str) -> tuple[np.ndarray, np.ndarray | None, 
     if not (hasattr(X, "columns") and getattr(X, "ndim", 1) == 2):
         return as_formula_column(X), None, []
     columns = [str(c) for c in X.columns]
+    if len(columns) == 1 and formula_column not in columns:  # a one-column frame of formulas
+        return as_formula_column(X), None, []
     if formula_column not in columns:
         raise ValueError(
             f"X is a DataFrame without the formula column {formula_column!r} (its columns: "

@@ -44,7 +44,8 @@ def _fit_one(member, model, X, y):
 
             warnings.simplefilter("ignore", SmallDataWarning)  # the blend weighs it instead
             model.fit(X, y_fit)
-        if getattr(model, "interrupted_", False):
+        inner = getattr(model, "regressor_", None)  # TLRLRegressor's network
+        if getattr(model, "interrupted_", False) or getattr(inner, "interrupted_", False):
             raise KeyboardInterrupt
     else:
         model.fit(X, y_fit)

@@ -22,6 +22,8 @@ import numpy as np
 
 #: Test rows per block, so that a block's (rows x training rows) arrays stay small.
 _BLOCK = 256
+# rounding slack of the quantile ranks (levels are given to far fewer digits)
+_EPS = 1e-9
 
 
 def confidence_levels(confidence_level) -> np.ndarray:
@@ -46,7 +48,7 @@ def confidence_levels(confidence_level) -> np.ndarray:
 
 def check_enough_rows(n_rows: int, levels: np.ndarray, owner: str) -> None:
     """A level whose interval CV+ cannot bound with ``n_rows`` rows is an error."""
-    needed = int(math.ceil(1 / (1 - levels.max()))) - 1
+    needed = int(math.ceil(1 / (1 - levels.max()) - _EPS)) - 1
     if n_rows < needed:
         raise ValueError(
             f"{owner} was fitted on {n_rows} rows: a {levels.max():.0%} interval needs at "
@@ -78,8 +80,9 @@ def cv_plus(fold_predictions: np.ndarray, fold_of_row: np.ndarray, residuals: np
     n = len(residuals)
     out = np.empty((len(fold_predictions), 2, len(levels)))
     alphas = 1 - levels
-    k_low = np.floor(alphas * (n + 1)).astype(int)  # 1-based ranks
-    k_high = np.ceil((1 - alphas) * (n + 1)).astype(int)
+    # 1-based ranks; the tolerance keeps 1 - 0.9 = 0.09999999999999998 from losing a rank
+    k_low = np.floor(alphas * (n + 1) + _EPS).astype(int)
+    k_high = np.ceil((1 - alphas) * (n + 1) - _EPS).astype(int)
     for start in range(0, len(fold_predictions), _BLOCK):
         mu = fold_predictions[start : start + _BLOCK][:, fold_of_row]  # (block, n)
         low = np.sort(mu - residuals, axis=1)

@@ -85,7 +85,10 @@ def test_extra_columns_reach_the_forests():
 @pytest.mark.parametrize(
     "frame, message",
     [
-        (pd.DataFrame({"f": ["NaCl", "KCl"]}), "without the formula column 'formula'"),
+        (
+            pd.DataFrame({"f": ["NaCl", "KCl"], "T": [1.0, 2.0]}),
+            "without the formula column 'formula'",
+        ),
         (pd.DataFrame({"formula": ["NaCl", "KCl"], "T": [1.0, np.nan]}), "NaN or inf"),
         (pd.DataFrame({"formula": ["NaCl", "KCl"], "T": [1.0, np.inf]}), "NaN or inf"),
         (pd.DataFrame({"formula": ["NaCl", "KCl"], "phase": ["a", "b"]}), "not numeric"),
@@ -305,3 +308,24 @@ def test_refit_blend_reweights_without_refitting():
         reg.refit_blend(members=["forest_fractions"])
     with pytest.raises(ValueError, match="blend must be"):
         reg.refit_blend(blend="mean")
+
+
+def test_a_one_column_frame_is_the_formulas_whatever_its_name():
+    formulas = _salts(30)
+    reg = CompositionRegressor(members=["forest_fractions"], **FAST)
+    reg.fit(pd.DataFrame({"composition": formulas}), np.arange(30.0))
+    assert reg.n_features_in_ == 1 and reg.n_extras_ == 0
+
+
+def test_an_interrupted_tlrl_network_counts_as_an_interrupt(monkeypatch):
+    from sktl.composition import _stack_fit
+
+    class _Stopped:
+        regressor_ = type("Net", (), {"interrupted_": True})()
+
+        def fit(self, X, y):
+            return self
+
+    member = _stack_fit.CATALOGUE["tlrl"]
+    with pytest.raises(KeyboardInterrupt):
+        _stack_fit._fit_one(member, _Stopped(), np.zeros((4, 191)), np.zeros((4, 1)))
