@@ -46,7 +46,7 @@ def check_targets(y, n_samples: int) -> np.ndarray:
             y = y.astype(np.float64)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"Targets must be numeric; got dtype {y.dtype}.") from exc
-    if y.ndim not in (1, 2):
+    if y.ndim not in (1, 2) or (y.ndim == 2 and y.shape[1] == 0):
         raise ValueError(f"y must be 1-D or 2-D (n_samples, n_targets); got shape {y.shape}.")
     if len(y) != n_samples:
         raise ValueError(f"X has {n_samples} samples but y has {len(y)}: they must match.")

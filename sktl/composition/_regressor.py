@@ -10,6 +10,7 @@ from sklearn.model_selection import KFold
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
+from .._nn._skorch import check_targets
 from ..utils._atomic import atomic_fit
 from ..utils._conformal import StackIntervalMixin
 from ..utils._docstrings import fill_doc
@@ -17,7 +18,7 @@ from ..utils._stacking import BLENDS, blend_predict
 from ..utils._validation import _caller_stacklevel
 from ..utils._vocabulary import vocabulary
 from ._members import CATALOGUE, resolve_members
-from ._regressor_input import as_targets, feature_blocks, split_input
+from ._regressor_input import feature_blocks, split_input
 from ._stack_fit import fit_members, member_input, predict_member
 
 _TEXTS = {
@@ -210,7 +211,7 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         """
         names, custom = resolve_members(self.members, self.weights)
         blocks, extra_names = self._blocks(X, reset=True)
-        Y = as_targets(y, len(blocks["fractions"]))
+        Y = check_targets(y, len(blocks["fractions"]))
         if len(Y) < 2 * self.stack_folds:
             raise ValueError(
                 f"CompositionRegressor with stack_folds={self.stack_folds} needs at least "
@@ -332,14 +333,13 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         """(n, folds, targets): the member's fold models' predictions."""
         member = CATALOGUE.get(name)
         Xm = X if member is None else member_input(member, blocks)
-        return np.stack([predict_member(member, fold[name], Xm) for fold in self.estimators_], 1)
+        return np.stack([predict_member(fold[name], Xm) for fold in self.estimators_], 1)
 
     def _member_mean(self, name, blocks, X):
         return self._member_folds(name, blocks, X).mean(axis=1)
 
     def _fold_predictions(self, X):
         """(n, folds, targets): each fold's blend of its member models."""
-        check_is_fitted(self)
         blocks, _ = self._blocks(X, reset=False)
         folds = np.stack([self._member_folds(m, blocks, X) for m in self.members_], 1)
         return np.einsum("nmft,mt->nft", folds, self.stack_weights_) + self.stack_intercept_

@@ -67,23 +67,3 @@ def feature_blocks(formulas: np.ndarray, extras: np.ndarray | None) -> dict[str,
 def columns(blocks: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
     """The named blocks side by side."""
     return np.hstack([blocks[n] for n in names])
-
-
-def as_targets(y, n: int) -> np.ndarray:
-    """``y`` as a finite float (n, n_targets) array; errors say what to do."""
-    Y = np.asarray(y)
-    if Y.dtype.kind not in "biuf":
-        try:
-            Y = Y.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError("y must be numeric.") from None
-    Y = Y.astype(np.float64)
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    if Y.ndim != 2 or Y.shape[1] == 0:
-        raise ValueError(f"y must be 1-D or 2-D with at least one column; got shape {Y.shape}.")
-    if len(Y) != n:
-        raise ValueError(f"X has {n} rows but y has {len(Y)}; pass one target row per formula.")
-    if not np.isfinite(Y).all():
-        raise ValueError("y holds NaN or inf; drop those rows or fill them first.")
-    return Y

