@@ -27,6 +27,7 @@ from .transfer import (
     TLRLRegressor,
     pretrain_source,
 )
+from .utils._domain import OutOfDomainWarning
 from .utils._errors import DamagedCacheWarning, UnreadableFileError
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "LayerActivationTransformer",
     "MicrostructureReconstructor",
     "MultimodalRegressor",
+    "OutOfDomainWarning",
     "PretrainedCNNFeaturizer",
     "SmallDataWarning",
     "TLRLRegressor",

@@ -9,7 +9,10 @@ training set is a random draw from the remaining pool. Models:
 * two-point statistics -> PCA -> polynomial -> linear regression (PyMKS), PCA size and degree
   by 3-fold grid search;
 * CNNRegressor, grid-searched (3-fold) over filters, kernel, dropout and lr on the first split
-  of each size, the best setting reused on the other splits;
+  of each size, the best setting reused on the other splits; with ``--cnn-augmentation``, the
+  same setting also trained with symmetry augmentation ("d4": the 8 rotations and mirrors,
+  the stiffness components transformed to match; "shifts": periodic shifts) and, with
+  ``--cnn-tta``, predicting by the average over the 8 rotations and mirrors;
 * TransferCNNRegressor: VGG19 (offline normalised weights) cut at pool2 / pool3 / pool4 and
   EfficientNet-Lite0 (offline ImageNet) cut at stage5, each head-only, fine-tune and two-phase,
   each with two heads: the map flattened (Li et al.'s rule) or globally averaged ("gap"), then
@@ -26,6 +29,9 @@ to the others are flagged: a near-constant target gives a tiny MSE that means no
         # of 16 px, 1 split, 1 epoch, VGG19 pool2 head-only; its numbers mean nothing
     python -m benchmarks.generalisation.structure_property --n-train 200 --splits 3 --epochs 20 \\
         --strategies head-only --out bench-out/sp200                         # a cheaper run
+    python -m benchmarks.generalisation.structure_property --models CNN --cnn-fixed \\
+        '{"filters": 32, "kernel_size": 5}' --cnn-augmentation d4 d4+shifts --cnn-tta \\
+        --out bench-out/sp_aug                        # the CNN with and without augmentation
 
 Writes ``<out>/table.md``, ``results.json`` (merged across runs by ``structure_property_merge``)
 and ``loss_curves.png``.
@@ -102,8 +108,21 @@ SMOKE = dict(
 DEGENERATE_RATIO = 1e-3  # test std below this fraction of the largest component's: flagged
 
 
-def models(args):
-    """name -> factory(seed, n_train) of an unfitted estimator."""
+def cnn_variants(args, target_names) -> dict:
+    """Name -> the CNNRegressor settings added to the grid's best (the augmented CNNs)."""
+    # make_stiffness's "C11", ... are the Voigt labels "11", ... (axis 0 of its images is x1)
+    symmetry = [name.removeprefix("C") for name in target_names]
+    tta = " + TTA" if args.cnn_tta else ""
+    return {
+        f"CNN (grid) + {aug}{tta}": dict(
+            augmentation=aug, target_symmetry=symmetry, test_time_augmentation=args.cnn_tta
+        )
+        for aug in args.cnn_augmentation or []
+    }
+
+
+def models(args, target_names=()):
+    """name -> factory(seed, n_train) of an unfitted estimator (a dict: a CNN variant)."""
     common = dict(
         lr=args.transfer_lr,
         fine_tune_lr_factor=args.fine_tune_lr_factor,
@@ -126,6 +145,7 @@ def models(args):
             cv=KFold(3, shuffle=True, random_state=s),
         ),
         "CNN (grid)": None,  # special-cased: tuned on the first split
+        **cnn_variants(args, target_names),  # the same settings, with symmetry augmentation
     }
     for head in args.head:
         kw = {**common, "pooling": POOLING[head]}
@@ -196,6 +216,18 @@ def main(argv=None) -> int:
         help='CNN settings used instead of a grid search, as JSON, e.g. \'{"filters": 32, '
         '"kernel_size": 5, "head_dropout": 0.0, "lr": 0.001}\' (the winner of an earlier grid)',
     )
+    parser.add_argument(
+        "--cnn-augmentation",
+        nargs="+",
+        choices=["d4", "shifts", "d4+shifts"],
+        default=None,
+        help="also train the grid's best CNN with this augmentation (one model per value)",
+    )
+    parser.add_argument(
+        "--cnn-tta",
+        action="store_true",
+        help="the augmented CNNs predict by averaging over the 8 rotations and mirrors",
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (shared machine)")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -245,7 +277,7 @@ def main(argv=None) -> int:
         degenerate or "none",
     )
 
-    factories = models(args)
+    factories = models(args, data.target_names)
     if args.models:
         factories = {k: v for k, v in factories.items() if any(m in k for m in args.models)}
     results, histories, timings, best_cnn = {}, {}, {}, {}
@@ -257,7 +289,7 @@ def main(argv=None) -> int:
             Xtr, Ytr = X_pool[idx], Y_pool[idx]
             for name, make in factories.items():
                 t = time.perf_counter()
-                if make is None:  # the grid-searched CNN
+                if make is None or isinstance(make, dict):  # the grid-searched CNN (+ variant)
                     if n not in best_cnn and not grid:
                         best_cnn[n] = {}
                     if n not in best_cnn:
@@ -268,7 +300,9 @@ def main(argv=None) -> int:
                         ).fit(Xtr, Ytr)
                         best_cnn[n] = search.best_params_
                         print(f"  CNN grid n={n}: best {search.best_params_}")
-                    est = CNNRegressor(max_epochs=args.epochs, random_state=split, **best_cnn[n])
+                    est = CNNRegressor(
+                        max_epochs=args.epochs, random_state=split, **best_cnn[n], **(make or {})
+                    )
                 else:
                     est = make(split, n)
                 est.fit(Xtr, Ytr)

@@ -55,14 +55,23 @@ class BatchIterator:
         Visit the rows in a fresh ``torch.randperm`` order each pass.
     drop_last : bool, default=False
         Skip the last, incomplete batch.
+    augment : callable or None, default=None
+        Training-time augmentation: ``augment(X_batch, y_batch, rows)`` returns the batch to
+        yield; ``rows`` are the batch's row indices in the dataset's arrays (in-memory arrays
+        only).
     **kwargs : dict
         Passed on to the DataLoader when the dataset is not sliceable.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, **kwargs):
+    def __init__(
+        self, dataset, batch_size=1, shuffle=False, drop_last=False, augment=None, **kwargs
+    ):
         base, rows = _base_and_rows(dataset)
         X, y = getattr(base, "X", None), getattr(base, "y", None)
         self._fast = X is not None and _sliceable(X) and (y is None or _sliceable(y))
+        self.augment = augment
+        if augment is not None and not self._fast:
+            raise TypeError("Batch augmentation needs the training data as in-memory arrays.")
         if not self._fast:
             self._loader = DataLoader(
                 dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, **kwargs
@@ -88,4 +97,7 @@ class BatchIterator:
         for b in range(len(self)):
             idx = rows[b * self.batch_size : (b + 1) * self.batch_size]
             yi = torch.zeros(len(idx)) if self.y is None else _take(self.y, idx)
-            yield _take(self.X, idx), yi
+            if self.augment is None:
+                yield _take(self.X, idx), yi
+            else:
+                yield self.augment(_take(self.X, idx), yi, idx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _demo, _pretrain, _reconstruct
+from . import _demo, _featurize, _pretrain, _reconstruct
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     _demo.add_parser(sub)
     _reconstruct.add_parser(sub)
     _pretrain.add_parser(sub)
+    _featurize.add_parser(sub)
     return parser
 
 

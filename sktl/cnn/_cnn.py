@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from .._nn._skorch import quiet_predict, seeded
+from .._nn._skorch import seeded
 from ..images import to_unit_tensor
+from ..images._symmetry import transform_images
 from ..utils._docstrings import fill_doc
 from ..utils._vocabulary import vocabulary
 from ._base import BaseCNNRegressor
@@ -23,6 +23,9 @@ class CNNRegressor(BaseCNNRegressor):
     periodic), global average pooling, dense layers with dropout and a linear output; trained
     with Adam on the mean squared error of the (by default standardised) targets. Pixels are scaled by
     ``intensity_range`` and then standardised with their training mean and standard deviation.
+    With ``augmentation``, every epoch sees each training image rotated, mirrored and/or
+    periodically shifted at random, its targets transformed to match (``target_symmetry``);
+    ``test_time_augmentation`` averages the predictions over the 8 rotations and mirrors.
 
     Parameters
     ----------
@@ -39,6 +42,9 @@ class CNNRegressor(BaseCNNRegressor):
         How convolutions pad the image border (circular suits periodic microstructures).
     %(image_shape)s
     %(intensity_range)s
+    %(augmentation)s
+    %(target_symmetry)s
+    %(test_time_augmentation)s
     %(training)s
     %(running)s
 
@@ -78,6 +84,9 @@ class CNNRegressor(BaseCNNRegressor):
         padding="circular",
         image_shape=None,
         intensity_range="auto",
+        augmentation=None,
+        target_symmetry=None,
+        test_time_augmentation=False,
         lr=1e-3,
         weight_decay=0.0,
         batch_size=32,
@@ -98,6 +107,9 @@ class CNNRegressor(BaseCNNRegressor):
         self.padding = padding
         self.image_shape = image_shape
         self.intensity_range = intensity_range
+        self.augmentation = augmentation
+        self.target_symmetry = target_symmetry
+        self.test_time_augmentation = test_time_augmentation
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -115,6 +127,7 @@ class CNNRegressor(BaseCNNRegressor):
         return ((t - self.pixel_mean_) / self.pixel_scale_).numpy()
 
     def _fit_scaled(self, images, Yt, seed):
+        plan = self._symmetry_plan(images, Yt.shape[1])
         t = to_unit_tensor(images, self._intensity(images), channels=images.shape[-1])
         self.pixel_mean_ = float(t.mean())
         std = float(t.std()) if t.numel() > 1 else 0.0
@@ -131,11 +144,15 @@ class CNNRegressor(BaseCNNRegressor):
                 padding_mode=self.padding,
             )
             self.net_ = self._train(
-                module, self._inputs(images), Yt, seed, lr=self.lr, max_epochs=self.max_epochs
+                module,
+                self._inputs(images),
+                Yt,
+                seed,
+                lr=self.lr,
+                max_epochs=self.max_epochs,
+                augment=plan.augmenter(self.y_scaler_, seed),
             )
 
     def _predict_scaled(self, images):
-        with torch.no_grad():
-            return quiet_predict(
-                self.net_, np.ascontiguousarray(self._inputs(images), dtype=np.float32)
-            )
+        inputs = self._inputs(images)  # (n, C, H, W): x and y are axes 2 and 3
+        return self._predict_symmetric(lambda g: transform_images(inputs, g, axes=(2, 3)))

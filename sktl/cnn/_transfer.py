@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._nn._skorch import quiet_predict, seeded
+from .._nn._skorch import seeded
 from ..featurizers import PretrainedCNNFeaturizer
 from ..featurizers._split import split_backbone
 from ..images import resolve_size, to_unit_tensor
+from ..images._symmetry import transform_images
 from ..utils._docstrings import fill_doc
 from ..utils._validation import warn_inactive
 from ..utils._vocabulary import vocabulary
+from ._augment import orbit_features, transformed
 from ._base import BaseCNNRegressor
 from ._modules import BackboneRegressor, RegressionHead
 
@@ -49,6 +51,16 @@ class TransferCNNRegressor(BaseCNNRegressor):
     frozen features for ``head_epochs`` at ``lr``; then the unfrozen layers join it for
     ``max_epochs`` at ``lr * fine_tune_lr_factor`` (a two-phase fine-tune).
 
+    ``augmentation="d4"`` trains on the 8 rotations and mirrors of each image, its targets
+    transformed to match (``target_symmetry``). Where frozen features feed the network (the head
+    of ``freeze="all"``, a head-only first phase, the tail of ``freeze=k``), the features of the
+    8 transformed images are computed once (8x the featurisation, and its memory during the
+    fit: the fitted model does not keep them) and each epoch draws one of them per image.
+    Random periodic shifts change the pixels anew each epoch, which precomputed features
+    cannot follow: ``"shifts"`` needs ``freeze="none"`` (an error otherwise), and then applies
+    in the phase that trains the backbone only (a head-only first phase draws no shifts).
+    ``test_time_augmentation`` featurises the 8 transformed images at predict.
+
     Parameters
     ----------
     %(backbone)s
@@ -67,6 +79,9 @@ class TransferCNNRegressor(BaseCNNRegressor):
     %(input_size)s
     %(image_shape)s
     %(intensity_range)s
+    %(augmentation)s
+    %(target_symmetry)s
+    %(test_time_augmentation)s
     %(training)s
     %(cache)s
     %(running)s
@@ -116,6 +131,9 @@ class TransferCNNRegressor(BaseCNNRegressor):
         input_size=None,
         image_shape=None,
         intensity_range="auto",
+        augmentation=None,
+        target_symmetry=None,
+        test_time_augmentation=False,
         lr=1e-3,
         weight_decay=0.0,
         batch_size=32,
@@ -141,6 +159,9 @@ class TransferCNNRegressor(BaseCNNRegressor):
         self.input_size = input_size
         self.image_shape = image_shape
         self.intensity_range = intensity_range
+        self.augmentation = augmentation
+        self.target_symmetry = target_symmetry
+        self.test_time_augmentation = test_time_augmentation
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -175,6 +196,15 @@ class TransferCNNRegressor(BaseCNNRegressor):
                 raise ValueError("input_size must be None, 'native', an int or (H, W).")
         else:
             resolve_size(self.input_size)
+        plan = self._symmetry_plan(images, Yt.shape[1])
+        if plan.shifts and self.freeze not in ("none", 0):
+            raise ValueError(
+                f"augmentation={self.augmentation!r} with freeze={self.freeze!r}: random "
+                "periodic shifts change every image anew each epoch, which the features of a "
+                "frozen backbone, computed once, cannot follow. Use augmentation='d4' (the "
+                "features of the 8 rotated and mirrored images are computed once), or "
+                "freeze='none' to train the backbone on shifted pixels."
+            )
         self.layer_, frozen, tail = split_backbone(
             images,
             layer=self.layer,
@@ -207,6 +237,8 @@ class TransferCNNRegressor(BaseCNNRegressor):
             ).fit(images[:1])
         )
         self.featurizer_size_ = tap.input_size_
+        if frozen is None and (plan.d4 or plan.tta):
+            self._check_square_input(images)
         F = tap.transform(images)
         self.n_backbone_features_ = F.shape[1]
         mean = F.mean(axis=0, dtype=np.float64)
@@ -223,6 +255,9 @@ class TransferCNNRegressor(BaseCNNRegressor):
             )
         two_phase = tail is not None and self.head_epochs > 0
         if tail is None or two_phase:
+            # the head on precomputed features: D4 draws among the 8 images' features; shifts
+            # (freeze="none" only) wait for the phase that trains the backbone on pixels
+            bank = orbit_features(tap, images, identity=F) if plan.d4 else None
             with seeded(seed):
                 self.net_ = self._train(
                     head,
@@ -232,12 +267,20 @@ class TransferCNNRegressor(BaseCNNRegressor):
                     lr=self.lr,
                     max_epochs=self.max_epochs if tail is None else self.head_epochs,
                     phase="head" if two_phase else None,
+                    augment=plan.augmenter(self.y_scaler_, seed, features=True, bank=bank),
                 )
+            del bank
         self.featurizer_ = frozen
         if tail is None:
             return
         full = BackboneRegressor(tail.float().train(), head, pool=self.pooling)
-        inputs = self._raw(images) if frozen is None else frozen.transform(images)
+        if frozen is None:  # pixels: transformed (and shifted) in each batch
+            inputs = self._raw(images)
+            augment = plan.augmenter(self.y_scaler_, seed + 1)
+        else:  # the frozen taps' maps, precomputed for the 8 images
+            inputs = frozen.transform(images)
+            bank = orbit_features(frozen, images, identity=inputs) if plan.d4 else None
+            augment = plan.augmenter(self.y_scaler_, seed + 1, features=True, bank=bank)
         lr = self.lr * self.fine_tune_lr_factor if two_phase else self.lr
         with seeded(seed + 1):
             self.net_ = self._train(
@@ -248,9 +291,22 @@ class TransferCNNRegressor(BaseCNNRegressor):
                 lr=lr,
                 max_epochs=self.max_epochs,
                 phase="fine-tune" if two_phase else None,
+                augment=augment,
+            )
+
+    def _check_square_input(self, images):
+        size = self.featurizer_size_ or images.shape[1:3]
+        if size[0] != size[1]:
+            raise ValueError(
+                f"input_size={self.input_size!r} resizes the images to {size[0]}x{size[1]}, "
+                "and a backbone that trains sees them rotated by 90 degrees at that size "
+                "(augmentation='d4', test_time_augmentation=True): give a square input_size."
             )
 
     def _predict_scaled(self, images):
         if self.featurizer_ is not None:
-            return quiet_predict(self.net_, self.featurizer_.transform(images))
-        return quiet_predict(self.net_, self._raw(images))
+            return self._predict_symmetric(
+                lambda g: self.featurizer_.transform(transformed(images, g))
+            )
+        raw = self._raw(images)  # (n, 3, H, W): x and y are axes 2 and 3
+        return self._predict_symmetric(lambda g: transform_images(raw, g, axes=(2, 3)))

@@ -11,14 +11,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from .._nn._skorch import check_targets
+from ..persistence._portable import default_missing_params
 from ..utils._atomic import atomic_fit
 from ..utils._conformal import StackIntervalMixin
 from ..utils._docstrings import fill_doc
+from ..utils._domain import DomainScoreMixin, check_domain_threshold, fit_domain
 from ..utils._stacking import BLENDS, blend_predict
 from ..utils._validation import _caller_stacklevel
 from ..utils._vocabulary import vocabulary
 from ._members import CATALOGUE, resolve_members
-from ._regressor_input import feature_blocks, split_input
+from ._regressor_input import domain_blocks, feature_blocks, split_input
 from ._stack_fit import fit_members, member_input, predict_member
 
 _TEXTS = {
@@ -53,7 +55,7 @@ MEMBERS = {name: member.description for name, member in CATALOGUE.items()}
 
 @fill_doc(**_TEXTS)
 @vocabulary
-class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
+class CompositionRegressor(DomainScoreMixin, StackIntervalMixin, RegressorMixin, BaseEstimator):
     """Chemical formulas -> a property, with the model chosen from the data by cross-validation.
 
     ``fit`` trains every candidate member on ``stack_folds`` folds and predicts each fold's
@@ -89,6 +91,7 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         The most training rows a network member sees per fold (a seeded subsample beyond
         it); None: all rows.
     %(time_budget)s
+    %(domain_threshold)s
     %(running)s
 
     Attributes
@@ -117,6 +120,7 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         True when a Ctrl-C ended ``fit`` early (the finished members are used).
     %(n_outputs_)s
     %(y_ndim_)s
+    %(domain_)s
     n_extras_ : int
         Numeric columns of ``X`` besides the formulas.
     n_features_in_ : int
@@ -151,6 +155,7 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         formula_column="formula",
         max_deep_rows=5000,
         time_budget=None,
+        domain_threshold=1.5,
         device="cpu",
         verbose=0,
         random_state=None,
@@ -162,6 +167,7 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         self.formula_column = formula_column
         self.max_deep_rows = max_deep_rows
         self.time_budget = time_budget
+        self.domain_threshold = domain_threshold
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
@@ -172,6 +178,10 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.target_tags.multi_output = True
         return tags
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        default_missing_params(self)  # a model saved before a parameter existed
 
     def __sklearn_clone__(self):
         from ..transfer._deep_mlp import clone_sharing
@@ -209,6 +219,7 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         self : object
             The fitted regressor.
         """
+        check_domain_threshold(self.domain_threshold)
         names, custom = resolve_members(self.members, self.weights)
         blocks, extra_names = self._blocks(X, reset=True)
         Y = check_targets(y, len(blocks["fractions"]))
@@ -244,6 +255,7 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         self.fold_of_sample_ = np.empty(len(Y), dtype=np.int64)
         for f, (_, valid) in enumerate(folds):
             self.fold_of_sample_[valid] = f
+        self.domain_ = fit_domain(domain_blocks(blocks), seed)
         self.fit_seconds_ = run.seconds
         self.skipped_members_ = run.skipped
         self.interrupted_ = run.interrupted
@@ -326,8 +338,14 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         blocks, _ = self._blocks(X, reset=False)
+        return self._members_of(blocks, X)
+
+    def _members_of(self, blocks, X):
         preds = np.stack([self._member_mean(name, blocks, X) for name in self.members_], axis=1)
         return preds[:, :, 0] if self.y_ndim_ == 1 else preds
+
+    def _domain_blocks(self, X):
+        return domain_blocks(self._blocks(X, reset=False)[0])
 
     def _member_folds(self, name, blocks, X):
         """(n, folds, targets): the member's fold models' predictions."""
@@ -341,6 +359,7 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
     def _fold_predictions(self, X):
         """(n, folds, targets): each fold's blend of its member models."""
         blocks, _ = self._blocks(X, reset=False)
+        self._warn_out_of_domain(domain_blocks(blocks))
         folds = np.stack([self._member_folds(m, blocks, X) for m in self.members_], 1)
         return np.einsum("nmft,mt->nft", folds, self.stack_weights_) + self.stack_intercept_
 
@@ -357,7 +376,10 @@ class CompositionRegressor(StackIntervalMixin, RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions, 1-D when ``y`` was 1-D.
         """
-        preds = self.predict_members(X)
+        check_is_fitted(self)
+        blocks, _ = self._blocks(X, reset=False)
+        self._warn_out_of_domain(domain_blocks(blocks))
+        preds = self._members_of(blocks, X)
         if self.y_ndim_ == 1:
             preds = preds[:, :, None]
         pred = blend_predict(preds, self.stack_weights_, self.stack_intercept_)

@@ -64,6 +64,13 @@ def feature_blocks(formulas: np.ndarray, extras: np.ndarray | None) -> dict[str,
     }
 
 
+def domain_blocks(blocks: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The feature space of the domain score: the property statistics, and the numeric
+    columns as a block of their own."""
+    extras = blocks["extras"]
+    return [blocks["properties"]] + ([extras] if extras.shape[1] else [])
+
+
 def columns(blocks: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
     """The named blocks side by side."""
     return np.hstack([blocks[n] for n in names])

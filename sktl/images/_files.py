@@ -33,7 +33,9 @@ def read_image(path) -> np.ndarray:
     Returns
     -------
     ndarray
-        The array as stored: (H, W) for grey images, (H, W, C) for colour ones.
+        The array as stored: (H, W) for grey images, (H, W, C) for colour ones; palette
+        images (GIF, indexed PNG) as the colours their indices stand for: grey levels when
+        all the colours used are grey, else RGB, with alpha where a transparency is used.
 
     Raises
     ------
@@ -51,8 +53,22 @@ def read_image(path) -> np.ndarray:
         return read_npy(path)
     if suffix in PIL_SUFFIXES:
         with open_image(path) as im:
+            if im.mode in ("P", "PA"):  # palette indices are not intensities: the colours are
+                return _palette_colours(im)
             return np.asarray(im)
     raise ValueError(f"Cannot read {str(path)!r}: use .npy or one of {sorted(PIL_SUFFIXES)}.")
+
+
+def _palette_colours(im) -> np.ndarray:
+    """A palette image as the colours its indices stand for: grey levels (H, W) when every
+    colour the image uses is grey, else RGB (H, W, 3); a transparency the image uses adds the
+    alpha channel."""
+    rgba = np.asarray(im.convert("RGBA"))
+    has_alpha = bool((rgba[..., 3] < 255).any())
+    grey = bool((rgba[..., 0] == rgba[..., 1]).all() and (rgba[..., 1] == rgba[..., 2]).all())
+    if grey:
+        return rgba[..., [0, 3]] if has_alpha else rgba[..., 0].copy()
+    return rgba if has_alpha else rgba[..., :3].copy()
 
 
 def read_npy(path) -> np.ndarray:

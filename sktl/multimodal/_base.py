@@ -22,6 +22,7 @@ from ..backbones import get_backbone_spec
 from ..backbones._pooling import Pool
 from ..featurizers._split import split_backbone
 from ..images import resolve_intensity_range, resolve_size, to_unit_tensor, validate_images
+from ..utils._domain import DomainScoreMixin, check_domain_threshold, fit_domain
 from ..utils._stacking import blend_predict, nonnegative_blend
 from ..utils._validation import warn_inactive
 from ._input import FEATURES_KEY, IMAGE_KEY, features_array, split_multimodal
@@ -144,6 +145,8 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
 
     def _fit_scaled(self, inputs, Yt, seed):
         self._warn_inactive_settings()
+        if isinstance(self, DomainScoreMixin):
+            check_domain_threshold(self.domain_threshold)
         images, feats = inputs
         tail, raw = None, None
         if self._uses_image:
@@ -158,6 +161,8 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
         if self._uses_descriptors:
             self.x_scaler_ = StandardScaler().fit(feats)
         net_inputs = self._net_inputs(images, feats, raw)
+        if isinstance(self, DomainScoreMixin):
+            self.domain_ = fit_domain(self._domain_features(net_inputs), seed)
 
         n_image = None
         if self._uses_image:
@@ -254,6 +259,7 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
 
     def _predict_scaled(self, inputs):
         net_inputs = self._net_inputs(*inputs)
+        self._check_domain(net_inputs)
         if not isinstance(self.net_, list):
             return quiet_predict(self.net_, net_inputs)
         return self._fold_blends(net_inputs).mean(axis=1)
@@ -285,10 +291,31 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
     def _fold_predictions(self, X) -> np.ndarray:
         """(n, folds, targets): each fold's blend, in the targets' units."""
         net_inputs = self._net_inputs(*self._validate_X(X, reset=False))
+        self._check_domain(net_inputs)
         scaled = self._fold_blends(net_inputs)
         n, folds, targets = scaled.shape
         flat = self._original_units(scaled.reshape(n * folds, targets))
         return flat.reshape(n, folds, targets)
+
+    # -- domain score (MultimodalRegressor) ---------------------------------------------------
+    def _domain_features(self, net_inputs) -> list:
+        """The feature space of the domain score: the frozen image features (averaged over
+        positions when they are a map; none when the whole backbone trains) and the
+        descriptors, standardised as the networks see them."""
+        blocks = []
+        if IMAGE_KEY in net_inputs and self.featurizer_ is not None:
+            Z = net_inputs[IMAGE_KEY]
+            blocks.append(Z.reshape(len(Z), Z.shape[1], -1).mean(axis=2) if Z.ndim > 2 else Z)
+        if FEATURES_KEY in net_inputs:
+            blocks.append(net_inputs[FEATURES_KEY])
+        return blocks
+
+    def _domain_blocks(self, X) -> list:
+        return self._domain_features(self._net_inputs(*self._validate_X(X, reset=False)))
+
+    def _check_domain(self, net_inputs) -> None:
+        if isinstance(self, DomainScoreMixin):
+            self._warn_out_of_domain(self._domain_features(net_inputs))
 
 
 #: Penalties the stack's ridge member chooses from by leave-one-out CV.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..utils._conformal import StackIntervalMixin
+from ..utils._domain import DomainScoreMixin
 from ..utils._vocabulary import vocabulary
 from ._base import BaseMultimodalRegressor
 from ._doc_texts import fill_multimodal_doc
@@ -10,7 +11,7 @@ from ._doc_texts import fill_multimodal_doc
 
 @fill_multimodal_doc()
 @vocabulary
-class MultimodalRegressor(BaseMultimodalRegressor, StackIntervalMixin):
+class MultimodalRegressor(BaseMultimodalRegressor, StackIntervalMixin, DomainScoreMixin):
     """Image + descriptors -> one or many targets, never worse than either modality alone.
 
     A pretrained CNN branch (frozen by default) and an MLP branch over a descriptor vector
@@ -55,6 +56,7 @@ class MultimodalRegressor(BaseMultimodalRegressor, StackIntervalMixin):
         Folds of the stack (>= 2; used with ``fusion="stack"``).
     %(training)s
     %(cache)s
+    %(domain_threshold)s
     %(running)s
 
     Attributes
@@ -78,6 +80,7 @@ class MultimodalRegressor(BaseMultimodalRegressor, StackIntervalMixin):
         Targets minus the blended out-of-fold predictions, in the targets' units; with
         ``fold_of_sample_``, what :meth:`predict_interval` needs. Only with
         ``fusion="stack"``.
+    %(domain_)s
     %(featurizer_)s
     %(image_scaler_)s
     %(x_scaler_)s
@@ -137,6 +140,7 @@ class MultimodalRegressor(BaseMultimodalRegressor, StackIntervalMixin):
         validation_fraction=0.1,
         standardize_y=True,
         cache=None,
+        domain_threshold=1.5,
         device="cpu",
         verbose=0,
         random_state=None,
@@ -169,6 +173,7 @@ class MultimodalRegressor(BaseMultimodalRegressor, StackIntervalMixin):
         self.validation_fraction = validation_fraction
         self.standardize_y = standardize_y
         self.cache = cache
+        self.domain_threshold = domain_threshold
         self.device = device
         self.verbose = verbose
         self.random_state = random_state

@@ -52,7 +52,12 @@ class PortableStateMixin:
         state = upgrade_state(owner, state)
         check_recipes(owner, state)
         super().__setstate__({k: decode(v) for k, v in state.items()})
-        # a file written before a parameter existed: it takes its default
-        for name, p in inspect.signature(type(self).__init__).parameters.items():
-            if p.default is not inspect.Parameter.empty and name not in self.__dict__:
-                setattr(self, name, p.default)
+        default_missing_params(self)
+
+
+def default_missing_params(obj) -> None:
+    """Give ``obj`` the default of each constructor parameter its state lacks (a file
+    written before the parameter existed)."""
+    for name, p in inspect.signature(type(obj).__init__).parameters.items():
+        if p.default is not inspect.Parameter.empty and name not in obj.__dict__:
+            setattr(obj, name, p.default)

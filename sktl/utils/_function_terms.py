@@ -54,7 +54,6 @@ FUNCTION_TERMS: dict[str, dict[str, Term]] = {
         "volume_fraction": Term("range of the volume fraction of phase 1"),
     },
     "error_rate": {"reconstructed": Term("the reconstruction's descriptor curve")},
-    "phase_error_rates": {"reconstructions": Term("reconstructed microstructures")},
     "slice_error_rates": {"examples": Term("the 2-D examples a volume was made from")},
     "is_lazy": {"X": _X},
     "read_image": {"path": Term("an image file")},
@@ -85,6 +84,13 @@ FUNCTION_TERMS: dict[str, dict[str, Term]] = {
     "plot_parity": {
         "y_true": Term("the true targets"),
         "predictions": Term("{name: predictions}"),
+        "target_names": Term("one name per target"),
+        "ncols": Term("panels per row"),
+        "intervals": Term("{name: y_pis at one level}, drawn as bars"),
+    },
+    "plot_calibration": {
+        "y_true": Term("the true targets"),
+        "y_pis": Term("intervals as predict_interval returns them, or {name: y_pis}"),
         "target_names": Term("one name per target"),
         "ncols": Term("panels per row"),
     },
@@ -183,6 +189,14 @@ FUNCTION_TERMS: dict[str, dict[str, Term]] = {
         "keep_jarvis_test": Term("keep OQMD rows whose formulas are in JARVIS's test set"),
         "limit": Term("train on the first N rows only (a quick try)"),
         "seed": _SEED,
+        "quiet": _QUIET,
+    },
+    "sktl featurize": {
+        "input": Term("image files, folders or glob patterns; one table row per file"),
+        "out": Term("the table file: .csv or .parquet"),
+        "seed": _SEED,
+        "chunk_size": Term("files per saved chunk, the unit a rerun resumes from"),
+        "recursive": Term("also take the image files of subfolders"),
         "quiet": _QUIET,
     },
 }

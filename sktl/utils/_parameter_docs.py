@@ -69,6 +69,30 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
         "outside it are not clipped). Label images (e.g. phases {0, 1, 2}) want ``(0, "
         "n_phases - 1)``.",
     ),
+    # -- symmetries of the image (sktl/images/_symmetry.py) -----------------------------------------
+    "augmentation": (
+        'None, "d4", "shifts", "d4+shifts" or tuple of str',
+        "Training-time augmentation: each epoch, every training image is transformed at random"
+        ' and its targets with it (``target_symmetry``). "d4": one of the 8 rotations by '
+        'multiples of 90 degrees and mirrors of the square (square images only); "shifts": a '
+        "periodic shift (for periodic microstructures; the targets do not change); "
+        '"d4+shifts" or ("d4", "shifts"): both. The draws are seeded by ``random_state``.',
+    ),
+    "target_symmetry": (
+        "None or list of str",
+        "How each target column transforms when an image is rotated or mirrored, one label per"
+        ' column: "scalar" (unchanged), a rank-2 tensor component "xx", "yy", "xy" (e.g. a '
+        'conductivity), or a plane Voigt stiffness component "11", "12", "16", "22", "26", '
+        '"66" (1 = xx, 2 = yy, 6 = xy). x is image axis 0 (rows), y is axis 1 (columns). '
+        'The components of a tensor must all be there ("xx" needs "yy"); a name and a '
+        'colon tell several tensors apart ("k:xx", "e:xx"). None: every target is a scalar.',
+    ),
+    "test_time_augmentation": (
+        "bool",
+        "Predict each image as the mean over its 8 rotations and mirrors, each prediction "
+        "mapped back by the inverse target transformation: rotating an image then rotates "
+        "its predicted tensor exactly (8 forward passes per image; square images only).",
+    ),
     # -- dense layers ------------------------------------------------------------------------------
     "image_units": (
         "tuple of int",
@@ -145,6 +169,13 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
         "features once, and build each backbone once. None computes them in each fit and "
         "shares nothing.",
     ),
+    "domain_threshold": (
+        "float or None",
+        "The :meth:`domain_score` beyond which ``predict`` and ``predict_interval`` warn "
+        "(one :class:`~sktl.OutOfDomainWarning` per call, naming how many samples and which) "
+        "that samples lie outside the training data. A score of 1 is as remote as the 5 % "
+        "most remote training rows. None: no check.",
+    ),
     "device": (
         "str",
         'Where the network runs: "cpu", "cuda", "cuda:N" or "auto".',
@@ -182,6 +213,11 @@ ATTRIBUTE_DOCS: dict[str, tuple[str, str]] = {
         "1-D ``y``.",
     ),
     "n_outputs_": ("int", "Number of targets."),
+    "domain_": (
+        "dict",
+        "The reference of :meth:`domain_score`: a standardisation, at most 1,000 training "
+        "rows in that space (a seeded subsample beyond) and the calibrated cutoff.",
+    ),
     "image_shape_": (
         "tuple of int",
         "(H, W, C) of the images seen in ``fit``; later calls require the same.",

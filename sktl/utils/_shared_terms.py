@@ -62,6 +62,27 @@ SHARED: dict[str, Term] = {
         [StrOptions({"auto"}), tuple, list],
         default="auto",
     ),
+    # symmetry-aware training of image models (sktl/images/_symmetry.py)
+    "augmentation": Term(
+        "training-time transformations of the images, with the matching transformation of "
+        "the targets: None, 'd4' (the 8 rotations and mirrors of the square), 'shifts' "
+        "(periodic shifts), 'd4+shifts' or a tuple of them",
+        [None, StrOptions({"d4", "shifts", "d4+shifts"}), tuple, list],
+        default=None,
+    ),
+    "target_symmetry": Term(
+        "how each target column transforms when the image is rotated or mirrored: None (all "
+        "invariant) or one label per column: 'scalar', a rank-2 component 'xx', 'yy', 'xy', "
+        "or a plane Voigt stiffness component '11', '12', '16', '22', '26', '66'",
+        [None, list, tuple],
+        default=None,
+    ),
+    "test_time_augmentation": Term(
+        "average the predictions over the 8 rotations and mirrors of each image, each mapped "
+        "back by the inverse target transformation",
+        ["boolean"],
+        default=False,
+    ),
     "cache": Term(
         "a FeatureCache shared by the estimators given it; None keeps nothing",
         cache_constraint,
@@ -135,6 +156,9 @@ SHARED: dict[str, Term] = {
     "r_max": Term("largest distance of a descriptor curve, in pixels"),
     "descriptor": Term("a microstructure descriptor: 's2' or 'lineal_path'"),
     "original": Term("the reference microstructure"),
+    "reconstructions": Term("one reconstructed microstructure or a stack of them"),
+    "directions": Term("the lattice directions of a direction-resolved descriptor (None: all)"),
+    "sigma": Term("the scale of a Gaussian smoothing or derivative, in pixels"),
     "volume": Term("a 3-D labelled volume"),
     "axis": Term("the axis of a volume along which slices or lines run"),
     "kwargs": Term("keyword arguments passed on to the descriptor function"),
@@ -151,6 +175,12 @@ SHARED: dict[str, Term] = {
     "confidence_level": Term(
         "coverage of a prediction interval, in (0, 1), or a list of them (MAPIE's name)",
         [Interval(numbers.Real, 0, 1, closed="neither"), list, tuple],
+    ),
+    "domain_threshold": Term(
+        "the domain score (1: as remote as the 5 % most remote training rows) beyond which "
+        "predict warns that samples lie outside the training data (None: no warning)",
+        [Interval(numbers.Real, 0, None, closed="neither"), None],
+        default=1.5,
     ),
     "members": Term(
         "the candidate models a selecting or stacking estimator chooses from or blends: "

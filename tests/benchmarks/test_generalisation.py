@@ -169,3 +169,38 @@ def test_composition_regressor_runs_resumes_and_tabulates(tmp_path, capsys):
     assert "## Summary" in printed and "CV+ intervals" in printed
     with pytest.raises(SystemExit, match="design sets only"):
         bench.main(["--smoke", "--out", str(out), "--split", "val"])
+
+
+def test_reconstruction_shape_scores_k_against_the_crop_floor(tmp_path):
+    _porespy()
+    from benchmarks.generalisation import reconstruction_shape as bench
+
+    out = tmp_path / "shape"
+    assert bench.main(["--smoke", "--out", str(out)]) == 0
+    (result,) = json.loads((out / "results.json").read_text())
+    assert result["k"] and all(v >= 0 for v in result["k"].values() if v == v)
+    assert "lamellae" in (out / "results.md").read_text()
+
+
+def test_intervals_domain_runs_both_stacks_resumes_and_tabulates(tmp_path):
+    _needs_data()
+    from benchmarks.generalisation import intervals_domain as bench
+
+    out = tmp_path / "intervals"
+    assert bench.main(["--smoke", "--out", str(out)]) == 0
+    assert bench.main(["--smoke", "--out", str(out), "--region", "extreme"]) == 0
+    rows = _lines(out / "results.jsonl")
+    assert {(r["part"], r["region"]) for r in rows} == {
+        (part, region) for part in ("composition", "multimodal") for region in ("cluster", "extreme")
+    }
+    for r in rows:
+        assert 0 <= r["auc"] <= 1 and r["in_rows"] > 0 and r["shift_rows"] > 0
+        for level in (80, 90):
+            assert all(0 <= h <= r["in_rows"] for h in r[f"in_{level}_hits"])
+            assert len(r[f"in_{level}_half_width"]) == len(r["targets"])
+    composition = next(r for r in rows if r["part"] == "composition")
+    assert composition["blend_optimism"][0] > 0  # cross-fitted over kept residuals
+    assert bench.main(["--smoke", "--out", str(out)]) == 0  # resumes: nothing new
+    assert len(_lines(out / "results.jsonl")) == len(rows)
+    summary = (out / "summary.md").read_text()
+    assert "Held-out region" in summary and "naive" in summary and (out / "coverage.png").is_file()

@@ -90,12 +90,12 @@ def test_analytic_values(rng):
 
 
 def test_laminate_exact_answers():
-    # vertical stripes of width 4 and period 8: along y every segment stays in its stripe,
-    # along x no segment longer than 3 fits
+    # stripes along x (axis 0) of width 4 and period 8: along x every segment stays in its
+    # stripe, along y (axis 1) no segment longer than 3 fits
     img = np.tile(np.repeat([1, 0], 4), (16, 4))
     lp = lineal_path(img, 1, periodic=True, r_max=8)
-    x_part = np.clip(4 - np.arange(9), 0, None) / 8
-    np.testing.assert_allclose(lp, (0.5 + x_part) / 2)
+    y_part = np.clip(4 - np.arange(9), 0, None) / 8
+    np.testing.assert_allclose(lp, (0.5 + y_part) / 2)
     # checkerboard: S2 at the nearest neighbours (r = 1) is 0 and along the diagonal (r = 1.41
     # rounds to 1 too) 1/2, so the ring average is 1/4 with four axis and four diagonal shifts
     cb = np.indices((16, 16)).sum(0) % 2

@@ -354,3 +354,20 @@ def test_a_missing_package_is_not_called_a_damaged_file(tmp_path, monkeypatch):
     (tmp_path / "sktl_gone_module.py").unlink()
     with pytest.raises(ModuleNotFoundError, match="sktl_gone_module"):
         load_model_file(path)
+
+
+def test_palette_images_are_read_as_their_colours_not_their_indices(tmp_path):
+    rgb = np.zeros((6, 8, 3), dtype=np.uint8)
+    rgb[:, :4] = (200, 30, 10)
+    rgb[:, 4:] = (0, 90, 250)
+    Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE).save(tmp_path / "p.png")
+    Image.fromarray(rgb).save(tmp_path / "p.gif")
+    for name in ("p.png", "p.gif"):
+        with Image.open(tmp_path / name) as im:
+            assert im.mode == "P"  # the file really holds palette indices
+        np.testing.assert_array_equal(read_image(tmp_path / name), rgb)
+    grey = np.tile(np.array([0, 85, 170, 255], dtype=np.uint8), (5, 2))
+    Image.fromarray(grey).convert("P").save(tmp_path / "g.png")
+    with Image.open(tmp_path / "g.png") as im:
+        assert im.mode == "P"
+    np.testing.assert_array_equal(read_image(tmp_path / "g.png"), grey)  # grey stays grey
