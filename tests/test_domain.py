@@ -177,3 +177,20 @@ def test_multimodal_domain_covers_images_and_descriptors():
     assert np.median(reg.domain_score(dark)) > np.median(reg.domain_score(X))
     with pytest.warns(OutOfDomainWarning, match="10 of 10"):
         reg.predict(far)
+
+
+def test_a_calibration_subsample_gives_about_the_same_cutoff(monkeypatch):
+    X = np.random.default_rng(7).normal(size=(600, 4))
+    full = fit_domain([X], random_state=0)
+    monkeypatch.setattr(_domain, "MAX_CALIBRATION", 150)
+    sub = fit_domain([X], random_state=0)
+    np.testing.assert_array_equal(sub["reference"], full["reference"])  # all rows kept
+    assert abs(sub["cutoff"] / full["cutoff"] - 1) < 0.15
+    assert fit_domain([X], random_state=0)["cutoff"] == sub["cutoff"]  # seeded
+
+
+def test_huge_values_score_inf_without_numpy_warnings():
+    state = fit_domain([np.random.default_rng(8).normal(size=(50, 2))], random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isinf(domain_scores(state, [np.array([[1e200, 0.0]])])).all()

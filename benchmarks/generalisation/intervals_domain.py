@@ -76,6 +76,8 @@ def held_out_region(Z: np.ndarray, seed: int, kind: str = "cluster") -> np.ndarr
         # columns whose top 15 % is a region (discrete columns can have a tied top)
         above = Z > np.quantile(Z, 1 - REGION_SHARE, axis=0)
         usable = np.flatnonzero(above.mean(axis=0) >= REGION_SHARE / 2)
+        if len(usable) == 0:  # every column has a tied top: the one with the largest region
+            usable = [int(np.argmax(above.mean(axis=0)))]
         return above[:, np.random.default_rng(seed).choice(usable)]
     Zs = StandardScaler().fit_transform(Z)
     labels = KMeans(N_CLUSTERS, n_init=4, random_state=seed).fit_predict(Zs)
@@ -108,8 +110,8 @@ def _interval_stats(reg, X, Y, prefix: str) -> dict:
         low, high = pis[:, 0, j], pis[:, 1, j]
         out[f"{tag}_hits"] = ((low <= Y) & (Y <= high)).sum(axis=0).tolist()
         out[f"{tag}_half_width"] = (np.mean(high - low, axis=0) / 2).tolist()
-        rank = min(n_train, int(np.ceil(level * (n_train + 1))))
-        q = np.sort(residuals, axis=0)[rank - 1]  # (targets,)
+        rank = int(np.ceil(level * (n_train + 1) - 1e-9))  # CV+'s rank and its slack
+        q = np.sort(residuals, axis=0)[rank - 1] if rank <= n_train else np.full(Y.shape[1], np.inf)
         out[f"{tag}_naive_hits"] = (np.abs(Y - pred) <= q).sum(axis=0).tolist()
         out[f"{tag}_naive_half_width"] = q.tolist()
     out[f"{prefix}_rows"] = len(Y)
@@ -227,7 +229,11 @@ def _multimodal_cells(args):
             outside = np.flatnonzero(~region)
             perm = np.random.default_rng(1000 + s).permutation(outside)
             test_in, rest = perm[:n_test], perm[n_test:]
-            shifted = np.flatnonzero(region)[:MAX_SHIFTED]
+            shifted = np.flatnonzero(region)
+            if len(shifted) > MAX_SHIFTED:
+                shifted = np.sort(
+                    np.random.default_rng(s).choice(shifted, MAX_SHIFTED, replace=False)
+                )
             for n in args.n_train:
                 train = rest[:n]
                 key = dict(part="multimodal", set=name, n=n, split=s, region=args.region)

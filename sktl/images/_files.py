@@ -35,7 +35,7 @@ def read_image(path) -> np.ndarray:
     ndarray
         The array as stored: (H, W) for grey images, (H, W, C) for colour ones; palette
         images (GIF, indexed PNG) as the colours their indices stand for: grey levels when
-        all the colours used are grey, else RGB, with alpha where a transparency is used.
+        the palette is all grey, else RGB (RGBA when the file declares a transparency).
 
     Raises
     ------
@@ -60,15 +60,16 @@ def read_image(path) -> np.ndarray:
 
 
 def _palette_colours(im) -> np.ndarray:
-    """A palette image as the colours its indices stand for: grey levels (H, W) when every
-    colour the image uses is grey, else RGB (H, W, 3); a transparency the image uses adds the
-    alpha channel."""
-    rgba = np.asarray(im.convert("RGBA"))
-    has_alpha = bool((rgba[..., 3] < 255).any())
-    grey = bool((rgba[..., 0] == rgba[..., 1]).all() and (rgba[..., 1] == rgba[..., 2]).all())
-    if grey:
-        return rgba[..., [0, 3]] if has_alpha else rgba[..., 0].copy()
-    return rgba if has_alpha else rgba[..., :3].copy()
+    """A palette image as the colours its indices stand for, decided by the file, not by the
+    pixels one image happens to use: grey levels (H, W) when every colour of the palette is
+    grey, else RGB (H, W, 3), or RGBA (H, W, 4) when the file declares a transparency (sktl
+    then drops alpha as for any RGBA file). A grey palette's transparency is dropped: sktl
+    has no grey + alpha images."""
+    palette = np.asarray(im.getpalette() or [0, 0, 0], dtype=np.int64).reshape(-1, 3)
+    if (palette[:, 0] == palette[:, 1]).all() and (palette[:, 1] == palette[:, 2]).all():
+        return np.asarray(im.convert("RGB"))[..., 0].copy()
+    transparent = im.mode == "PA" or "transparency" in im.info
+    return np.asarray(im.convert("RGBA" if transparent else "RGB"))
 
 
 def read_npy(path) -> np.ndarray:

@@ -7,13 +7,14 @@ The score of a sample x is
 in a standardised feature space that each estimator defines (blocks of columns, each block
 weighted equally whatever its width). The reference is the distinct training rows (repeated
 rows would make every neighbour distance of the calibration zero), or a seeded subsample of
-``MAX_REFERENCE`` of them so that saved models stay small. ``cutoff`` is the
+``MAX_REFERENCE`` of them so that saved models stay small (beyond it, a region that few
+training rows cover can score as remote). ``cutoff`` is the
 ``CALIBRATION_QUANTILE`` quantile of the same distance for the reference rows themselves, each
 measured against the reference rows of the other ``CALIBRATION_FOLDS`` folds (out of fold, so
 that a row is never its own neighbour, and against 4/5 of the rows, as a new sample is
 against a training set a little smaller than the one it was fitted on). A score of 1 is as
 remote as the 5 % most remote training rows are from the other folds; new rows like the
-training rows score mostly below 1 (about 1-5 % above it in the benchmarks), and a sample
+training rows score mostly below 1 (3-5 % above it on average in the benchmarks), and a sample
 from a region the training data never reached scores above it.
 
 The state is a dict of plain arrays and numbers, so that persistence needs no new type.
@@ -33,8 +34,10 @@ from ._validation import _caller_stacklevel
 N_NEIGHBORS = 5
 #: The calibration quantile that scores 1.
 CALIBRATION_QUANTILE = 0.95
-#: Most reference rows kept (a seeded subsample beyond it): at most a few MB in a saved model.
-MAX_REFERENCE = 1000
+#: Most reference rows kept (a seeded subsample beyond it): 4 MB at 100 float32 columns.
+MAX_REFERENCE = 10_000
+#: Most reference rows whose distances calibrate the cutoff (a seeded subsample beyond it).
+MAX_CALIBRATION = 2000
 CALIBRATION_FOLDS = 5
 #: Test rows per block of the distance computation.
 _BLOCK = 512
@@ -54,7 +57,9 @@ def _standardise(blocks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     for block in blocks:
         block = np.asarray(block, dtype=np.float64)
         std = block.std(axis=0)
-        std[std < 1e-12] = 1.0  # a constant column carries no distance
+        # a column constant in training: deviations count in its own units (a limitation:
+        # the score then depends on those units)
+        std[std < 1e-12] = 1.0
         centers.append(block.mean(axis=0))
         scales.append(std * np.sqrt(block.shape[1]))
     return np.concatenate(centers), np.concatenate(scales)
@@ -73,14 +78,16 @@ def _stack(blocks: list[np.ndarray], state: dict) -> np.ndarray:
 def _knn_mean_distance(Z: np.ndarray, reference: np.ndarray, k: int) -> np.ndarray:
     """Mean Euclidean distance from each row of Z to its k nearest rows of ``reference``."""
     Z, ref = np.asarray(Z, dtype=np.float64), np.asarray(reference, dtype=np.float64)
-    ref_sq = (ref**2).sum(axis=1)
     out = np.empty(len(Z))
-    for start in range(0, len(Z), _BLOCK):
-        z = Z[start : start + _BLOCK]
-        d2 = (z**2).sum(axis=1)[:, None] + ref_sq[None, :] - 2.0 * z @ ref.T
-        np.maximum(d2, 0.0, out=d2)
-        nearest = np.partition(d2, k - 1, axis=1)[:, :k] if k < d2.shape[1] else d2
-        out[start : start + _BLOCK] = np.sqrt(nearest).mean(axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge inputs score inf, not warnings
+        ref_sq = (ref**2).sum(axis=1)
+        for start in range(0, len(Z), _BLOCK):
+            z = Z[start : start + _BLOCK]
+            d2 = (z**2).sum(axis=1)[:, None] + ref_sq[None, :] - 2.0 * z @ ref.T
+            d2[np.isnan(d2)] = np.inf
+            np.maximum(d2, 0.0, out=d2)
+            nearest = np.partition(d2, k - 1, axis=1)[:, :k] if k < d2.shape[1] else d2
+            out[start : start + _BLOCK] = np.sqrt(nearest).mean(axis=1)
     return out
 
 
@@ -102,6 +109,10 @@ def fit_domain(blocks: list[np.ndarray], random_state) -> dict:
     rng = np.random.default_rng(random_state)
     center, scale = _standardise(blocks)
     state = {"center": center, "scale": scale}
+    n_rows = len(blocks[0])
+    if n_rows > 4 * MAX_REFERENCE:  # candidates first, so that memory follows the reference
+        rows = np.sort(rng.choice(n_rows, 4 * MAX_REFERENCE, replace=False))
+        blocks = [np.asarray(b)[rows] for b in blocks]
     # the reference as it is stored (float32), distinct rows only
     Z = np.unique(_stack(blocks, state).astype(np.float32), axis=0)
     if len(Z) > MAX_REFERENCE:
@@ -114,10 +125,15 @@ def fit_domain(blocks: list[np.ndarray], random_state) -> dict:
     fold = rng.permutation(n) % n_folds
     # each fold's rows against the other folds' rows; k no more than those rows
     k = max(1, min(N_NEIGHBORS, n - int(np.bincount(fold).max())))
-    calibration = np.empty(n)
+    # the calibration rows: every reference row, or a seeded subsample of them
+    query = np.ones(n, dtype=bool)
+    if n > MAX_CALIBRATION:
+        query[:] = False
+        query[rng.choice(n, MAX_CALIBRATION, replace=False)] = True
+    calibration = []
     for f in range(n_folds):
-        calibration[fold == f] = _knn_mean_distance(Z[fold == f], Z[fold != f], k)
-    cutoff = float(np.quantile(calibration, CALIBRATION_QUANTILE))
+        calibration.append(_knn_mean_distance(Z[(fold == f) & query], Z[fold != f], k))
+    cutoff = float(np.quantile(np.concatenate(calibration), CALIBRATION_QUANTILE))
     cutoff = max(cutoff, float(np.finfo(np.float32).eps))
     state.update(reference=Z, cutoff=cutoff, n_neighbors=k)
     return state

@@ -215,8 +215,8 @@ ATTRIBUTE_DOCS: dict[str, tuple[str, str]] = {
     "n_outputs_": ("int", "Number of targets."),
     "domain_": (
         "dict",
-        "The reference of :meth:`domain_score`: a standardisation, at most 1,000 training "
-        "rows in that space (a seeded subsample beyond) and the calibrated cutoff.",
+        "The reference of :meth:`domain_score`: a standardisation, at most 10,000 distinct "
+        "training rows in that space (a seeded subsample beyond) and the calibrated cutoff.",
     ),
     "image_shape_": (
         "tuple of int",

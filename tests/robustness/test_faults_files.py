@@ -371,3 +371,14 @@ def test_palette_images_are_read_as_their_colours_not_their_indices(tmp_path):
     with Image.open(tmp_path / "g.png") as im:
         assert im.mode == "P"
     np.testing.assert_array_equal(read_image(tmp_path / "g.png"), grey)  # grey stays grey
+    # the shape follows the file's palette, not the colours one image happens to use
+    bw = np.zeros((6, 8, 3), dtype=np.uint8)
+    bw[:, 4:] = 255
+    im = Image.new("P", (8, 6))
+    im.putdata((bw[..., 0] > 0).astype(np.uint8).ravel().tolist())  # indices 0 and 1
+    im.putpalette([0, 0, 0, 255, 255, 255, 200, 30, 10])  # a colour entry no pixel uses
+    im.save(tmp_path / "bw.png")
+    np.testing.assert_array_equal(read_image(tmp_path / "bw.png"), bw)
+    # a grey palette with a transparency reads as grey (never grey + alpha)
+    Image.fromarray(grey).convert("P").save(tmp_path / "gt.png", transparency=0)
+    np.testing.assert_array_equal(read_image(tmp_path / "gt.png"), grey)
