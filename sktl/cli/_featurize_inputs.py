@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from ..images import check_images, check_intensity, read_image
+from ..images._files import PIL_SUFFIXES
 from ..utils._errors import UnreadableFileError
 
 #: The suffixes :func:`sktl.images.read_image` reads (a folder contributes only these files).
-IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".gif", ".npy")
+IMAGE_SUFFIXES = (*sorted(PIL_SUFFIXES), ".npy")
 
 
 def find_images(inputs, recursive: bool = False) -> tuple[list[Path], list[str]]:

@@ -94,9 +94,9 @@ def transform_images(images, g: int, axes=(1, 2)):
     ``axes`` are the (x, y) axes: (1, 2) for (n, H, W[, C]), (2, 3) for (n, C, H, W). The
     identity returns ``images`` itself.
     """
-    rows, cols = pixel_sources(g, (images.shape[axes[0]], images.shape[axes[1]]))
     if g == 0:
         return images
+    rows, cols = pixel_sources(g, (images.shape[axes[0]], images.shape[axes[1]]))
     if isinstance(images, np.ndarray):
         moved = np.moveaxis(images, axes, (0, 1))
         return np.ascontiguousarray(np.moveaxis(moved[rows, cols], (0, 1), axes))

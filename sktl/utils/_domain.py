@@ -202,7 +202,7 @@ class DomainScoreMixin:
 
     def _warn_out_of_domain(self, blocks) -> None:
         """One warning when samples score beyond ``domain_threshold`` (None: no check)."""
-        threshold = getattr(self, "domain_threshold", None)  # None: saved before it existed
+        threshold = self.domain_threshold
         check_domain_threshold(threshold)
         if threshold is None or getattr(self, "domain_", None) is None:
             return
