@@ -100,3 +100,23 @@ def save_figure(fig, path: Path, dpi: int = 110) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return path
+
+
+def resume_results(path: Path, settings: dict) -> dict:
+    """The results already in ``path`` (a resumable run's JSON), or an empty dict.
+
+    ``settings`` (what changes the numbers: epochs, sizes, seed...) is kept under
+    ``"_settings"``; resuming a run made with other settings is an error, so that results of
+    two protocols never mix in one file.
+    """
+    path = Path(path)
+    results = json.loads(path.read_text()) if path.is_file() else {}
+    settings = json.loads(json.dumps(settings, default=float))
+    stored = results.get("_settings")
+    if stored is not None and stored != settings:
+        raise SystemExit(
+            f"{path} holds results made with {stored}, not {settings}; pass another --out "
+            "or the same settings."
+        )
+    results["_settings"] = settings
+    return results

@@ -4,7 +4,12 @@ from . import descriptors, persistence
 from ._version import __version__
 from .automl import HyperoptRegressor
 from .backbones import available_backbones, build_backbone, list_layers
-from .cnn import CNNRegressor, TransferCNNRegressor
+from .cnn import (
+    TRANSFER_CNN_PAPER,
+    CNNRegressor,
+    StructurePropertyRegressor,
+    TransferCNNRegressor,
+)
 from .composition import (
     CompositionRegressor,
     ElementFractionTransformer,
@@ -48,7 +53,9 @@ __all__ = [
     "OutOfDomainWarning",
     "PretrainedCNNFeaturizer",
     "SmallDataWarning",
+    "StructurePropertyRegressor",
     "TLRLRegressor",
+    "TRANSFER_CNN_PAPER",
     "TransferCNNRegressor",
     "TwoPointStatsTransformer",
     "UnreadableFileError",

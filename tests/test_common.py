@@ -7,7 +7,11 @@ whose outcome depends on the CPU are run too and are expected failures only wher
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.linear_model import RidgeCV
+from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from torch import nn
 
@@ -19,7 +23,7 @@ from sktl import (
     TLRLRegressor,
 )
 from sktl.automl import HyperoptRegressor
-from sktl.cnn import CNNRegressor, TransferCNNRegressor
+from sktl.cnn import CNNRegressor, StructurePropertyRegressor, TransferCNNRegressor
 from sktl.descriptors import TwoPointStatsTransformer
 from sktl.multimodal import DescriptorRegressor, ImageRegressor, MultimodalRegressor
 
@@ -32,6 +36,18 @@ _TINY_IMAGE = dict(
     max_epochs=30,
     random_state=0,
 )
+
+
+class _Pixels(TransformerMixin, BaseEstimator):
+    """(n, H, W, C) images -> (n, H * W * C) rows: a pixel table for a scikit-learn member
+    (a class, not a FunctionTransformer, whose repr would put an address in the test ids)."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+
 
 ESTIMATORS = [
     # 2-D rows become 1-pixel-high grayscale images, so every check's X is a valid input.
@@ -97,6 +113,23 @@ ESTIMATORS = [
         random_state=0,
     ),
     TwoPointStatsTransformer(threshold=0.0, image_shape=(1, -1)),
+    # a stack of a ridge on the pixels and a tiny CNN over 2 folds; packed rows become
+    # 1 x n_features grayscale images
+    StructurePropertyRegressor(
+        members=[
+            ("ridge", make_pipeline(_Pixels(), RidgeCV())),
+            (
+                "small_cnn",
+                CNNRegressor(
+                    n_blocks=1, filters=4, head_units=(8,), max_epochs=5, intensity_range=(0, 1)
+                ),
+            ),
+        ],
+        stack_folds=2,
+        image_shape=(1, -1),
+        intensity_range=(0, 1),  # a line, not a clip: the check's real values pass unchanged
+        random_state=0,
+    ),
     # a fit/sample estimator: a check's 2-D X is one grey-level image, quantised to 2 phases;
     # conv1_1 (receptive field 3 px) and two iterations keep each check fast
     MicrostructureReconstructor(
@@ -111,6 +144,7 @@ ESTIMATORS = [
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {
     "PretrainedCNNFeaturizer": {},
     "HyperoptRegressor": {},
+    "StructurePropertyRegressor": {},
     "ImageRegressor": {
         name: (
             "the image-only model sees only the first column of the check's data (a 1x1 "

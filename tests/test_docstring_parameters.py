@@ -76,6 +76,8 @@ CONDITIONAL_ATTRIBUTES: dict[str, dict[str, str]] = {
     "MicrostructureReconstructor": {
         "loss_history_": "set by sample(), not by fit",
         "sample_times_": "set by sample(), not by fit",
+        "time_budget_exhausted_": "set by sample(), not by fit",
+        "unfinished_samples_": "set by sample(), not by fit",
         "target_grams_": "a property: level 0 of level_targets_ (stored once)",
         "target_s2_": "a property: level 0 of level_targets_ (stored once)",
         "target_lineal_path_": "a property: level 0 of level_targets_ (stored once)",
@@ -251,12 +253,16 @@ def test_conditional_attributes_are_set_where_documented():
     reconstructor = _tiny_fit("MicrostructureReconstructor")
     reconstructor.sample(1, shape=4)
     assert len(reconstructor.loss_history_) == len(reconstructor.sample_times_) == 1
+    assert reconstructor.time_budget_exhausted_ is False
+    assert reconstructor.unfinished_samples_ == {}
     for name in ("grams", "s2", "lineal_path"):  # the properties read level 0
         assert getattr(reconstructor, f"target_{name}_") is reconstructor.level_targets_[0][name]
     assert {a for attrs in CONDITIONAL_ATTRIBUTES.values() for a in attrs} == {
         "network_key_",
         "loss_history_",
         "sample_times_",
+        "time_budget_exhausted_",
+        "unfinished_samples_",
         "target_grams_",
         "target_s2_",
         "target_lineal_path_",

@@ -198,6 +198,16 @@ def _cases():
         ),  # fmt: skip
         ("two_point", TwoPointStatsTransformer(cutoff=4), binary, None),
         (
+            "structure_property",  # the two-point member and a tiny CNN, over 2 folds
+            sktl.StructurePropertyRegressor(
+                members=["two_point", ("small_cnn", CNNRegressor(n_blocks=1, filters=4, **tiny))],
+                stack_folds=2,
+                random_state=0,
+            ),
+            images,
+            Y2,
+        ),  # fmt: skip
+        (
             "hyperopt",
             HyperoptRegressor(
                 regressor="ridge", preprocessing="none", max_evals=2, cv=None, random_state=0

@@ -77,6 +77,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--vtk", action="store_true", help="also write volumes as .vtk (3-D only)")
     p.add_argument("--tiff", action="store_true", help="also write volumes as TIFF stacks (3-D)")
+    _number(
+        p,
+        "--time-budget",
+        "time_budget",
+        "seconds the sampling may take; when they run out, every sample is returned as far as "
+        "it got (report.json says which are unfinished)",
+    )
     p.add_argument("--seed", type=int_in(*SEED_RANGE), default=0, help="random seed (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -250,6 +257,7 @@ def run(args) -> int:
         random_state=args.seed,
         n_threads=1,  # the command owns its process; one thread is the fastest per sample
         verbose=0 if args.quiet else 1,
+        time_budget=args.time_budget,
     )
     t0 = time.perf_counter()
     model.fit(images if len(images) == 3 else images[0])
@@ -275,7 +283,12 @@ def run(args) -> int:
             [float(np.mean(s == p)) for p in model.phases_] for s in samples
         ],
         "seconds_per_sample": model.sample_times_,
-        "loss_reduction": [float(h[0] / max(h[-1], 1e-30)) for h in model.loss_history_],
+        "loss_reduction": [
+            float(h[0] / max(h[-1], 1e-30)) if len(h) else None for h in model.loss_history_
+        ],  # None: a sample the time budget never started
+        "time_budget": args.time_budget,
+        "time_budget_exhausted": model.time_budget_exhausted_,
+        "unfinished_samples": {str(i): at for i, at in model.unfinished_samples_.items()},
         "error_rate_percent": {},
     }
     kind = "volumes" if len(shape) == 3 else "samples"
@@ -317,6 +330,11 @@ def run(args) -> int:
                 lines.append(f"{desc:12s} phase {p}: error {e.mean():6.2f} % +- {e.std():5.2f} %")
         _plots(out, exemplars[0], samples, model.phases_)
         wrote = "samples, panel.png, s2.png, lineal_path.png"
+    if model.time_budget_exhausted_:
+        lines.append(
+            f"\ntime budget of {args.time_budget:g} s ran out: unfinished samples (from 0) "
+            + ", ".join(f"{i} ({at})" for i, at in model.unfinished_samples_.items())
+        )
     lines.append(f"\n{time.perf_counter() - t0:.0f} s in all")
     text = "\n".join(lines)
     (out / "report.json").write_text(json.dumps(report, indent=2))

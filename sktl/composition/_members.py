@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.multioutput import MultiOutputRegressor
 
+from ..utils._stack_fit import resolve_members as resolve_stack_members
+
 #: Trees of each fold's forest. Prediction averages the fold models, so a fitted member holds
 #: ``stack_folds`` times as many trees.
 FOREST_TREES = 100
@@ -146,36 +148,5 @@ DEFAULT_NETWORK_MEMBERS = ("finetune",)
 
 def resolve_members(members, weights) -> tuple[list[str], dict]:
     """(names, {name: estimator} of the user's pairs) of ``members``; errors say what to do."""
-    if members is None:
-        names = list(DEFAULT_MEMBERS)
-        if weights is not None:
-            names += DEFAULT_NETWORK_MEMBERS
-        return names, {}
-    names, custom = [], {}
-    for entry in members:
-        if isinstance(entry, str):
-            if entry not in CATALOGUE:
-                raise ValueError(
-                    f"Unknown member {entry!r}; choose from {sorted(CATALOGUE)} or pass a "
-                    "(name, estimator) pair."
-                )
-            name = entry
-        elif (
-            isinstance(entry, tuple)
-            and len(entry) == 2
-            and isinstance(entry[0], str)
-            and hasattr(entry[1], "fit")
-        ):
-            name, custom[entry[0]] = entry[0], entry[1]
-            if name in CATALOGUE:
-                raise ValueError(f"Your member {name!r} has the name of a built-in one; rename it.")
-        else:
-            raise ValueError(
-                f"members entry {entry!r} is neither a member name nor a (name, estimator) pair."
-            )
-        if name in names:
-            raise ValueError(f"members names {name!r} twice.")
-        names.append(name)
-    if not names:
-        raise ValueError("members is empty; pass None for the default members.")
-    return names, custom
+    defaults = list(DEFAULT_MEMBERS) + (list(DEFAULT_NETWORK_MEMBERS) if weights is not None else [])
+    return resolve_stack_members(members, built_in=CATALOGUE, defaults=defaults)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.model_selection import KFold
@@ -16,8 +14,8 @@ from ..utils._atomic import atomic_fit
 from ..utils._conformal import StackIntervalMixin
 from ..utils._docstrings import fill_doc
 from ..utils._domain import DomainScoreMixin, check_domain_threshold, fit_domain
+from ..utils._stack_fit import warn_unfinished
 from ..utils._stacking import BLENDS, blend_predict
-from ..utils._validation import _caller_stacklevel
 from ..utils._vocabulary import vocabulary
 from ._members import CATALOGUE, resolve_members
 from ._regressor_input import domain_blocks, feature_blocks, split_input
@@ -37,13 +35,6 @@ _TEXTS = {
         "The pretrained composition source of the network members: ``'oqmd'`` (ships with "
         "sktl), a source file, or a fitted source (see :func:`sktl.transfer.pretrain_source`). "
         "None leaves the networks out of the default members (named ones train from scratch).",
-    ),
-    "time_budget": (
-        "float or None",
-        "Seconds the member fits may take. Checked between fits: when it has run out, the "
-        "members that finished all their folds are blended, the rest are listed in "
-        "``skipped_members_`` and a warning says so (as after a Ctrl-C). The first member "
-        "always finishes. None: no limit.",
     ),
     "verbose": ("int", "0: quiet; >= 1: one line per finished fit, with the time left."),
 }
@@ -259,14 +250,7 @@ class CompositionRegressor(DomainScoreMixin, StackIntervalMixin, RegressorMixin,
         self.fit_seconds_ = run.seconds
         self.skipped_members_ = run.skipped
         self.interrupted_ = run.interrupted
-        if run.skipped:
-            why = "was interrupted" if run.interrupted else "ran out of time_budget"
-            warnings.warn(
-                f"CompositionRegressor.fit {why}: members {sorted(run.skipped)} did not "
-                f"finish and are left out; the blend uses {run.names}.",
-                UserWarning,
-                stacklevel=_caller_stacklevel(),
-            )
+        warn_unfinished("CompositionRegressor", run)
         return self
 
     def refit_blend(self, *, blend=None, members=None):

@@ -48,6 +48,7 @@ __all__ = [
 TRUSTED_TYPES: list[str] = [
     "sktl.automl._hyperopt.HyperoptRegressor",
     "sktl.cnn._cnn.CNNRegressor",
+    "sktl.cnn._stack.StructurePropertyRegressor",
     "sktl.cnn._transfer.TransferCNNRegressor",
     "sktl.composition._element_fractions.ElementFractionTransformer",
     "sktl.composition._element_properties.ElementPropertyTransformer",

@@ -7,13 +7,15 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import validate_parameter_constraints
 
 from .._nn._torch import resolve_device
 from ..persistence._portable import PortableStateMixin
 from ..utils._atomic import atomic_fit
 from ..utils._docstrings import fill_doc
 from ..utils._vocabulary import vocabulary
-from ._anneal import match_volume_fractions
+from ._anneal import match_volume_fractions, target_counts
+from ._clock import SampleClock, warn_out_of_time
 from ._decode import decode
 from ._encoding import maximin_colours
 from ._gram import tap_features
@@ -37,7 +39,20 @@ MAX_LEVELS = 4
     random_state="Seeds ``fit``: the phase colours and the tie-breaks of the coarse levels' "
     "downsampling. Samples are seeded by the ``random_state`` of :meth:`sample`.",
     device='Where VGG19 and the pixel optimisation run: "cpu", "cuda", "cuda:N" or "auto".',
-    verbose="0: quiet; >= 1: a tqdm progress bar per sample.",
+    verbose="0: quiet; >= 1: a tqdm progress bar per sample and, when a call has more than "
+    "one sample or level, a line on stderr per finished level with the time so far and an "
+    "estimate of the time left.",
+    time_budget="Seconds of optimisation each :meth:`sample` call may take (``fit`` only "
+    "computes target statistics). The clock is read between evaluations of the loss (a "
+    "level's set-up, one or two forward passes, can run a little past it); when it has run "
+    "out, the sample being optimised keeps its best pixels so far (lowest loss), its "
+    "remaining levels are skipped (the pixels are upsampled to the sample shape), and it is "
+    "decoded (and annealed with ``match_volume_fraction``) as usual. Samples not yet started "
+    "get their phases at the volume fractions in random places (uncorrelated noise, at no "
+    "cost). So ``sample`` still returns ``n_samples`` samples of the requested shape and "
+    "phases, but the unfinished ones are reconstructed only as far as they got, or not at "
+    "all. A warning says where it stopped, and ``time_budget_exhausted_`` and "
+    "``unfinished_samples_`` record it. None: no limit.",
 )
 @vocabulary
 class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
@@ -114,6 +129,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     %(random_state)s
     %(device)s
     %(verbose)s
+    %(time_budget)s
     n_threads : int or None, default=None
         None leaves the process's thread settings alone. An int sets torch's intra-op threads
         and the threads of numpy's and scipy's BLAS for the duration of ``fit`` and
@@ -165,9 +181,19 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     loss_history_ : list of ndarray
         Loss per iteration of each sample drawn by the last :meth:`sample` call (with a
         descriptor weight > 0, the Gram-only start followed by the combined objective, each
-        term divided by its value where the terms join).
+        term divided by its value where the terms join). A sample cut short by
+        ``time_budget`` ends with the loss of the pixels it kept; one never started has an
+        empty history.
     sample_times_ : list of float
         Seconds per sample of the last :meth:`sample` call.
+    time_budget_exhausted_ : bool
+        True when ``time_budget`` cut a sample of the last :meth:`sample` call short.
+    unfinished_samples_ : dict of int to str
+        The samples of the last :meth:`sample` call that ``time_budget`` cut short, by index
+        into the returned array: where each stopped, ``"level k/L, iteration i/max_iter"``
+        (levels counted from the coarsest; iteration 0: that level never started), or
+        ``"not started"`` (phases at the volume fractions in random places: noise). Empty when the
+        budget did not run out.
 
     Examples
     --------
@@ -205,6 +231,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         random_state=None,
         device="cpu",
         verbose=0,
+        time_budget=None,
         n_threads=None,
     ):
         self.layers = layers
@@ -224,6 +251,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.time_budget = time_budget
         self.n_threads = n_threads
 
     def __setstate__(self, state):
@@ -321,25 +349,39 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         Returns
         -------
         samples : ndarray of shape (n_samples, H, W) or (n_samples, D, H, W), int64
-            Phase labels (values of ``phases_``).
+            Phase labels (values of ``phases_``). When ``time_budget`` runs out, still
+            ``n_samples`` of them; ``unfinished_samples_`` says which are cut short.
         """
         shape = check_sample_call(self, n_samples, shape)
+        # checked here too: set_params after fit skips fit's validation
+        validate_parameter_constraints(
+            {"time_budget": self._parameter_constraints["time_budget"]},
+            {"time_budget": self.time_budget},
+            caller_name=type(self).__name__,
+        )
         rng = check_random_state(random_state)
         with _thread_limits(self.n_threads):
             return self._sample(n_samples, shape, rng)
 
     def _sample(self, n_samples, shape, rng):
         out = np.empty((n_samples, *shape), dtype=np.int64)
-        histories, times = [], []
+        histories, times, unfinished = [], [], {}
+        shapes = level_shapes(shape, self.settings_["n_levels"])
+        clock = SampleClock(self.time_budget, n_samples, shapes, verbose=self.verbose)
         for i in range(n_samples):
-            seed = int(rng.randint(0, 2**31 - 1))
-            t0 = time.perf_counter()
-            labels, history = self._one_sample(shape, seed, i, n_samples)
+            seed = int(rng.randint(0, 2**31 - 1))  # drawn for every sample: a budget that
+            t0 = time.perf_counter()  # does not run out changes nothing
+            labels, history, cut = self._one_sample(shape, seed, i, n_samples, clock)
             out[i] = self.phases_[labels]
             histories.append(history)
             times.append(time.perf_counter() - t0)
+            if cut is not None:
+                unfinished[i] = cut
+        if unfinished:
+            warn_out_of_time(self.time_budget, clock.elapsed(), unfinished, n_samples)
         # only now: an interrupted call leaves the last call's diagnostics
         self.loss_history_, self.sample_times_ = histories, times
+        self.time_budget_exhausted_, self.unfinished_samples_ = bool(unfinished), unfinished
         return out
 
     def _level_losses(self, level, shape):
@@ -357,18 +399,21 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             return [per_example[a][level] for a in range(3)]
         return [self.level_targets_[level]] * 3
 
-    def _optimise(self, loss, x, n_iter, callback):
+    def _optimise(self, loss, x, n_iter, callback, out_of_time=None):
         device = resolve_device(self.device)
+        kw = {"device": device, "out_of_time": out_of_time}
         if self.optimizer == "lbfgs":
-            return optimise_lbfgs(loss, x, n_iter, self.tol, callback, device=device)
-        return optimise_adam(loss, x, n_iter, self.tol, self.lr, callback, device=device)
+            return optimise_lbfgs(loss, x, n_iter, self.tol, callback, **kw)
+        return optimise_adam(loss, x, n_iter, self.tol, self.lr, callback, **kw)
 
-    def _one_sample(self, shape, seed, i, n):
+    def _one_sample(self, shape, seed, i, n, clock):
+        """Sample ``i`` of ``n``: its phase indices, loss history and where ``clock`` cut it
+        (None: it finished)."""
         s = self.settings_
         rng = np.random.RandomState(seed)
         shapes = level_shapes(shape, s["n_levels"])
         x = rng.uniform(0.0, 255.0, size=(1, 3, *shapes[0])).astype(np.float32)
-        x, history = optimise_levels(
+        x, history, cut = optimise_levels(
             x,
             shapes,
             self._level_losses,
@@ -377,10 +422,17 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             desc=f"sample {i + 1}/{n}",
             verbose=self.verbose,
             gram_start=sum(self.layer_weights_.values()) > 0,
+            out_of_time=clock if self.time_budget is not None else None,
+            on_level=lambda k: clock.level_done(i, k),
         )
+        if cut == "not started":  # no pixels worth decoding: phases at the volume fractions,
+            # in random places, so the call ends at once (decoding and annealing noise would not)
+            counts = target_counts(self.volume_fractions_, int(np.prod(shape)))
+            labels = rng.permutation(np.repeat(np.arange(len(counts)), counts)).reshape(shape)
+            return labels, history, cut
         pixels = np.moveaxis(x[0], 0, -1)
         labels = decode(pixels, self.colours_, random_state=seed)
         if s["match_volume_fraction"]:
             labels = match_volume_fractions(labels, self.volume_fractions_, random_state=seed)
-        return labels, history
+        return labels, history, cut
 

@@ -37,27 +37,61 @@ DESCRIPTOR_SHARE = 0.8
 
 
 def optimise_levels(
-    x, shapes, level_losses, optimise, max_iter: int, *, desc, verbose, gram_start=True
+    x,
+    shapes,
+    level_losses,
+    optimise,
+    max_iter: int,
+    *,
+    desc,
+    verbose,
+    gram_start=True,
+    out_of_time=None,
+    on_level=None,
 ):
     """Optimise pixels ``x`` of ``shapes[0]`` level by level, coarsest first; ``max_iter`` each.
 
     ``level_losses(level, shape)`` gives the level's Gram loss and [(weight, term)]
-    descriptor terms (level 0 is the finest), ``optimise(loss, x, n_iter, callback)`` the new
-    pixels and their loss history. With ``verbose``, a tqdm bar named ``desc`` counts the
-    iterations. ``gram_start=False`` (a Gram loss of weight zero) skips the Gram-only start.
-    Returns the finest pixels and the whole history.
+    descriptor terms (level 0 is the finest), ``optimise(loss, x, n_iter, callback,
+    out_of_time)`` the new pixels and their loss history. With ``verbose``, a tqdm bar named
+    ``desc`` counts the iterations. ``gram_start=False`` (a Gram loss of weight zero) skips
+    the Gram-only start. ``on_level(k)`` is called when level ``k`` (0: coarsest) is done.
+
+    ``out_of_time()`` (None: never) is asked before each level and by the optimiser before
+    each evaluation of the loss; once it says True, the rest is skipped and the pixels so far
+    (the optimiser's best) are upsampled to the finest shape.
+
+    Returns the finest pixels, the whole history (empty when nothing ran), and None, or where
+    ``out_of_time`` stopped it: ``"not started"`` or ``"level k/L, iteration i/max_iter"``
+    (levels counted from the coarsest; iteration 0: that level never started).
     """
     from tqdm.auto import tqdm
 
-    histories = []
+    stopped = False
+
+    def _out_of_time():  # latches: ``stopped`` then says whether the budget cut a step short
+        nonlocal stopped
+        stopped = stopped or (out_of_time is not None and bool(out_of_time()))
+        return stopped
+
+    # without a budget the optimisers keep no copies of their best point
+    check = _out_of_time if out_of_time is not None else None
+    histories, cut = [], None
     with tqdm(total=max_iter * len(shapes), desc=desc, disable=not verbose, leave=False) as bar:
+        n_iter = 0  # iterations of the current level
 
         def _cb(value):
+            nonlocal n_iter
+            n_iter += 1
             bar.update(1)
             bar.set_postfix(loss=f"{value:.3g}", refresh=False)
 
         for k, level_shape in enumerate(shapes):
             level = len(shapes) - 1 - k
+            n_iter = 0
+            if _out_of_time():
+                cut = f"level {k + 1}/{len(shapes)}, iteration 0/{max_iter}"
+                break
             if k > 0:
                 x = upsample_pixels(x, level_shape)
             gram, terms = level_losses(level, level_shape)
@@ -69,10 +103,19 @@ def optimise_levels(
             n_gram = max_iter if not terms else n_gram
             with torch.inference_mode(False):
                 if n_gram:
-                    x, history = optimise(gram, x, n_gram, _cb)
+                    x, history = optimise(gram, x, n_gram, _cb, check)
                     histories.append(history)
-                if max_iter - n_gram:
+                if max_iter - n_gram and not _out_of_time():
                     objective = weighted_objective(gram, terms, x, device_of(gram))
-                    x, history = optimise(objective, x, max_iter - n_gram, _cb)
+                    x, history = optimise(objective, x, max_iter - n_gram, _cb, check)
                     histories.append(history)
-    return x, np.concatenate(histories)
+            if stopped:
+                cut = f"level {k + 1}/{len(shapes)}, iteration {n_iter}/{max_iter}"
+                break
+            if on_level is not None:
+                on_level(k)
+    if cut is not None and not histories:
+        cut = "not started"
+    if tuple(x.shape[2:]) != tuple(shapes[-1]):
+        x = upsample_pixels(x, shapes[-1])
+    return x, (np.concatenate(histories) if histories else np.empty(0)), cut

@@ -17,16 +17,26 @@ INITIAL_LOSS = 1e4
 FIRST_STEP = 10.0
 
 
-class _Objective:
-    """Loss and gradient of a flat float64 pixel vector, evaluated by torch in float32."""
+class _OutOfTime(Exception):
+    """Raised by the objective when the caller's time budget has run out (never escapes)."""
 
-    def __init__(self, loss_fn, shape, var_scale=1.0, device="cpu"):
+
+class _Objective:
+    """Loss and gradient of a flat float64 pixel vector, evaluated by torch in float32.
+
+    With ``out_of_time``, it is asked before every evaluation (raising :class:`_OutOfTime`
+    once it says True), and the point of lowest loss evaluated so far is kept (``best``).
+    """
+
+    def __init__(self, loss_fn, shape, var_scale=1.0, device="cpu", out_of_time=None):
         self.loss_fn = loss_fn
         self.device = device
         self.shape = shape
         self.scale = 1.0
         self.var_scale = var_scale
         self.n_evals = 0
+        self.out_of_time = out_of_time
+        self.best, self.best_loss = None, np.inf
 
     def raw(self, x: torch.Tensor):
         x = x.detach().requires_grad_(True)
@@ -36,14 +46,18 @@ class _Objective:
         return float(loss.detach()), grad
 
     def __call__(self, flat: np.ndarray):
+        if self.out_of_time is not None and self.out_of_time():
+            raise _OutOfTime
         x = torch.from_numpy((flat * self.var_scale).astype(np.float32).reshape(self.shape))
         loss, grad = self.raw(x.to(self.device))
+        if self.out_of_time is not None and loss < self.best_loss:
+            self.best, self.best_loss = flat.copy(), loss
         grad = grad.cpu().numpy().astype(np.float64).ravel() * (self.scale * self.var_scale)
         return loss * self.scale, grad
 
 
 def optimise_lbfgs(loss_fn, x0: np.ndarray, max_iter: int, tol: float, callback=None, *,
-                   device="cpu"):
+                   device="cpu", out_of_time=None):
     """Minimise ``loss_fn`` over pixels in [0, 255] with scipy's L-BFGS-B.
 
     Parameters
@@ -59,61 +73,81 @@ def optimise_lbfgs(loss_fn, x0: np.ndarray, max_iter: int, tol: float, callback=
         Called with the unscaled loss after every iteration.
     device : torch.device or str, default="cpu"
         Where ``loss_fn`` computes (the optimiser's state stays in numpy).
+    out_of_time : callable or None, default=None
+        Asked before every evaluation of the loss after the first; once it returns True the
+        optimisation stops and returns the pixels of the lowest loss evaluated so far.
 
     Returns
     -------
     x : ndarray of shape (1, 3, H, W)
     history : ndarray
-        Unscaled loss at the start and after each iteration.
+        Unscaled loss at the start and after each iteration; stopped by ``out_of_time``
+        inside a line search that had found a lower loss, then that loss (of ``x``).
     """
     var_scale = FIRST_STEP * np.sqrt(x0.size)
-    obj = _Objective(loss_fn, x0.shape, var_scale, device)
+    obj = _Objective(loss_fn, x0.shape, var_scale, device, out_of_time)
     loss0, _ = obj.raw(torch.from_numpy(np.ascontiguousarray(x0, np.float32)).to(device))
     obj.scale = INITIAL_LOSS / max(loss0, 1e-30)
     history = [loss0]
+    obj.best, obj.best_loss = x0.astype(np.float64).ravel() / var_scale, loss0  # unscaled
 
     def _cb(intermediate_result):
         history.append(float(intermediate_result.fun) / obj.scale)
         if callback is not None:
             callback(history[-1])
 
-    res = minimize(
-        obj,
-        x0.astype(np.float64).ravel() / var_scale,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(0.0, 255.0 / var_scale)] * x0.size,
-        callback=_cb,
-        options={
-            "maxiter": int(max_iter),
-            "maxfun": int(2 * max_iter),
-            "ftol": tol,
-            "gtol": 0.0,
-            "maxcor": 20,
-        },
-    )
-    x = np.clip(res.x * var_scale, 0.0, 255.0)
+    try:
+        res = minimize(
+            obj,
+            x0.astype(np.float64).ravel() / var_scale,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, 255.0 / var_scale)] * x0.size,
+            callback=_cb,
+            options={
+                "maxiter": int(max_iter),
+                "maxfun": int(2 * max_iter),
+                "ftol": tol,
+                "gtol": 0.0,
+                "maxcor": 20,
+            },
+        )
+        best = res.x
+    except _OutOfTime:  # L-BFGS-B only evaluates points inside the bounds
+        best = obj.best
+        if obj.best_loss < history[-1]:
+            history.append(obj.best_loss)
+    x = np.clip(best * var_scale, 0.0, 255.0)
     return x.reshape(x0.shape).astype(np.float32), np.asarray(history)
 
 
 def optimise_adam(
     loss_fn, x0: np.ndarray, max_iter: int, tol: float, lr: float = 2.0, callback=None, *,
-    device="cpu",
+    device="cpu", out_of_time=None,
 ):
     """Minimise ``loss_fn`` with Adam on the pixels, clamping them to [0, 255] after each step.
 
     Stops early when the loss has fallen by less than ``tol`` (relative) over the last 20
-    iterations. Same returns as :func:`optimise_lbfgs`.
+    iterations. ``out_of_time`` is asked before every evaluation of the loss after the first:
+    once it returns True, the iterate of lowest loss so far is returned. Same returns as
+    :func:`optimise_lbfgs`.
     """
     # a plain NCHW-contiguous leaf: torch.optim.LBFGS (and some fused kernels) break on views
     x = torch.tensor(np.ascontiguousarray(x0, np.float32), device=device).contiguous()
     x.requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)
     history = []
+    best, best_loss = None, np.inf
     for it in range(int(max_iter) + 1):
+        if it > 0 and out_of_time is not None and out_of_time():
+            if best_loss < history[-1]:  # the history ends with the loss of what is kept
+                history.append(best_loss)
+            return best.cpu().numpy().copy(), np.asarray(history)
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(x)
         history.append(float(loss.detach()))
+        if out_of_time is not None and (best is None or history[-1] < best_loss):
+            best, best_loss = x.detach().clone(), history[-1]
         if it > 0 and callback is not None:
             callback(history[-1])
         if it == int(max_iter):

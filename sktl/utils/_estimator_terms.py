@@ -98,6 +98,7 @@ ESTIMATOR_TERMS: dict[str, dict[str, Term]] = {
             [Interval(numbers.Integral, 1, None, closed="left"), None],
         ),
     },
+    "StructurePropertyRegressor": {},
     "ElementFractionTransformer": {},
     "LayerActivationTransformer": {},
     "PretrainedCNNFeaturizer": {},

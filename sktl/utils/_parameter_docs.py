@@ -176,6 +176,13 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
         "that samples lie outside the training data. A score of 1 is as remote as the 5 % "
         "most remote training rows. None: no check.",
     ),
+    "time_budget": (
+        "float or None",
+        "Seconds the member fits may take. Checked between fits: when it has run out, the "
+        "members that finished all their folds are blended, the rest are listed in "
+        "``skipped_members_`` and a warning says so (as after a Ctrl-C). The first member "
+        "always finishes. None: no limit.",
+    ),
     "device": (
         "str",
         'Where the network runs: "cpu", "cuda", "cuda:N" or "auto".',

@@ -168,8 +168,9 @@ SHARED: dict[str, Term] = {
     # chosen here for the parameters the open issues add (composition model selection,
     # prediction intervals, time-limited fits), so that each enters with one name
     "time_budget": Term(
-        "seconds a fit or search may take; when it runs out, what has finished is kept, "
-        "as after an interrupt (None: no limit)",
+        "seconds the long work of a call may take (a fit, a search, a reconstruction's "
+        "sample); when it runs out, what has finished is kept, with a warning (None: no "
+        "limit)",
         [Interval(numbers.Real, 0, None, closed="neither"), None],
     ),
     "confidence_level": Term(

@@ -104,6 +104,65 @@ def test_structure_property_smoke(tmp_path):
     assert (out / "loss_curves.png").is_file()
 
 
+def test_transfer_defaults_smoke_resumes_and_tables(tmp_path, capsys):
+    from benchmarks.generalisation import transfer_defaults as bench
+
+    out = tmp_path / "td"
+    assert bench.main(["--smoke", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert set(results) == {"_settings", "spinodal", "stiffness-mixed"}
+    assert len(results["spinodal"]) == 2 * len(bench.SMOKE_GRID)  # 2 splits x settings
+    assert results["_settings"]["epochs"] == 1
+    capsys.readouterr()
+    assert bench.main(["--smoke", "--out", str(out)]) == 0  # resumed: nothing refitted
+    assert " R2 " not in capsys.readouterr().out.split("Default chosen")[0]
+    assert "Default chosen on the design sets" in (out / "table.md").read_text()
+    assert (out / "transfer_defaults.png").stat().st_size > 0
+    with pytest.raises(SystemExit, match="holds results made with"):  # other settings: no mix
+        bench.main(["--smoke", "--epochs", "2", "--out", str(out)])
+
+
+def test_transfer_defaults_choice_and_gap_on_made_up_results():
+    from benchmarks.generalisation import transfer_defaults as bench
+
+    grid = {"a": {}, "b": {}}
+    results = {
+        "spinodal": {"100|0|a": {"r2": 0.8}, "100|0|b": {"r2": 0.7},
+                     "100|1|a": {"r2": 0.9}, "100|1|b": {"r2": 0.7}},
+        "stiffness-blobs": {"100|0|a": {"r2": 0.5}, "100|0|b": {"r2": 0.6},
+                            "100|1|a": {"r2": 0.5}, "100|1|b": {"r2": 0.6}},
+    }
+    default, text, gaps = bench.table(results, grid, [100], ["spinodal"], ["stiffness-blobs"])
+    assert default == "a"  # chosen on the design set only
+    assert gaps == pytest.approx([0.1])  # on the report set b is better by 0.1
+    assert "| stiffness-blobs | 100 | b | 0.600 | 0.500 | -0.100 ± 0.000 | no |" in text
+    for split in (0, 1):  # a not measured on the design set (a NaN mean): b is chosen
+        del results["spinodal"][f"100|{split}|a"]
+    assert bench.choose_default(results, grid, ["spinodal"], [100]) == "b"
+    del results["stiffness-blobs"]["100|1|a"]  # paired on the splits both have
+    assert bench.paired(results, "stiffness-blobs", 100, "a", "b") == pytest.approx([-0.1])
+
+
+def test_structure_property_stack_smoke_and_tables_several_runs(tmp_path):
+    from benchmarks.generalisation import structure_property_stack as bench
+
+    out = tmp_path / "sps"
+    assert bench.main(["--smoke", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    cells = results["stiffness-mixed"]["cells"]
+    assert set(cells) == {"16|0", "16|1"}
+    assert {bench.STACK, *bench.SINGLE} <= set(cells["16|0"])
+    assert sum(k.startswith("bagged") for k in cells["16|0"]) == 3  # one per stack member
+    assert len(cells["16|0"][bench.STACK]["r2"]) == 6  # one R2 per stiffness component
+    summary = json.loads((out / "summary.json").read_text())
+    assert {c["target"] for c in summary} <= set(results["stiffness-mixed"]["targets"])
+    assert all(isinstance(c["met"], bool) for c in summary)
+    merged = tmp_path / "merged"  # tables from several run folders, nothing refitted
+    assert bench.main(["--smoke", "--table", str(out), "--out", str(merged)]) == 0
+    assert "stack at least as good" in (merged / "table.md").read_text()
+    assert (merged / "stack_vs_best.png").stat().st_size > 0
+
+
 def test_structure_property_merge_smoke(tmp_path):
     from benchmarks.generalisation import structure_property_merge as bench
 

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from sktl.cli import main
@@ -105,3 +106,35 @@ def test_reconstruct_three_planes_and_bad_counts(tmp_path, capsys):
     assert code == 2 and "three" in capsys.readouterr().err
     code = main(["reconstruct", files[0], "--vtk", "--out", str(out)])
     assert code == 2 and "--shape D,H,W" in capsys.readouterr().err
+
+
+def test_reconstruct_time_budget_is_passed_on_and_reported(tmp_path, monkeypatch, capsys):
+    import itertools
+
+    from sktl.reconstruction import _clock
+
+    ticks = itertools.count()  # the budget's clock: one second per reading
+    monkeypatch.setattr(_clock, "clock", lambda: float(next(ticks)))
+    _input(tmp_path, 32)
+    args = ["reconstruct", str(tmp_path / "in.npy"), "--n", "2", "--quiet"]
+    for shape, n_levels in (("24,24", "2"), ("12,12,12", "1")):
+        out = tmp_path / shape
+        extra = ["--shape", shape, "--n-levels", n_levels, "--max-iter", "50", "--time-budget", "8"]
+        with pytest.warns(UserWarning, match="ran out of time_budget=8 s"):
+            assert main([*args, *extra, "--out", str(out)]) == 0
+        assert "time budget of 8 s ran out" in capsys.readouterr().out
+        samples = np.load(out / "samples.npy")
+        assert samples.shape == (2, *map(int, shape.split(","))) and set(np.unique(samples)) <= {0, 1}
+        report = json.loads((out / "report.json").read_text())
+        assert report["time_budget"] == 8 and report["time_budget_exhausted"] is True
+        assert report["unfinished_samples"]["1"] == "not started"
+        assert report["loss_reduction"][1] is None  # never started: no loss
+    out = tmp_path / "enough"
+    extra = ["--size", "24", "--n-levels", "1", "--max-iter", "2", "--time-budget", "1e9"]
+    assert main([*args, *extra, "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["time_budget_exhausted"] is False and report["unfinished_samples"] == {}
+    for bad in ("0", "-3", "soon"):
+        with pytest.raises(SystemExit) as exit_:
+            main([*args, "--time-budget", bad, "--out", str(out)])
+        assert exit_.value.code == 2 and "argument --time-budget" in capsys.readouterr().err

@@ -193,3 +193,23 @@ def test_loss_curves_plot(data):
     ).fit(X, y)
     fig = plot_loss_curves({"two-phase": reg.history_})
     assert fig.axes
+
+
+def test_defaults_are_the_benchmark_choice_and_li2018_one_preset_away(data):
+    from sktl.cnn import TRANSFER_CNN_PAPER
+
+    default = TransferCNNRegressor()
+    default._validate_params()  # the defaults meet their own constraints
+    chosen = {k: default.get_params()[k] for k in ("backbone", "layer", "pooling", "freeze")}
+    assert chosen == {"backbone": "vgg19", "layer": "pool2", "pooling": "avg", "freeze": "all"}
+    assert (default.head_units, default.head_dropout) == ((256,), 0.2)
+    X, y = data
+    quick = dict(weights=None, max_epochs=1, random_state=0)
+    fitted = TransferCNNRegressor(**quick).fit(X, y)
+    assert fitted.layer_ == "pool2" and fitted.n_backbone_features_ == 128  # channels, pooled
+
+    paper = TransferCNNRegressor(**{**TRANSFER_CNN_PAPER, **quick})
+    paper._validate_params()
+    side = X.shape[1] // 8  # pool3: stride 8
+    assert paper.fit(X, y).n_backbone_features_ == 256 * side * side  # the map, flattened
+    assert TRANSFER_CNN_PAPER["head_units"] == (2048, 1024)
