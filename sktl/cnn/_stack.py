@@ -325,7 +325,7 @@ class StructurePropertyRegressor(RegressorMixin, StackIntervalMixin, BaseEstimat
     def _fold_predictions(self, X) -> np.ndarray:
         """(n, folds, targets): each fold's blend of its member models, in target units."""
         preds = self._member_folds(self._images(X, reset=False))
-        return np.einsum("nmft,mt->nft", preds, self.stack_weights_) + self.stack_intercept_
+        return blend_predict(preds, self.stack_weights_, self.stack_intercept_)
 
     def predict_members(self, X):
         """Each member's prediction: the mean of its fold models.

@@ -345,7 +345,7 @@ class CompositionRegressor(DomainScoreMixin, StackIntervalMixin, RegressorMixin,
         blocks, _ = self._blocks(X, reset=False)
         self._warn_out_of_domain(domain_blocks(blocks))
         folds = np.stack([self._member_folds(m, blocks, X) for m in self.members_], 1)
-        return np.einsum("nmft,mt->nft", folds, self.stack_weights_) + self.stack_intercept_
+        return blend_predict(folds, self.stack_weights_, self.stack_intercept_)
 
     def predict(self, X):
         """Blend of the members' fold-averaged predictions.

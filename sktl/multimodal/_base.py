@@ -273,7 +273,7 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
             ],
             axis=1,
         )  # (n, members, folds, targets)
-        return np.einsum("nmft,mt->nft", preds, self.stack_weights_) + self.stack_intercept_
+        return blend_predict(preds, self.stack_weights_, self.stack_intercept_)
 
     def _original_units(self, Y) -> np.ndarray:
         Y = np.asarray(Y, dtype=np.float64)

@@ -69,5 +69,6 @@ BLENDS = {"nnls": nonnegative_blend, "greedy": greedy_blend}
 
 
 def blend_predict(preds: np.ndarray, weights: np.ndarray, intercept: np.ndarray) -> np.ndarray:
-    """Blend member predictions (n, members, targets) into (n, targets)."""
-    return np.einsum("nmt,mt->nt", preds, weights) + intercept
+    """Blend member predictions (n, members, targets) into (n, targets); with a fold axis,
+    (n, members, folds, targets), each fold's blend of its member models: (n, folds, targets)."""
+    return np.einsum("nm...t,mt->n...t", preds, weights) + intercept
