@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LinearRegression
+from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures
@@ -71,12 +72,6 @@ def two_point(images, intensity_range, seed):
         {"pca__n_components": [3, 5, 10], "poly__degree": [1, 2, 3]},
         cv=KFold(3, shuffle=True, random_state=seed),
     )
-
-
-def r2_per_target(y_true, y_pred) -> list[float]:
-    ss_res = ((y_true - y_pred) ** 2).sum(axis=0)
-    ss_tot = ((y_true - y_true.mean(axis=0)) ** 2).sum(axis=0)
-    return list(1.0 - ss_res / ss_tot)
 
 
 def fit_cell(data, train, test, seed, args, cache) -> dict:
@@ -114,7 +109,7 @@ def fit_cell(data, train, test, seed, args, cache) -> dict:
         out[f"bagged {name}"]["weight"] = list(stack.stack_weights_[m])
     for cell in out.values():
         pred = np.asarray(cell.pop("pred")).reshape(len(test), -1)
-        cell["r2"] = r2_per_target(data.targets[test], pred)
+        cell["r2"] = r2_score(data.targets[test], pred, multioutput="raw_values").tolist()
     return out
 
 
