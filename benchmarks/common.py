@@ -120,3 +120,43 @@ def resume_results(path: Path, settings: dict) -> dict:
         )
     results["_settings"] = settings
     return results
+
+
+class PeakRSS:
+    """Peak resident memory (GB) of this process inside a ``with`` block (``gb``).
+
+    On Linux the kernel's high-water mark is reset on entry (``/proc/self/clear_refs``) and
+    read on exit (``VmHWM``), so the peak of earlier work does not count (memory the
+    allocator kept from it still does: it is resident). Elsewhere ``gb`` is the process's
+    peak so far (``ru_maxrss``), and ``exact`` is False.
+    """
+
+    def __init__(self):
+        self.gb = 0.0
+        self.exact = False
+
+    @staticmethod
+    def _status_gb(key: str) -> float:
+        with open("/proc/self/status") as f:
+            kb = next(int(line.split()[1]) for line in f if line.startswith(key + ":"))
+        return kb / 1e6
+
+    def __enter__(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")  # resets VmHWM to the current RSS
+            self.exact = True
+        except OSError:
+            self.exact = False
+        return self
+
+    def __exit__(self, *exc):
+        if self.exact:
+            self.gb = self._status_gb("VmHWM")
+        else:
+            import resource
+            import sys
+
+            scale = 1e9 if sys.platform == "darwin" else 1e6  # bytes on macOS, kB on Linux
+            self.gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+        return False

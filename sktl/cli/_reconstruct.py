@@ -23,6 +23,11 @@ def _number(parser, flag: str, name: str, help: str, default=None) -> None:
     parser.add_argument(flag, type=reconstructor_number(name), default=default, help=help)
 
 
+def _n_slices(value: str):
+    """``--n-slices``: a positive int, or "all" (every slice: ``n_slices=None``)."""
+    return "all" if value == "all" else reconstructor_number("n_slices")(value)
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "reconstruct",
@@ -66,6 +71,13 @@ def add_parser(sub) -> None:
         "--n-phases",
         "n_phases",
         "number of phases; grey images with more grey levels are quantised into N phases",
+    )
+    p.add_argument(
+        "--n-slices",
+        type=_n_slices,
+        default=None,
+        help="slices per axis of a volume the Gram loss scores per evaluation (sktl_volume: "
+        "8); 'all': every slice",
     )
     _number(p, "--s2-weight", "s2_weight", "weight of the S2 loss term")
     _number(p, "--lineal-path-weight", "lineal_path_weight", "weight of the lineal-path term")
@@ -247,12 +259,16 @@ def run(args) -> int:
         vgg_pooling=args.vgg_pooling,
         padding=args.padding,
         n_levels=args.n_levels,
+        n_slices=args.n_slices,  # "all": every slice, None below
         s2_weight=args.s2_weight,
         lineal_path_weight=args.lineal_path_weight,
         match_volume_fraction=args.anneal,
     )  # unset flags (None) keep the preset's settings
+    flags = {k: v for k, v in flags.items() if v is not None}  # unset: the preset's
+    if flags.get("n_slices") == "all":
+        flags["n_slices"] = None
     model = MicrostructureReconstructor(
-        **{**PRESETS[args.preset], **{k: v for k, v in flags.items() if v is not None}},
+        **{**PRESETS[args.preset], **flags},
         n_phases=args.n_phases,
         random_state=args.seed,
         n_threads=1,  # the command owns its process; one thread is the fastest per sample

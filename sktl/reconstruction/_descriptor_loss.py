@@ -40,6 +40,26 @@ def target_curves(images, n_phases: int, descriptor: str) -> np.ndarray:
     )
 
 
+def axial_target_curves(images, n_phases: int, descriptor: str) -> np.ndarray:
+    """Non-periodic S2 ("s2_axes") or L ("lineal_path_axes") of each phase along each image
+    axis (0: down the rows, 1: along them), averaged over phase-index images:
+    (n_phases, 2, n_r), r = 0 .. ``min(H, W) // 2`` of the smallest image."""
+    from ..descriptors import axial_lineal_path, axial_two_point_correlation
+
+    fn = {"s2_axes": axial_two_point_correlation, "lineal_path_axes": axial_lineal_path}[
+        descriptor
+    ]
+    r_max = min(min(img.shape) for img in images) // 2
+    return np.mean(
+        [
+            [[fn(img[None], k, axis=a, periodic=False, r_max=r_max) for a in (1, 2)]
+             for k in range(n_phases)]
+            for img in images
+        ],
+        axis=0,
+    )
+
+
 def soft_indicators(x: torch.Tensor, colours: torch.Tensor, temperature: float) -> torch.Tensor:
     """(N, 3, H, W) pixels -> (n_phases, N, H, W) soft indicators that sum to 1 per pixel."""
     d2 = ((x[None] - colours[:, None, :, None, None]) ** 2).sum(2)
@@ -75,6 +95,29 @@ class _CurveLoss(nn.Module):
         return (((self.curves(x) - self.targets) ** 2).sum(1) / self.norm).mean()
 
 
+class _AxialCurveLoss(_CurveLoss):
+    """A curve loss whose targets (n_phases, 2, n_r) are the curves along each image axis
+    (0: down the rows, 1: along them), compared axis by axis: an anisotropic plane keeps its
+    two directions apart, which the curves averaged over directions do not.
+
+    Parameters
+    ----------
+    colours : ndarray of shape (n_phases, 3)
+    targets : ndarray of shape (n_phases, 2, n_r)
+    shape : (H, W)
+    """
+
+    def __init__(self, colours, targets, shape):
+        targets = np.asarray(targets)
+        super().__init__(colours, targets[:, 0], shape)
+        t = torch.as_tensor(targets[:, :, : self.r_max + 1], dtype=torch.float32)
+        self.targets = t.reshape(len(t), -1)
+        self.norm = (self.targets**2).sum(1).clamp_min(1e-12)
+
+    def curves(self, x: torch.Tensor) -> torch.Tensor:
+        return super().curves(x).reshape(len(self.targets), -1)
+
+
 class LinealPathLoss(_CurveLoss):
     """Curve loss of the lineal path, computed as :func:`sktl.descriptors.lineal_path` does
     with ``periodic=False`` (segments along x and y that fit in the image), with products of
@@ -88,15 +131,22 @@ class LinealPathLoss(_CurveLoss):
     """
 
     def _curves(self, m: torch.Tensor) -> torch.Tensor:
-        out = []  # m: (n_phases, N, H, W)
-        for grid in (m, m.transpose(-2, -1)):
-            run = grid
-            per_r = [run.mean((1, 2, 3))]
-            for r in range(1, self.r_max + 1):
-                run = run[..., :-1] * grid[..., r:]
-                per_r.append(run.mean((1, 2, 3)))
-            out.append(torch.stack(per_r, dim=1))
-        return (out[0] + out[1]) / 2.0
+        along, down = _lineal_paths(m, self.r_max)
+        return (along + down) / 2.0
+
+
+def _lineal_paths(m: torch.Tensor, r_max: int) -> tuple:
+    """Lineal paths of soft indicators m (n_phases, N, H, W) along the rows and down them,
+    each (n_phases, r_max + 1): products of indicators in place of logical ands."""
+    out = []
+    for grid in (m, m.transpose(-2, -1)):
+        run = grid
+        per_r = [run.mean((1, 2, 3))]
+        for r in range(1, r_max + 1):
+            run = run[..., :-1] * grid[..., r:]
+            per_r.append(run.mean((1, 2, 3)))
+        out.append(torch.stack(per_r, dim=1))
+    return out[0], out[1]
 
 
 class S2Loss(_CurveLoss):
@@ -190,3 +240,28 @@ def weighted_objective(gram_loss, terms, x0: np.ndarray, device="cpu"):
         return sum(c * t(x) for c, t in scaled)
 
     return loss
+
+
+class AxialS2Loss(_AxialCurveLoss):
+    """Curve loss of the non-periodic S2(r) along each image axis, as
+    :func:`sktl.descriptors.axial_two_point_correlation` computes it (``periodic=False``).
+    """
+
+    def _curves(self, m: torch.Tensor) -> torch.Tensor:
+        h, w = self.shape
+        r = torch.arange(self.r_max + 1, device=m.device)
+        f = torch.fft.rfft2(m, s=(2 * h, 2 * w))  # m: (n_phases, N, H, W)
+        auto = torch.fft.irfft2((f * f.conj()).mean(1), s=(2 * h, 2 * w))  # lag (dy, dx)
+        down = auto[:, r, 0] / ((h - r) * w)  # pairs r apart down the rows
+        along = auto[:, 0, r] / (h * (w - r))
+        return torch.stack([down, along], dim=1)
+
+
+class AxialLinealPathLoss(_AxialCurveLoss):
+    """Curve loss of the lineal path along each image axis, as
+    :func:`sktl.descriptors.axial_lineal_path` computes it (``periodic=False``).
+    """
+
+    def _curves(self, m: torch.Tensor) -> torch.Tensor:
+        along, down = _lineal_paths(m, self.r_max)
+        return torch.stack([down, along], dim=1)

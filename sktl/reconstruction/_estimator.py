@@ -20,9 +20,9 @@ from ._decode import decode
 from ._encoding import maximin_colours
 from ._gram import tap_features
 from ._inputs import _thread_limits, check_example_sizes, check_sample_call, label_examples
-from ._level_loss import level_losses
+from ._level_loss import SliceDraw, level_losses
 from ._multigrid import level_shapes, optimise_levels
-from ._optimise import optimise_adam, optimise_lbfgs
+from ._optimise import optimise_adam, optimise_lbfgs, optimise_lbfgs_blocks
 from ._presets import PAPER_LAYERS, PRESET_KEYS, fill_from_saved_preset
 from ._settings_checks import check_loss_weights, warn_inactive_lr
 from ._taps import check_layers, min_image_size
@@ -97,12 +97,24 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         periodic (no border): right for periodic structures (simulations, PyMKS), wrong for
         a crop of a micrograph, whose opposite edges do not join.
     optimizer : {"lbfgs", "adam"}, default="lbfgs"
-        scipy L-BFGS-B with bounds [0, 255], or Adam with clamping.
+        scipy L-BFGS-B with bounds [0, 255], or Adam with clamping; ``lr`` acts only with
+        Adam.
     max_iter : int, default=120
         Iterations per sample and level.
     tol : float, default=1e-7
         Relative loss reduction below which optimisation stops early.
     %(lr)s
+    n_slices : int or None, default=None
+        3-D samples only: the Gram loss scores ``n_slices`` slices per axis and the lineal
+        path four times as many (it costs a fraction of VGG19 per slice), drawn at random
+        (from the sample's seed); the S2 terms, computed by FFT, always see every slice. The VGG19 part of an evaluation, most of its cost, then costs about
+        ``n_slices / side`` of one on every slice. L-BFGS-B, which needs a fixed loss to
+        build its curvature estimate, keeps a draw for 10 iterations and then restarts on a
+        new one (``tol`` then ends a block early, not the level); Adam draws anew at every
+        step and stops early when the mean loss of its last 20 steps is less than ``tol``
+        below that of the 20 before. A level with at most ``n_slices`` slices along every
+        axis scores them all. None: every slice. ``PRESETS["sktl_volume"]`` sets it (see the
+        user guide for time and error).
     match_volume_fraction : bool, default=False
         Anneal decoded samples to the examples' volume fractions.
     s2_weight : float, default=1000.0
@@ -161,10 +173,13 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     settings_ : dict
         The settings a preset covers, as this fit used them: ``layers`` (a tuple),
         ``vgg_pooling``, ``padding``, ``max_iter``, ``s2_weight``, ``lineal_path_weight``,
-        ``match_volume_fraction`` and ``n_levels``.
+        ``match_volume_fraction``, ``n_levels`` and ``n_slices``; :meth:`sample` uses these,
+        so ``set_params`` takes effect at the next ``fit``.
     level_targets_ : list of dict
         Per level (0: the examples, k: their 2^k-fold downsampling), the averaged
-        ``"grams"``, ``"s2"``, ``"s2_periodic"`` and ``"lineal_path"`` targets.
+        ``"grams"``, ``"s2"``, ``"s2_periodic"`` and ``"lineal_path"`` targets, and
+        ``"s2_axes"`` and ``"lineal_path_axes"`` (non-periodic, along each image axis:
+        shape (n_phases, 2, n_r)), which three planes of a volume are matched to.
     level_targets_per_example_ : list of list of dict
         With three examples, the same per example (the planes of a volume); else empty.
     layers_ : list of str
@@ -222,6 +237,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         max_iter=120,
         tol=1e-7,
         lr=2.0,
+        n_slices=None,
         match_volume_fraction=False,
         s2_weight=1000.0,
         lineal_path_weight=30.0,
@@ -242,6 +258,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.lr = lr
+        self.n_slices = n_slices
         self.match_volume_fraction = match_volume_fraction
         self.s2_weight = s2_weight
         self.lineal_path_weight = lineal_path_weight
@@ -340,7 +357,8 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             Size (H, W) of the samples, an int for a square; None: the first example's shape.
             A volume (D, H, W) gives 3-D samples whose slices along every axis match the
             examples: with three examples, example k is the plane normal to axis k (of shape
-            (H, W), (D, W) and (D, H)); otherwise all examples serve every axis (isotropic).
+            (H, W), (D, W) and (D, H); planes whose shared edges differ in length are an
+            error); otherwise all examples serve every axis (isotropic).
         random_state : int, RandomState instance or None, default=None
             Seeds the samples, as in :meth:`sklearn.neighbors.KernelDensity.sample`: an int
             gives the same samples on every call, None draws fresh ones from numpy's global
@@ -384,12 +402,20 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         self.time_budget_exhausted_, self.unfinished_samples_ = bool(unfinished), unfinished
         return out
 
-    def _level_losses(self, level, shape):
-        """The Gram loss and the [(weight, term)] descriptor terms of one level (0: finest)."""
+    def _level_losses(self, level, shape, draw=None):
+        """The Gram loss and the [(weight, term)] descriptor terms of one level (0: finest);
+        a volume's slice subsets come from ``draw`` (a SliceDraw; None: every slice)."""
         targets = self.level_targets_[level] if len(shape) == 2 else self._axis_targets(level)
         weights = self.settings_["s2_weight"], self.settings_["lineal_path_weight"]
         model, colours = self._features(), self.colours_
-        return level_losses(model, targets, shape, colours, self.layer_weights_, *weights)
+        kw = {"draw": _level_draw(draw, shape), "axial": self._planes(shape)}
+        return level_losses(model, targets, shape, colours, self.layer_weights_, *weights, **kw)
+
+    def _planes(self, shape):
+        """Whether a volume is scored against three planes, direction by direction (models
+        saved before sktl kept per-axis targets score the curves averaged over directions)."""
+        per_example = self.level_targets_per_example_
+        return len(shape) == 3 and len(per_example) == 3 and "s2_axes" in per_example[0][0]
 
     def _axis_targets(self, level):
         """Targets of the slices normal to each axis: one example per axis when there are
@@ -399,12 +425,21 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             return [per_example[a][level] for a in range(3)]
         return [self.level_targets_[level]] * 3
 
-    def _optimise(self, loss, x, n_iter, callback, out_of_time=None):
+    def _optimise(self, loss, x, n_iter, callback, out_of_time=None, draw=None):
+        """Optimise pixels ``x``; with ``draw`` (a volume's slice subsets), L-BFGS-B restarts
+        on a new draw every SLICE_BLOCK iterations and Adam draws anew at every step."""
         device = resolve_device(self.device)
         kw = {"device": device, "out_of_time": out_of_time}
-        if self.optimizer == "lbfgs":
+        if self.optimizer == "adam":
+            if draw is not None:
+                loss = draw.redrawing(loss)
+            stochastic = draw is not None
+            return optimise_adam(
+                loss, x, n_iter, self.tol, self.lr, callback, stochastic=stochastic, **kw
+            )
+        if draw is None:
             return optimise_lbfgs(loss, x, n_iter, self.tol, callback, **kw)
-        return optimise_adam(loss, x, n_iter, self.tol, self.lr, callback, **kw)
+        return optimise_lbfgs_blocks(loss, x, n_iter, self.tol, callback, draw, **kw)
 
     def _one_sample(self, shape, seed, i, n, clock):
         """Sample ``i`` of ``n``: its phase indices, loss history and where ``clock`` cut it
@@ -413,11 +448,14 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         rng = np.random.RandomState(seed)
         shapes = level_shapes(shape, s["n_levels"])
         x = rng.uniform(0.0, 255.0, size=(1, 3, *shapes[0])).astype(np.float32)
+        n_slices = s.get("n_slices")  # absent from models fitted before it existed
+        # its own stream: the other draws of a sample are the same with or without it
+        draw = SliceDraw(n_slices, np.random.RandomState([seed, 1])) if n_slices else None
         x, history, cut = optimise_levels(
             x,
             shapes,
-            self._level_losses,
-            self._optimise,
+            lambda level, level_shape: self._level_losses(level, level_shape, draw),
+            lambda *a: self._optimise(*a, draw=_level_draw(draw, a[1].shape[2:])),
             s["max_iter"],
             desc=f"sample {i + 1}/{n}",
             verbose=self.verbose,
@@ -436,3 +474,10 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
             labels = match_volume_fractions(labels, self.volume_fractions_, random_state=seed)
         return labels, history, cut
 
+
+def _level_draw(draw, shape):
+    """``draw`` for a volume level with more than ``n_slices`` slices along some axis, else
+    None: every slice is scored, and the loss is deterministic."""
+    if draw is None or len(shape) != 3 or max(shape) <= draw.n_slices:
+        return None
+    return draw

@@ -139,9 +139,33 @@ def check_sample_call(estimator, n_samples, shape) -> tuple:
     if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
     n_levels = estimator.settings_["n_levels"]
-    return check_sample_shape(
+    shape = check_sample_shape(
         shape, estimator.image_shape_, estimator.min_size_, estimator.layers_, n_levels
     )
+    if len(shape) == 3 and len(estimator.exemplar_labels_) == 3:
+        check_plane_edges([img.shape for img in estimator.exemplar_labels_])
+    return shape
+
+
+def check_plane_edges(shapes) -> None:
+    """Raise unless three planes normal to axes 0, 1 and 2, of shapes (H, W), (D, W) and
+    (D, H), agree on the length of every edge two of them share."""
+    edges = {  # axis: the two (plane, plane axis) that span it
+        0: ((1, 0), (2, 0)),
+        1: ((0, 0), (2, 1)),
+        2: ((0, 1), (1, 1)),
+    }
+    for axis, ((p, i), (q, j)) in edges.items():
+        if shapes[p][i] != shapes[q][j]:
+            raise ValueError(
+                "Three examples are the planes normal to axes 0, 1 and 2 of a volume, of shapes "
+                f"(H, W), (D, W) and (D, H); these are {[tuple(s) for s in shapes]}, and planes "
+                f"{p} and {q} disagree on the length of volume axis {axis}, which they share "
+                f"({shapes[p][i]} and {shapes[q][j]} px). Crop the planes so that shared edges "
+                "have one length, or check their order. "
+                "Examples of an isotropic material, which serve every axis, must not be exactly "
+                "three: pass one, two or more than three."
+            )
 
 
 def check_sample_shape(shape, default, min_size: int, layers, n_levels: int) -> tuple:

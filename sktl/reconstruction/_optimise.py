@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.optimize import minimize
+from scipy.optimize import Bounds, minimize
 
 # The Gram loss is tiny (per-pixel gradients ~1e-6), and L-BFGS-B's stopping rules are absolute
 # once |f| < 1 (ftol uses max(|f|, 1); gtol compares the raw gradient), so it stops at its first
@@ -102,7 +102,8 @@ def optimise_lbfgs(loss_fn, x0: np.ndarray, max_iter: int, tol: float, callback=
             x0.astype(np.float64).ravel() / var_scale,
             jac=True,
             method="L-BFGS-B",
-            bounds=[(0.0, 255.0 / var_scale)] * x0.size,
+            # arrays, not a list of (low, high) pairs: 6e6 tuples for a 128^3 volume
+            bounds=Bounds(np.zeros(x0.size), np.full(x0.size, 255.0 / var_scale)),
             callback=_cb,
             options={
                 "maxiter": int(max_iter),
@@ -121,16 +122,41 @@ def optimise_lbfgs(loss_fn, x0: np.ndarray, max_iter: int, tol: float, callback=
     return x.reshape(x0.shape).astype(np.float32), np.asarray(history)
 
 
+# L-BFGS-B on slice subsets (``n_slices``): iterations on one draw before restarting on a new
+# one. The loss must stay fixed while L-BFGS-B builds its curvature pairs.
+SLICE_BLOCK = 10
+
+
+def optimise_lbfgs_blocks(loss_fn, x0, max_iter, tol, callback, draw, *, device="cpu",
+                          out_of_time=None):
+    """:func:`optimise_lbfgs` on ``draw``'s slice subsets: blocks of ``SLICE_BLOCK``
+    iterations, each on a new draw (``draw.redraw()``), up to ``max_iter`` in all. Same
+    returns; the history joins the blocks'."""
+    x, histories, done = x0, [], 0
+    while done < max_iter:
+        if done and out_of_time is not None and out_of_time():  # only before a new block:
+            break  # a finished level is not cut
+        draw.redraw()
+        n = min(SLICE_BLOCK, max_iter - done)
+        x, history = optimise_lbfgs(loss_fn, x, n, tol, callback, device=device,
+                                    out_of_time=out_of_time)
+        histories.append(history if not histories else history[1:])
+        done += n
+    return x, np.concatenate(histories)
+
+
 def optimise_adam(
     loss_fn, x0: np.ndarray, max_iter: int, tol: float, lr: float = 2.0, callback=None, *,
-    device="cpu", out_of_time=None,
+    device="cpu", out_of_time=None, stochastic=False,
 ):
     """Minimise ``loss_fn`` with Adam on the pixels, clamping them to [0, 255] after each step.
 
     Stops early when the loss has fallen by less than ``tol`` (relative) over the last 20
-    iterations. ``out_of_time`` is asked before every evaluation of the loss after the first:
-    once it returns True, the iterate of lowest loss so far is returned. Same returns as
-    :func:`optimise_lbfgs`.
+    iterations; with ``stochastic=True`` (a loss on random slices, which goes up and down
+    from one evaluation to the next), when the mean loss of the last 20 iterations is less
+    than ``tol`` (relative) below that of the 20 before. ``out_of_time`` is asked before every
+    evaluation of the loss after the first: once it returns True, the iterate of lowest loss
+    so far is returned. Same returns as :func:`optimise_lbfgs`.
     """
     # a plain NCHW-contiguous leaf: torch.optim.LBFGS (and some fused kernels) break on views
     x = torch.tensor(np.ascontiguousarray(x0, np.float32), device=device).contiguous()
@@ -152,10 +178,21 @@ def optimise_adam(
             callback(history[-1])
         if it == int(max_iter):
             break
-        if it >= 20 and history[-21] - history[-1] <= tol * abs(history[-21]):
+        if _stalled(history, tol, stochastic):
             break
         loss.backward()
         opt.step()
         with torch.no_grad():
             x.clamp_(0.0, 255.0)
     return x.detach().cpu().numpy().copy(), np.asarray(history)
+
+
+def _stalled(history: list, tol: float, stochastic: bool) -> bool:
+    """Whether the loss fell by less than ``tol`` (relative) over the last 20 iterations (a
+    stochastic loss: its mean over the last 20 against the 20 before)."""
+    if not stochastic:
+        return len(history) > 20 and history[-21] - history[-1] <= tol * abs(history[-21])
+    if len(history) < 40:
+        return False
+    before, last = np.mean(history[-40:-20]), np.mean(history[-20:])
+    return before - last <= tol * abs(before)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from ._descriptor_loss import target_curves
+from ._descriptor_loss import axial_target_curves, target_curves
 from ._encoding import encode
 from ._gram import target_grams
 from ._multigrid import downsample_labels
 
 CURVES = ("s2", "s2_periodic", "lineal_path")  # descriptor targets of every level
+AXIAL_CURVES = ("s2_axes", "lineal_path_axes")  # per image axis: the planes of a volume
 
 
 def image_targets(model, images, colours, n_phases: int) -> dict:
@@ -15,6 +16,7 @@ def image_targets(model, images, colours, n_phases: int) -> dict:
     return {
         "grams": target_grams(model, [encode(img, colours) for img in images]),
         **{key: target_curves(images, n_phases, key) for key in CURVES},
+        **{key: axial_target_curves(images, n_phases, key) for key in AXIAL_CURVES},
     }
 
 

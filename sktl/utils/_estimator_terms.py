@@ -109,6 +109,10 @@ ESTIMATOR_TERMS: dict[str, dict[str, Term]] = {
         "layer_weights": Term("weight of each tap's Gram term (None: equal)", ["array-like", None]),
         "vgg_pooling": Term("VGG19's pooling: 'max' or 'avg'", vgg_pooling_constraint),
         "optimizer": Term("pixel optimiser: 'lbfgs' or 'adam'", [StrOptions({"lbfgs", "adam"})]),
+        "n_slices": Term(
+            "slices per axis of a volume the Gram and lineal-path terms score (None: all)",
+            [Interval(numbers.Integral, 1, None, closed="left"), None],
+        ),
         "max_iter": Term("iterations per sample and level", positive_int()),
         "tol": Term("relative loss reduction below which the optimisation stops", NON_NEGATIVE),
         "match_volume_fraction": Term(

@@ -179,6 +179,7 @@ FUNCTION_TERMS: dict[str, dict[str, Term]] = {
                 "vgg_pooling",
                 "n_levels",
                 "n_phases",
+                "n_slices",
                 "s2_weight",
                 "lineal_path_weight",
             )

@@ -71,9 +71,13 @@ def test_reconstruction_volume_on_a_small_volume(tmp_path):
     from benchmarks.generalisation import reconstruction_volume as bench
 
     out = tmp_path / "volume"
-    assert bench.main(["--smoke", "--out", str(out)]) == 0  # planes, 16^3
+    assert bench.main(["--smoke", "--baseline", "--out", str(out)]) == 0  # planes, 16^3
     (r,) = json.loads((out / "results.json").read_text())
     assert len(r["slice_error"]["s2"]) == 3 and len(r["axial_s2_error_vs_truth"]) == 3
+    assert r["resolved"]["n_slices"] == 8 and r["side"] == 16
+    assert len(r["every_slice"]["slice_error"]["lineal_path"]) == 3
+    assert len(r["truth_slice_error"]["s2"]) == 3
+    assert "against its mid-planes (floor)" in (out / "results.md").read_text()
     assert (out / "slices_planes.png").stat().st_size > 0
     assert (out / "results.md").is_file() and (out / "volume_planes.npy").is_file()
 

@@ -36,3 +36,18 @@ def test_no_script_edits_sys_path_or_imports_private_sktl_names():
         text = path.read_text()
         assert "sys.path" not in text, path
         assert not re.search(r"sktl(\.\w+)*\._\w+", text.split('"""', 2)[-1]), path
+
+
+def test_peak_rss_sees_memory_taken_inside_the_block_only():
+    import numpy as np
+
+    from benchmarks import common
+
+    with common.PeakRSS() as first:
+        block = np.ones(200_000_000 // 8)  # 200 MB, touched
+        del block
+    if not first.exact:
+        pytest.skip("no /proc/self/clear_refs: the peak is the process's so far")
+    with common.PeakRSS() as after:
+        pass
+    assert first.gb >= after.gb + 0.15  # the first block's peak does not carry over

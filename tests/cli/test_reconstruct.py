@@ -79,12 +79,19 @@ def test_reconstruct_volume_writes_npy_vtk_and_slices(tmp_path, capsys):
     out = tmp_path / "vol"
     args = ["reconstruct", str(tmp_path / "in.npy"), "--n", "1", "--out", str(out), "--quiet"]
     extra = ["--shape", "16,16,16", "--max-iter", "2", "--n-levels", "1", "--vtk"]
-    assert main([*args, *extra]) == 0
+    with pytest.raises(SystemExit) as exit_:  # checked at parse time
+        main([*args, *extra, "--n-slices", "0"])
+    assert exit_.value.code == 2 and "argument --n-slices" in capsys.readouterr().err
+    assert main([*args, *extra, "--n-slices", "all", "--out", str(tmp_path / "all")]) == 0
+    report = json.loads((tmp_path / "all" / "report.json").read_text())
+    assert report["settings"]["n_slices"] is None  # every slice
+    assert main([*args, *extra, "--n-slices", "4"]) == 0
     assert "axis 2 slices" in capsys.readouterr().out
     vol = np.load(out / "volume_1.npy")
     assert vol.shape == (16, 16, 16)
     report = json.loads((out / "report.json").read_text())
     assert report["preset"] == "sktl_volume" and report["sample_shape"] == [16, 16, 16]
+    assert report["settings"]["n_slices"] == 4
     assert set(report["error_rate_percent"]["s2"]) == {"0", "1", "2"}  # one entry per axis
     vtk = (out / "volume_1.vtk").read_bytes()
     assert vtk.startswith(b"# vtk DataFile") and b"DIMENSIONS 16 16 16" in vtk

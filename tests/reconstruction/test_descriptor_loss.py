@@ -10,15 +10,31 @@ import torch
 from sktl.descriptors import phase_error_rates
 from sktl.reconstruction import MicrostructureReconstructor, maximin_colours
 from sktl.reconstruction._descriptor_loss import (
+    AxialLinealPathLoss,
+    AxialS2Loss,
     LinealPathLoss,
     PeriodicS2Loss,
     S2Loss,
+    axial_target_curves,
     soft_indicators,
     target_curves,
 )
 from sktl.reconstruction._encoding import encode
 
-LOSSES = {"s2": S2Loss, "s2_periodic": PeriodicS2Loss, "lineal_path": LinealPathLoss}
+LOSSES = {
+    "s2": S2Loss,
+    "s2_periodic": PeriodicS2Loss,
+    "lineal_path": LinealPathLoss,
+    "s2_axes": AxialS2Loss,  # per image axis: the planes of a volume
+    "lineal_path_axes": AxialLinealPathLoss,
+}
+
+
+def _targets(images, descriptor):
+    curves = axial_target_curves if descriptor.endswith("_axes") else target_curves
+    return curves(images, 3, descriptor)
+
+
 DATA = Path(os.environ.get("SKTL_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 CARBONATE = DATA / "microstructures" / "li2018" / "carbonate_resized.npy"
 
@@ -37,11 +53,11 @@ def _pixels(img, colours):
 def test_curves_of_an_encoded_image_equal_the_descriptors(rng, descriptor):
     img = _three_phase(rng)
     colours = maximin_colours(3, random_state=0)
-    targets = target_curves([img], 3, descriptor)
-    assert targets.shape == (3, 13)  # r = 0 .. min(24, 30) // 2
+    targets = _targets([img], descriptor)
+    assert targets.shape[0] == 3 and targets.shape[-1] == 13  # r = 0 .. min(24, 30) // 2
     loss = LOSSES[descriptor](colours, targets, img.shape)
     curves = loss.curves(_pixels(img, colours).float()).numpy()
-    np.testing.assert_allclose(curves, targets, atol=2e-4)
+    np.testing.assert_allclose(curves, targets.reshape(3, -1), atol=2e-4)
     assert float(loss(_pixels(img, colours).float())) < 1e-6
 
 
@@ -50,7 +66,7 @@ def test_gradient_matches_finite_differences(rng, descriptor):
     img = _three_phase(rng, (8, 9))
     colours = maximin_colours(3, random_state=0)
     other = _three_phase(np.random.default_rng(5), (8, 9))
-    loss = LOSSES[descriptor](colours, target_curves([other], 3, descriptor), img.shape).double()
+    loss = LOSSES[descriptor](colours, _targets([other], descriptor), img.shape).double()
     loss.temperature *= 20  # softer indicators: larger, smoother gradients
     x = (_pixels(img, colours).double() * 0.6 + 50).requires_grad_(True)
     assert torch.autograd.gradcheck(loss, (x,), eps=1e-3, atol=1e-5)

@@ -129,3 +129,12 @@ def test_the_user_guide_table_lists_every_preset_as_it_is():
     for key, cells in rows.items():
         for name, cell in zip(names, cells, strict=True):
             assert cell == shown(PRESETS[name][key]), (key, name, cell)
+
+
+def test_a_model_saved_with_a_preset_by_sktl_1_0_keeps_every_slice():
+    from sktl.reconstruction._presets import PRESET_KEYS, fill_from_saved_preset
+
+    saved = {"preset": "sktl_volume", **dict.fromkeys(k for k in PRESET_KEYS if k != "n_slices")}
+    state = fill_from_saved_preset(saved)
+    assert state["n_levels"] == 3 and state["max_iter"] == 60
+    assert "n_slices" not in state  # 1.0 scored every slice; loading fills the default, None

@@ -90,6 +90,15 @@ def test_a_volume_is_cut_too(ticking):
     assert m.unfinished_samples_[0].startswith("level 1/2, iteration ")
 
 
+def test_a_volume_on_slice_subsets_is_cut_too(ticking):
+    m = _model(max_iter=50, n_slices=3, s2_weight=10.0, time_budget=15).fit(_blobs())
+    with pytest.warns(UserWarning, match="time_budget"):
+        out = m.sample(1, shape=(12, 14, 12), random_state=0)
+    _check_valid(out, (1, 12, 14, 12))
+    assert re.fullmatch(r"level 1/1, iteration \d+/50", m.unfinished_samples_[0])
+    assert len(m.loss_history_[0]) < 20
+
+
 def test_a_budget_that_is_not_reached_changes_nothing():
     img = _blobs()
     for optimizer in ("lbfgs", "adam"):
