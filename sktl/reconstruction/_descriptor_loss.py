@@ -181,10 +181,7 @@ class S2Loss(_CurveLoss):
         self.register_buffer("den", torch.from_numpy(den).float())
 
     def _curves(self, m: torch.Tensor) -> torch.Tensor:
-        h, w = self.shape
-        f = torch.fft.rfft2(m, s=(2 * h, 2 * w))  # m: (n_phases, N, H, W)
-        power = (f * f.conj()).mean(1)  # the batch's mean autocorrelation
-        auto = torch.fft.fftshift(torch.fft.irfft2(power, s=(2 * h, 2 * w)), dim=(-2, -1))
+        auto = torch.fft.fftshift(_padded_autocorrelation(m, *self.shape), dim=(-2, -1))
         flat = auto.reshape(len(m), -1)[:, self.index]
         num = flat.new_zeros(len(m), self.r_max + 1).index_add_(1, self.ring, flat)
         return num / self.den
@@ -224,6 +221,14 @@ class PeriodicS2Loss(_CurveLoss):
         return num / self.den
 
 
+def _padded_autocorrelation(m: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Non-periodic autocorrelation (pair sums, zero padding to (2h, 2w)) of soft indicators
+    m (n_phases, N, H, W), averaged over the batch: (n_phases, 2h, 2w), lag (dy, dx) at
+    [dy, dx] (negative lags wrap to the end)."""
+    f = torch.fft.rfft2(m, s=(2 * h, 2 * w))
+    return torch.fft.irfft2((f * f.conj()).mean(1), s=(2 * h, 2 * w))
+
+
 def weighted_objective(gram_loss, terms, x0: np.ndarray, device="cpu"):
     """``gram / gram(x0) + sum_i w_i * term_i / term_i(x0)`` for ``terms`` = [(w_i, term_i)].
 
@@ -250,8 +255,7 @@ class AxialS2Loss(_AxialCurveLoss):
     def _curves(self, m: torch.Tensor) -> torch.Tensor:
         h, w = self.shape
         r = torch.arange(self.r_max + 1, device=m.device)
-        f = torch.fft.rfft2(m, s=(2 * h, 2 * w))  # m: (n_phases, N, H, W)
-        auto = torch.fft.irfft2((f * f.conj()).mean(1), s=(2 * h, 2 * w))  # lag (dy, dx)
+        auto = _padded_autocorrelation(m, h, w)  # lag (dy, dx) at [dy, dx]
         down = auto[:, r, 0] / ((h - r) * w)  # pairs r apart down the rows
         along = auto[:, 0, r] / (h * (w - r))
         return torch.stack([down, along], dim=1)

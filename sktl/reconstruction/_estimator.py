@@ -177,11 +177,11 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         so ``set_params`` takes effect at the next ``fit``.
     level_targets_ : list of dict
         Per level (0: the examples, k: their 2^k-fold downsampling), the averaged
-        ``"grams"``, ``"s2"``, ``"s2_periodic"`` and ``"lineal_path"`` targets, and
-        ``"s2_axes"`` and ``"lineal_path_axes"`` (non-periodic, along each image axis:
-        shape (n_phases, 2, n_r)), which three planes of a volume are matched to.
+        ``"grams"``, ``"s2"``, ``"s2_periodic"`` and ``"lineal_path"`` targets.
     level_targets_per_example_ : list of list of dict
-        With three examples, the same per example (the planes of a volume); else empty.
+        With three examples, the same per example (the planes of a volume), with
+        ``"s2_axes"`` and ``"lineal_path_axes"`` besides (non-periodic, along each image axis:
+        shape (n_phases, 2, n_r)), which a volume's slices are matched to; else empty.
     layers_ : list of str
         The VGG19 taps of the style loss.
     layer_weights_ : dict of str to float

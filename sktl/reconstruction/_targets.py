@@ -11,12 +11,18 @@ CURVES = ("s2", "s2_periodic", "lineal_path")  # descriptor targets of every lev
 AXIAL_CURVES = ("s2_axes", "lineal_path_axes")  # per image axis: the planes of a volume
 
 
-def image_targets(model, images, colours, n_phases: int) -> dict:
-    """Gram matrices and descriptor curves of phase-index images, averaged over them."""
+def image_targets(model, images, colours, n_phases: int, axial: bool = False) -> dict:
+    """Gram matrices and descriptor curves of phase-index images, averaged over them; with
+    ``axial``, also the curves along each image axis (what a volume's planes are matched to)."""
+    curves = CURVES + AXIAL_CURVES if axial else CURVES
     return {
         "grams": target_grams(model, [encode(img, colours) for img in images]),
-        **{key: target_curves(images, n_phases, key) for key in CURVES},
-        **{key: axial_target_curves(images, n_phases, key) for key in AXIAL_CURVES},
+        **{
+            key: (axial_target_curves if key in AXIAL_CURVES else target_curves)(
+                images, n_phases, key
+            )
+            for key in curves
+        },
     }
 
 
@@ -25,14 +31,18 @@ def level_targets(model, examples, colours, n_phases: int, n_levels: int, rng):
 
     Level 0 is the examples, level k their 2^k-fold downsampling (2x2 block majority, ties
     drawn from ``rng``). The per-example targets are kept only for three examples, which can
-    be the orthogonal planes of a volume; otherwise that list is empty.
+    be the orthogonal planes of a volume (only they hold the curves along each axis);
+    otherwise that list is empty.
     """
     levels = [examples]
     for _ in range(n_levels - 1):
         levels.append([downsample_labels(img, n_phases, rng) for img in levels[-1]])
     averaged = [image_targets(model, imgs, colours, n_phases) for imgs in levels]
     per_example = (
-        [[image_targets(model, [imgs[j]], colours, n_phases) for imgs in levels] for j in range(3)]
+        [
+            [image_targets(model, [imgs[j]], colours, n_phases, axial=True) for imgs in levels]
+            for j in range(3)
+        ]
         if len(examples) == 3
         else []
     )
