@@ -7,7 +7,6 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
-from sklearn.model_selection import KFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -18,7 +17,13 @@ from ..persistence._portable import default_missing_params
 from ..utils._atomic import atomic_fit
 from ..utils._conformal import StackIntervalMixin
 from ..utils._docstrings import fill_doc
-from ..utils._stack_fit import fit_out_of_fold, predict_member, take_rows, warn_unfinished
+from ..utils._stack_fit import (
+    fit_out_of_fold,
+    predict_member,
+    split_folds,
+    take_rows,
+    warn_unfinished,
+)
 from ..utils._stacking import blend_predict, nonnegative_blend
 from ..utils._validation import _caller_stacklevel, require_y, warn_inactive
 from ..utils._vocabulary import vocabulary
@@ -263,18 +268,14 @@ class StructurePropertyRegressor(RegressorMixin, StackIntervalMixin, BaseEstimat
         images = self._images(X, reset=True)
         n = len(images)
         Y = check_targets(y, n)
-        if n < 2 * self.stack_folds:
-            raise ValueError(
-                f"{_OWNER} with stack_folds={self.stack_folds} needs at least "
-                f"{2 * self.stack_folds} images (2 per fold); got n_samples={n}. Use fewer "
-                "stack_folds or more images."
-            )
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        folds, fold_of_sample = split_folds(
+            n, self.stack_folds, seed, who=_OWNER, unit="images", fix="more images"
+        )
         names, custom = resolve_members(self.members)
         names, skipped = self._usable(names, custom, images)
         two_point = "two_point" in names and "two_point" not in custom
         threshold = two_point_threshold(images, self.intensity_range) if two_point else None
-        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        folds = list(KFold(self.stack_folds, shuffle=True, random_state=seed).split(Y))
         defaults = DefaultMembers(self, images, folds, two_point=two_point, threshold=threshold)
         run = fit_out_of_fold(
             names,
@@ -301,9 +302,7 @@ class StructurePropertyRegressor(RegressorMixin, StackIntervalMixin, BaseEstimat
             for m, name in enumerate(run.names)
         }
         self.oof_scores_["blend"] = r2_score(Y, blended, multioutput="raw_values")
-        self.fold_of_sample_ = np.empty(n, dtype=np.int64)
-        for f, (_, valid) in enumerate(folds):
-            self.fold_of_sample_[valid] = f
+        self.fold_of_sample_ = fold_of_sample
         self.member_seconds_ = run.seconds
         self.skipped_members_ = {**skipped, **run.skipped}
         self.interrupted_ = run.interrupted

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.model_selection import KFold
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
@@ -14,7 +13,7 @@ from ..utils._atomic import atomic_fit
 from ..utils._conformal import StackIntervalMixin
 from ..utils._docstrings import fill_doc
 from ..utils._domain import DomainScoreMixin, check_domain_threshold, fit_domain
-from ..utils._stack_fit import warn_unfinished
+from ..utils._stack_fit import split_folds, warn_unfinished
 from ..utils._stacking import BLENDS, blend_predict
 from ..utils._vocabulary import vocabulary
 from ._members import CATALOGUE, resolve_members
@@ -214,14 +213,11 @@ class CompositionRegressor(DomainScoreMixin, StackIntervalMixin, RegressorMixin,
         names, custom = resolve_members(self.members, self.weights)
         blocks, extra_names = self._blocks(X, reset=True)
         Y = check_targets(y, len(blocks["fractions"]))
-        if len(Y) < 2 * self.stack_folds:
-            raise ValueError(
-                f"CompositionRegressor with stack_folds={self.stack_folds} needs at least "
-                f"{2 * self.stack_folds} rows (2 per fold); got {len(Y)}. Use fewer "
-                "stack_folds or more rows."
-            )
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        folds = list(KFold(self.stack_folds, shuffle=True, random_state=seed).split(Y))
+        folds, fold_of_sample = split_folds(
+            len(Y), self.stack_folds, seed, who="CompositionRegressor", unit="rows",
+            fix="more rows",
+        )
         run = fit_members(
             names,
             custom,
@@ -243,9 +239,7 @@ class CompositionRegressor(DomainScoreMixin, StackIntervalMixin, RegressorMixin,
         self._custom_ = custom
         self.estimators_ = run.models
         self._set_blend(oof, Y, run.names, self.blend)
-        self.fold_of_sample_ = np.empty(len(Y), dtype=np.int64)
-        for f, (_, valid) in enumerate(folds):
-            self.fold_of_sample_[valid] = f
+        self.fold_of_sample_ = fold_of_sample
         self.domain_ = fit_domain(domain_blocks(blocks), seed)
         self.fit_seconds_ = run.seconds
         self.skipped_members_ = run.skipped

@@ -9,7 +9,6 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.linear_model import RidgeCV
-from sklearn.model_selection import KFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import validate_data
 
@@ -23,6 +22,7 @@ from ..backbones._pooling import Pool
 from ..featurizers._split import split_backbone
 from ..images import resolve_intensity_range, resolve_size, to_unit_tensor, validate_images
 from ..utils._domain import DomainScoreMixin, check_domain_threshold, fit_domain
+from ..utils._stack_fit import split_folds
 from ..utils._stacking import blend_predict, nonnegative_blend
 from ..utils._validation import warn_inactive
 from ._input import FEATURES_KEY, IMAGE_KEY, features_array, split_multimodal
@@ -204,13 +204,10 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
         image features are frozen, ridge regressions on [image features | descriptors] and on
         the descriptors alone.
         """
-        if len(Yt) < 2 * self.stack_folds:
-            raise ValueError(
-                f"fusion='stack' with stack_folds={self.stack_folds} needs at least "
-                f"{2 * self.stack_folds} samples (2 per fold); got {len(Yt)}. Use fewer "
-                "stack_folds or fusion='concat'."
-            )
-        folds = KFold(self.stack_folds, shuffle=True, random_state=seed % 2**32).split(Yt)
+        folds, fold_of_sample = split_folds(
+            len(Yt), self.stack_folds, seed, who="fusion='stack'", unit="samples",
+            fix="fusion='concat'",
+        )
         # one branch switched off; MultimodalNet then has no skip path (no descriptors) and no
         # modality dropout (one branch) by itself, and the descriptor-only member is the
         # descriptor baseline: no skip, no layers after its branch
@@ -222,10 +219,8 @@ class BaseMultimodalRegressor(SkorchRegressorBase):
         linear = tail is None and n_image is not None and n_desc is not None
         names = [*members, "linear", "linear_descriptors"] if linear else list(members)
         oof = np.zeros((len(Yt), len(names), Yt.shape[1]), dtype=np.float64)
-        fold_of_sample = np.empty(len(Yt), dtype=np.int64)
         self.net_ = []
         for f, (tr, va) in enumerate(folds):
-            fold_of_sample[va] = f
             train, valid = _rows(net_inputs, tr), _rows(net_inputs, va)
             fold_models = {}
             for m, (name, (ni, nd, overrides)) in enumerate(members.items()):

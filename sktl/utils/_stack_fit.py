@@ -18,8 +18,28 @@ import warnings
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.model_selection import KFold
 
 from ._validation import _caller_stacklevel
+
+
+def split_folds(n: int, stack_folds: int, seed: int, *, who: str, unit: str, fix: str):
+    """A stack's folds of ``n`` rows: ``stack_folds`` shuffled KFold splits seeded by
+    ``seed``, as a list of (train, valid), and each row's fold (what CV+ intervals need).
+
+    Raises when a fold would get fewer than 2 rows: "``who`` with stack_folds=... needs at
+    least ... ``unit`` ...; Use fewer stack_folds or ``fix``."
+    """
+    if n < 2 * stack_folds:
+        raise ValueError(
+            f"{who} with stack_folds={stack_folds} needs at least {2 * stack_folds} {unit} "
+            f"(2 per fold); got n_samples={n}. Use fewer stack_folds or {fix}."
+        )
+    folds = list(KFold(stack_folds, shuffle=True, random_state=seed % 2**32).split(np.zeros(n)))
+    fold_of_sample = np.empty(n, dtype=np.int64)
+    for f, (_, valid) in enumerate(folds):
+        fold_of_sample[valid] = f
+    return folds, fold_of_sample
 
 
 class StackRun:
