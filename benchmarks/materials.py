@@ -26,6 +26,9 @@ REPORT = (
     "blobs",
     "fibres",
 )
+# grain-like materials nobody tuned on, for the lineal path of grains (the design grains are
+# "voronoi"): sections of 3-D polycrystals, a finer and a coarser one
+GRAINS_REPORT = ("grains_fine", "grains_coarse")
 # Li et al. (2018) Tables 1-2: error rates in % of the paper's reconstructions
 PAPER = {
     ("carbonate", 1): {"s2": 3.91, "lineal_path": 7.63},
@@ -86,6 +89,21 @@ def _voronoi(seed):
     return rng.integers(0, 2, len(seeds))[grain].reshape(FIELD, FIELD).astype(np.int64)
 
 
+def _section_grains(cell, seed):
+    """A plane section of a 3-D Poisson-Voronoi polycrystal of two phases: grains of mean
+    volume ``cell``^3 px^3, each grain's phase drawn at random. A section cuts grains at random
+    heights, so its grain areas are far more dispersed than a 2-D tessellation's (many small
+    cuts beside the large ones)."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(seed)
+    seeds = rng.uniform(0, FIELD, size=(round(FIELD**3 / cell**3), 3))
+    yy, xx = np.mgrid[:FIELD, :FIELD]
+    plane = np.c_[yy.ravel(), xx.ravel(), np.full(yy.size, FIELD / 2)]
+    _, grain = cKDTree(seeds, boxsize=FIELD).query(plane)
+    return rng.integers(0, 2, len(seeds))[grain].reshape(FIELD, FIELD).astype(np.int64)
+
+
 def _blobs(seed):
     """A porous medium: 45 % solid blobs."""
     import porespy as ps
@@ -124,6 +142,8 @@ GENERATORS = {
     "disks_10": lambda seed: _disks(0.10, seed),
     "elongated": _elongated,
     "voronoi": _voronoi,
+    "grains_fine": lambda seed: _section_grains(16, seed),
+    "grains_coarse": lambda seed: _section_grains(40, seed),
     "blobs": _blobs,
     "fibres": _fibres,
     "three_phase": _three_phase,

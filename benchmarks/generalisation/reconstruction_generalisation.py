@@ -32,13 +32,14 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import common
-from benchmarks.materials import DESIGN, PAPER, REPORT, material, quadrants
+from benchmarks.materials import DESIGN, GRAINS_REPORT, PAPER, REPORT, material, quadrants
 
 STATS = {
     "s2": ("s2", {"periodic": False}),
     "s2_periodic": ("s2", {"periodic": True}),
     "lineal_path": ("lineal_path", {"periodic": False}),
 }
+ORDER = DESIGN + REPORT + GRAINS_REPORT  # of tables and plots
 VF_TOLERANCE_PP = 0.5
 SIZE, QUICK_SIZE = 128, 64
 SMOKE = dict(materials=["carbonate", "three_phase"], size=32, n_samples=1,
@@ -215,7 +216,7 @@ def compare(results, labels):
         for r in results:
             if r["split"] == split and label(r) in labels:
                 rows[(r["material"], label(r))] = r
-        mats = sorted({m for m, _ in rows}, key=lambda m: (DESIGN + REPORT).index(m))
+        mats = sorted({m for m, _ in rows}, key=lambda m: ORDER.index(m))
         if not mats:
             continue
         head = " | ".join(f"{lab}: S2 / periodic S2 / L" for lab in labels)
@@ -260,7 +261,7 @@ def plot(out, results, lab, path):
     from sktl.plotting import new_figure
 
     runs = {r["material"]: r for r in results if label(r) == lab}
-    mats = [m for m in DESIGN + REPORT if m in runs]
+    mats = [m for m in ORDER if m in runs]
     fig = new_figure((1.6 * len(mats), 3.6))
     axes = fig.subplots(2, len(mats), squeeze=False)
     for j, m in enumerate(mats):
@@ -284,7 +285,8 @@ def load(path):
 
 def main(argv=None) -> int:
     p = common.parser(__doc__.splitlines()[0], out="bench-out/reconstruction_generalisation")
-    p.add_argument("--split", choices=["design", "report", "all"], default="design")
+    p.add_argument("--split", choices=["design", "report", "all", "grains"], default="design",
+                   help="grains: the design grains (voronoi) and the grain-like report materials")
     p.add_argument("--materials", nargs="*", default=None, help="subset of the split's materials")
     p.add_argument("--preset", default="sktl")
     p.add_argument("--set", default=None, help='JSON of parameters over the preset, e.g. '
@@ -309,7 +311,8 @@ def main(argv=None) -> int:
     path = args.out / "results.jsonl"
     if not args.table:
         settings = json.loads(args.set)
-        splits = {"design": DESIGN, "report": REPORT, "all": DESIGN + REPORT}[args.split]
+        splits = {"design": DESIGN, "report": REPORT, "all": DESIGN + REPORT,
+                  "grains": ("voronoi",) + GRAINS_REPORT}[args.split]
         names = args.materials or list(splits)
         from sktl.reconstruction import PRESETS
 

@@ -19,13 +19,17 @@ without it). Writes ``<out>/results.json`` and ``results.md``.
 
     python -m benchmarks.generalisation.reconstruction_shape           # 128 px, 3 samples
     python -m benchmarks.generalisation.reconstruction_shape --quick   # 128 px, 1 sample
+    python -m benchmarks.generalisation.reconstruction_shape --set '{"n_levels": 3}'  # over sktl
+    python -m benchmarks.generalisation.reconstruction_shape --plot before=DIR after=DIR
     python -m benchmarks.generalisation.reconstruction_shape --smoke   # seconds: lamellae,
         # 32 px crops, 2 iterations, 1 level; its numbers mean nothing
 """
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -83,7 +87,7 @@ def measures(reference, images):
     return {k: [float(v) for v in np.atleast_1d(vals)] for k, vals in out.items()}
 
 
-def run_material(name, size, n_samples, seed, settings):
+def run_material(name, size, n_samples, seed, settings, save_dir=None):
     from sktl.descriptors import connectivity, orientation
     from sktl.reconstruction import MicrostructureReconstructor
 
@@ -94,6 +98,9 @@ def run_material(name, size, n_samples, seed, settings):
     t0 = time.perf_counter()
     samples = model.fit(exemplar).sample(n_samples, shape=exemplar.shape, random_state=seed)
     seconds = time.perf_counter() - t0
+    if save_dir is not None:  # the exemplar, then the samples
+        save_dir.mkdir(parents=True, exist_ok=True)
+        np.save(save_dir / f"{name}.npy", np.concatenate([exemplar[None], samples]))
     errors = measures(exemplar, samples)
     default = {k: nanmean(v) for k, v in errors.items()}
     angle, coherence = orientation(exemplar, PHASE)
@@ -112,7 +119,29 @@ def run_material(name, size, n_samples, seed, settings):
         "errors": errors,
         "k": {m: ratio(default[m], floor[m]) for m in floor},
         "seconds": seconds,
+        "resolved": {"directional_s2": bool(model.directional_s2_)},
     }
+
+
+def plot(runs, path):
+    """Each material's exemplar above the first sample of each run: ``runs`` is a list of
+    (title, output folder of a run)."""
+    from sktl.plotting import new_figure
+
+    names = [p.stem for p in sorted((runs[0][1] / "samples").glob("*.npy"))]
+    if not names:
+        raise SystemExit(f"no samples in {runs[0][1] / 'samples'}: run the benchmark there first")
+    fig = new_figure((1.7 * len(names), 1.8 * (len(runs) + 1)))
+    axes = fig.subplots(len(runs) + 1, len(names), squeeze=False)
+    for j, name in enumerate(names):
+        rows = [(name, np.load(runs[0][1] / "samples" / f"{name}.npy")[0])]
+        rows += [(t, np.load(out / "samples" / f"{name}.npy")[1]) for t, out in runs]
+        for i, (title, img) in enumerate(rows):
+            axes[i, j].imshow(img, cmap="viridis", interpolation="none")
+            axes[i, j].set_title(title, fontsize=7)
+            axes[i, j].axis("off")
+    fig.tight_layout()
+    common.save_figure(fig, path)
 
 
 def nanmean(values):
@@ -184,7 +213,16 @@ def main(argv=None) -> int:
     )
     p.add_argument("--size", type=int, default=None, help="exemplar crop (px); default 128")
     p.add_argument("--n-samples", type=int, default=None, help="default 3, quick 1")
+    p.add_argument("--set", default=None, help="JSON of parameters over the sktl preset, e.g. "
+                   "'{\"directional_s2\": true}'")
+    p.add_argument("--plot", nargs="+", default=None, metavar="TITLE=DIR",
+                   help="only plot: each material's exemplar and a sample of each earlier run "
+                   "(e.g. averaged=bench-out/a auto=bench-out/b); the figure is --out/shape.png")
     args = p.parse_args(argv)
+    if args.plot:
+        runs = [(t, Path(d)) for t, d in (item.split("=", 1) for item in args.plot)]
+        plot(runs, args.out / "shape.png")
+        return 0
     common.fill_defaults(
         args,
         {
@@ -195,13 +233,19 @@ def main(argv=None) -> int:
     )
     from sktl.reconstruction import PRESETS
 
-    settings = {**PRESETS["sktl"], **(SMOKE_SET if args.smoke else {})}
+    settings = {
+        **PRESETS["sktl"],
+        **(SMOKE_SET if args.smoke else {}),
+        **json.loads(args.set or "{}"),
+    }
     if "copolymer" in args.materials and common.data_home() is None:
         print("copolymer skipped: ../shared/data not found (set SKTL_DATA)")
         args.materials = [m for m in args.materials if m != "copolymer"]
     results = []
     for name in args.materials:
-        r = run_material(name, args.size, args.n_samples, args.seed, settings)
+        r = run_material(
+            name, args.size, args.n_samples, args.seed, settings, args.out / "samples"
+        )
         results.append(r)
         print(
             f"{name}: {r['seconds']:.0f} s; k = "

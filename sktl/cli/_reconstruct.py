@@ -28,6 +28,12 @@ def _n_slices(value: str):
     return "all" if value == "all" else reconstructor_number("n_slices")(value)
 
 
+def _max_iter(value: str):
+    """``--max-iter``: iterations of every level, or one count per level ("60,60,30")."""
+    counts = [reconstructor_number("max_iter")(v.strip()) for v in value.split(",")]
+    return counts[0] if len(counts) == 1 else tuple(counts)
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "reconstruct",
@@ -56,7 +62,12 @@ def add_parser(sub) -> None:
         help="parameter set (default: sktl, the best method, or sktl_volume for a 3-D "
         "--shape; li2018: the paper's)",
     )
-    _number(p, "--max-iter", "max_iter", "L-BFGS-B iterations per level")
+    p.add_argument(
+        "--max-iter",
+        type=_max_iter,
+        default=None,
+        help="iterations per level, or one count per level, coarsest first (e.g. 60,60,30)",
+    )
     p.add_argument(
         "--layers",
         default="auto",
@@ -71,6 +82,13 @@ def add_parser(sub) -> None:
         "--n-phases",
         "n_phases",
         "number of phases; grey images with more grey levels are quantised into N phases",
+    )
+    p.add_argument(
+        "--directional-s2",
+        choices=["auto", "on", "off"],
+        default=None,
+        help="match S2 at every lag, direction included: auto (sktl) weighs the directions by "
+        "how well they hold from one quadrant of the input to another; off: averaged",
     )
     p.add_argument(
         "--n-slices",
@@ -262,6 +280,7 @@ def run(args) -> int:
         n_slices=args.n_slices,  # "all": every slice, None below
         s2_weight=args.s2_weight,
         lineal_path_weight=args.lineal_path_weight,
+        directional_s2={"auto": "auto", "on": True, "off": False}.get(args.directional_s2),
         match_volume_fraction=args.anneal,
     )  # unset flags (None) keep the preset's settings
     flags = {k: v for k, v in flags.items() if v is not None}  # unset: the preset's

@@ -21,8 +21,9 @@ class SampleClock:
 
     Calling it says whether ``time_budget`` has run out. Once it has, it stays out
     (``ran_out``), so every later check of the call, in this sample or the next, stops at
-    once. The ETA counts work in pixels (voxels) per level: a level of half the side costs
-    about a quarter (an eighth for volumes) of the next finer one.
+    once. The ETA counts work in pixels (voxels) times iterations per level: a level of half
+    the side costs about a quarter (an eighth for volumes) of the next finer one per
+    iteration.
 
     Parameters
     ----------
@@ -34,14 +35,17 @@ class SampleClock:
         The level shapes of one sample, coarsest first.
     verbose : int
         Progress lines (stderr) when > 0 and the call has more than one sample or level.
+    iterations : list of int, optional
+        Iterations of each level, coarsest first (None: the same at every level).
     """
 
-    def __init__(self, time_budget, n_samples: int, shapes, *, verbose):
+    def __init__(self, time_budget, n_samples: int, shapes, *, verbose, iterations=None):
         self.time_budget = time_budget
         self.start = clock()
         self.ran_out = False
         self.n_samples, self.n_levels = n_samples, len(shapes)
-        self.level_work = [float(np.prod(s)) for s in shapes]
+        iterations = iterations or [1] * len(shapes)
+        self.level_work = [float(np.prod(s)) * n for s, n in zip(shapes, iterations, strict=True)]
         self.total = n_samples * sum(self.level_work)
         self.done = 0.0
         self.n_done = 0

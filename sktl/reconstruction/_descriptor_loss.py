@@ -60,6 +60,24 @@ def axial_target_curves(images, n_phases: int, descriptor: str) -> np.ndarray:
     )
 
 
+def s2_map_targets(images, n_phases: int) -> np.ndarray:
+    """Non-periodic S2 of each phase at every lag (dy, dx) with |dy|, |dx| <= R, R the
+    smallest image's ``min(H, W) // 2``, averaged over phase-index images:
+    (n_phases, 2R + 1, 2R + 1), lag (0, 0) at the centre. Each lag is its pair sum (zero
+    padding) over its pair count, as :func:`sktl.descriptors.two_point_correlation` counts."""
+    r = min(min(img.shape) for img in images) // 2
+    out = np.zeros((n_phases, 2 * r + 1, 2 * r + 1))
+    lags = np.arange(-r, r + 1)
+    for img in images:
+        h, w = img.shape
+        pairs = (h - np.abs(lags))[:, None] * (w - np.abs(lags))[None, :]
+        for k in range(n_phases):
+            f = np.fft.rfft2((img == k).astype(np.float64), s=(2 * h, 2 * w))
+            auto = np.fft.irfft2(f * f.conj(), s=(2 * h, 2 * w))
+            out[k] += auto[np.ix_(lags % (2 * h), lags % (2 * w))] / pairs
+    return out / len(images)
+
+
 def soft_indicators(x: torch.Tensor, colours: torch.Tensor, temperature: float) -> torch.Tensor:
     """(N, 3, H, W) pixels -> (n_phases, N, H, W) soft indicators that sum to 1 per pixel."""
     d2 = ((x[None] - colours[:, None, :, None, None]) ** 2).sum(2)
@@ -187,6 +205,87 @@ class S2Loss(_CurveLoss):
         return num / self.den
 
 
+class S2MapLoss(_CurveLoss):
+    """Loss of the non-periodic S2 at every lag (dy, dx), direction included, up to
+    ``r_max``: S2 averaged over directions (:class:`S2Loss`) cannot tell lamellae at 30
+    degrees from lamellae at 60, or from a maze; the map can.
+
+    Per phase, with C the sample's map, T the target's, bars their ring means (each lag
+    weighted by its pair count, as :class:`S2Loss` and
+    :func:`sktl.descriptors.two_point_correlation` average), a = map - its ring means (the
+    directional part) and lambda_r the weight of ring r::
+
+        [sum_r (C_r - T_r)^2 + sum_r lambda_r mean_{ring r} (a_C - lambda_r a_T)^2] / sum_r T_r^2
+
+    With lambda_r = 0 for every ring this is :class:`S2Loss` (for a sample of the examples'
+    shape; otherwise the target ring means differ slightly); with lambda_r = 1 it is
+    ``sum_r mean_{ring r} (C - T)^2 / sum_r T_r^2``, the whole map. In between, the target's
+    directional part is shrunk by lambda_r and weighs lambda_r: what a held-out test
+    (``_anisotropy``) trusts of it.
+
+    Parameters
+    ----------
+    colours : ndarray of shape (n_phases, 3)
+    targets : ndarray of shape (n_phases, 2R + 1, 2R + 1)
+        The examples' map (:func:`s2_map_targets`), lag (0, 0) at the centre.
+    shape : (H, W)
+        Sample shape.
+    ring_weights : array-like of shape (>= r_max + 1,), optional
+        lambda_r for r = 0, 1, ...; None: 1 for every ring.
+    """
+
+    def __init__(self, colours, targets, shape, ring_weights=None):
+        from ._anisotropy import lag_rings
+
+        targets = np.asarray(targets)
+        big = targets.shape[1] // 2
+        super().__init__(colours, targets[:, big, big:], shape)  # sets r_max
+        h, w, r = *self.shape, self.r_max
+        keep, ring, _ = lag_rings(r)
+        lags = np.arange(-r, r + 1)
+        dy, dx = (np.broadcast_to(a, keep.shape)[keep] for a in (lags[:, None], lags[None, :]))
+        self.register_buffer("index", torch.from_numpy((dy % (2 * h)) * (2 * w) + dx % (2 * w)))
+        pairs = ((h - np.abs(dy)) * (w - np.abs(dx))).astype(np.float64)
+        weight = pairs / np.bincount(ring, weights=pairs)[ring]  # sums to 1 over each ring
+        self.register_buffer("pairs", torch.from_numpy(pairs).float())
+        self.register_buffer("ring", torch.from_numpy(ring))
+        self.register_buffer("weight", torch.from_numpy(weight).float())
+        lam = np.ones(r + 1) if ring_weights is None else np.asarray(ring_weights)[: r + 1]
+        self.register_buffer("lam", torch.from_numpy(lam[ring]).float())
+        t = torch.as_tensor(targets[:, big - r : big + r + 1, big - r : big + r + 1][:, keep])
+        t = t.float()
+        t_mean = self._ring_means(t)
+        self.register_buffer("target_map", t)
+        self.targets = t_mean  # the ring means
+        self.register_buffer("target_directional", self.lam * (t - t_mean[:, self.ring]))
+        self.norm = (t_mean**2).sum(1).clamp_min(1e-12)
+
+    def _ring_means(self, values: torch.Tensor) -> torch.Tensor:
+        out = values.new_zeros(len(values), self.r_max + 1)
+        return out.index_add_(1, self.ring, values * self.weight)
+
+    def _curves(self, m: torch.Tensor) -> torch.Tensor:  # the map at the kept lags
+        auto = _padded_autocorrelation(m, *self.shape)
+        return auto.reshape(len(m), -1)[:, self.index] / self.pairs
+
+    def _parts(self, x: torch.Tensor):
+        """Per phase: the ring means' and the directional part's errors."""
+        c = self.curves(x)
+        c_mean = self._ring_means(c)
+        radial = ((c_mean - self.targets) ** 2).sum(1)
+        directional = c - c_mean[:, self.ring] - self.target_directional
+        return radial, (directional**2 * self.lam * self.weight).sum(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        radial, directional = self._parts(x)
+        return ((radial + directional) / self.norm).mean()
+
+    def scale(self, x: torch.Tensor) -> torch.Tensor:
+        """The ring means' part alone (:class:`S2Loss`'s value), which the term's weight is
+        relative to: the directional part then adds to the averaged term, at its scale."""
+        return (self._parts(x)[0] / self.norm).mean()
+
+
 class PeriodicS2Loss(_CurveLoss):
     """Curve loss of the periodic S2(r), computed as
     :func:`sktl.descriptors.two_point_correlation` does with ``periodic=True`` (circular
@@ -234,12 +333,14 @@ def weighted_objective(gram_loss, terms, x0: np.ndarray, device="cpu"):
 
     ``x0`` is the image where the terms join (after the Gram-only start). Dividing by the
     values there makes the weights relative: 1.0 weighs a term like the Gram loss at ``x0``.
+    A term with a ``scale`` method is divided by ``term.scale(x0)`` instead.
     The losses compute on ``device``.
     """
     x = torch.from_numpy(np.ascontiguousarray(x0, np.float32)).to(device)
     with torch.no_grad():
         scaled = [(1.0 / max(float(gram_loss(x)), 1e-30), gram_loss)]
-        scaled += [(w / max(float(t(x)), 1e-30), t) for w, t in terms]
+        # a term with a scale (S2MapLoss) is relative to that part of it
+        scaled += [(w / max(float(getattr(t, "scale", t)(x)), 1e-30), t) for w, t in terms]
 
     def loss(x: torch.Tensor) -> torch.Tensor:
         return sum(c * t(x) for c, t in scaled)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 
@@ -11,6 +13,7 @@ from ._descriptor_loss import (
     LinealPathLoss,
     PeriodicS2Loss,
     S2Loss,
+    S2MapLoss,
 )
 from ._gram import GramLoss
 
@@ -29,6 +32,7 @@ def level_losses(
     lineal_path_weight,
     draw=None,
     axial=False,
+    s2_ring_weights=None,
 ):
     """The Gram loss and the [(weight, term)] descriptor terms, as callables of pixels.
 
@@ -38,12 +42,15 @@ def level_losses(
     :class:`SliceDraw`), the Gram loss and the lineal path see the slices it has drawn; the S2
     terms, computed by FFT, see every slice. ``axial=True`` (three planes of an anisotropic volume) matches the non-periodic S2
     and the lineal path of each plane along each of its two axes, not averaged over them.
+    With ``s2_ring_weights`` (one weight per ring of lags, r = 0, 1, ...), the non-periodic S2
+    is matched at every lag (:class:`S2MapLoss`, the "s2_map" target), its directional part
+    weighted ring by ring, in place of its average over directions (not with ``axial``).
     """
     device = device_of(model)
     # S2 by both estimators, half the weight each: users score with either, and a sample
     # matched to the non-periodic S2 alone missed the periodic one by 2-5x as much
     specs = [
-        (s2_weight / 2, *((AxialS2Loss, "s2_axes") if axial else (S2Loss, "s2"))),
+        (s2_weight / 2, *_non_periodic_s2(axial, s2_ring_weights)),
         (s2_weight / 2, PeriodicS2Loss, "s2_periodic"),
         (
             lineal_path_weight,
@@ -70,6 +77,15 @@ def level_losses(
          else AxisMean(ts))
         for (w, cls, _), ts in zip(specs, terms, strict=True)
     ]
+
+
+def _non_periodic_s2(axial, ring_weights):
+    """The class (or a maker) and target key of the non-periodic S2 term."""
+    if axial:
+        return AxialS2Loss, "s2_axes"
+    if ring_weights is None:
+        return S2Loss, "s2"
+    return functools.partial(S2MapLoss, ring_weights=ring_weights), "s2_map"
 
 
 # With slice subsets the lineal path scores this many times ``n_slices`` slices per axis: a
@@ -132,6 +148,14 @@ class AxisMean(torch.nn.Module):
         return slices if pick is None else slices[torch.from_numpy(pick).to(slices.device)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._mean(x, lambda f: f)
+
+    def scale(self, x: torch.Tensor) -> torch.Tensor:
+        """The same mean of each loss's ``scale`` (its value where it has none): what
+        ``weighted_objective`` divides the term by."""
+        return self._mean(x, lambda f: getattr(f, "scale", f))
+
+    def _mean(self, x: torch.Tensor, part) -> torch.Tensor:
         v = x[0]  # (3, D, H, W)
         slices = (
             v.permute(1, 0, 2, 3),  # normal to axis 0: D slices of (H, W)
@@ -140,7 +164,7 @@ class AxisMean(torch.nn.Module):
         )
         return (
             sum(
-                f(self._subset(a, sl))
+                part(f)(self._subset(a, sl))
                 for a, (f, sl) in enumerate(zip(self.losses, slices, strict=True))
             )
             / 3.0

@@ -32,6 +32,13 @@ def upsample_pixels(x: np.ndarray, shape) -> np.ndarray:
     return up.clamp_(0.0, 255.0).numpy()
 
 
+def level_iterations(max_iter, n_levels: int) -> list:
+    """Iterations of each level, coarsest first: ``max_iter`` for every level, or its entries."""
+    if isinstance(max_iter, (int, np.integer)):
+        return [int(max_iter)] * n_levels
+    return [int(n) for n in max_iter]
+
+
 # share of max_iter spent on the Gram loss plus descriptor terms, after a Gram-only start
 DESCRIPTOR_SHARE = 0.8
 
@@ -41,7 +48,7 @@ def optimise_levels(
     shapes,
     level_losses,
     optimise,
-    max_iter: int,
+    max_iter,
     *,
     desc,
     verbose,
@@ -49,7 +56,8 @@ def optimise_levels(
     out_of_time=None,
     on_level=None,
 ):
-    """Optimise pixels ``x`` of ``shapes[0]`` level by level, coarsest first; ``max_iter`` each.
+    """Optimise pixels ``x`` of ``shapes[0]`` level by level, coarsest first: ``max_iter``
+    iterations each, or ``max_iter[k]`` at level ``k`` (a sequence, coarsest first).
 
     ``level_losses(level, shape)`` gives the level's Gram loss and [(weight, term)]
     descriptor terms (level 0 is the finest), ``optimise(loss, x, n_iter, callback,
@@ -67,6 +75,8 @@ def optimise_levels(
     """
     from tqdm.auto import tqdm
 
+    per_level = level_iterations(max_iter, len(shapes))
+
     stopped = False
 
     def _out_of_time():  # latches: ``stopped`` then says whether the budget cut a step short
@@ -77,7 +87,7 @@ def optimise_levels(
     # without a budget the optimisers keep no copies of their best point
     check = _out_of_time if out_of_time is not None else None
     histories, cut = [], None
-    with tqdm(total=max_iter * len(shapes), desc=desc, disable=not verbose, leave=False) as bar:
+    with tqdm(total=sum(per_level), desc=desc, disable=not verbose, leave=False) as bar:
         n_iter = 0  # iterations of the current level
 
         def _cb(value):
@@ -88,7 +98,7 @@ def optimise_levels(
 
         for k, level_shape in enumerate(shapes):
             level = len(shapes) - 1 - k
-            n_iter = 0
+            n_iter, max_iter = 0, per_level[k]
             if _out_of_time():
                 cut = f"level {k + 1}/{len(shapes)}, iteration 0/{max_iter}"
                 break

@@ -18,6 +18,7 @@ PRESETS: dict[str, dict] = {
         "max_iter": 120,
         "s2_weight": 1000.0,
         "lineal_path_weight": 30.0,
+        "directional_s2": "auto",
         "match_volume_fraction": False,
         "n_levels": 2,
         "n_slices": None,
@@ -31,6 +32,7 @@ PRESETS: dict[str, dict] = {
         "max_iter": 300,
         "s2_weight": 0.0,
         "lineal_path_weight": 0.0,
+        "directional_s2": False,
         "match_volume_fraction": True,
         "n_levels": 1,
         "n_slices": None,
@@ -48,6 +50,7 @@ def fill_from_saved_preset(state: dict) -> dict:
     it left at None, as today's parameters (``state`` is changed in place)."""
     preset = state.pop("preset", None)
     for key, value in PRESETS.get(preset, {}).items():
-        if key in state and state[key] is None:  # not n_slices, which 1.0 did not have
+        # not n_slices or directional_s2, which 1.0 did not have
+        if key in state and state[key] is None:
             state[key] = value
     return state

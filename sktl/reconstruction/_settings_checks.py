@@ -3,7 +3,10 @@ refused; settings that add nothing (zero-weight taps, ``lr`` with L-BFGS-B) warn
 
 from __future__ import annotations
 
+import numbers
 import warnings
+
+import numpy as np
 
 from ..utils._validation import warn_inactive
 
@@ -28,6 +31,23 @@ def check_loss_weights(layer_weights: dict, s2_weight, lineal_path_weight) -> No
             UserWarning,
             stacklevel=5,  # check_loss_weights, _fit, fit, atomic_fit, the caller
         )
+
+
+def check_level_iterations(max_iter, n_levels: int):
+    """``max_iter`` as an int (every level) or a tuple of one positive int per level."""
+    if isinstance(max_iter, numbers.Integral):
+        return int(max_iter)
+    counts = list(np.ravel(np.asarray(max_iter, dtype=object)))
+    if len(counts) != n_levels or not all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1 for n in counts
+    ):
+        raise ValueError(
+            f"max_iter={max_iter!r} must be one positive int (the iterations of every level) "
+            f"or {n_levels} positive ints, one per level of n_levels={n_levels}, coarsest "
+            f"first: for example max_iter={tuple([120] * (n_levels - 1) + [60])!r}. Give as "
+            "many counts as levels, or change n_levels."
+        )
+    return tuple(int(n) for n in counts)
 
 
 def warn_inactive_lr(estimator) -> None:

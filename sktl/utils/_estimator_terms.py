@@ -113,13 +113,21 @@ ESTIMATOR_TERMS: dict[str, dict[str, Term]] = {
             "slices per axis of a volume the Gram and lineal-path terms score (None: all)",
             [Interval(numbers.Integral, 1, None, closed="left"), None],
         ),
-        "max_iter": Term("iterations per sample and level", positive_int()),
+        "max_iter": Term(
+            "iterations per sample and level, or one count per level (coarsest first)",
+            [*positive_int(), "array-like"],
+        ),
         "tol": Term("relative loss reduction below which the optimisation stops", NON_NEGATIVE),
         "match_volume_fraction": Term(
             "anneal the decoded phases to the examples' volume fractions", ["boolean"]
         ),
         "s2_weight": Term("weight of the two-point correlation term", NON_NEGATIVE),
         "lineal_path_weight": Term("weight of the lineal-path term", NON_NEGATIVE),
+        "directional_s2": Term(
+            "match the non-periodic S2 at every lag, not averaged over directions ('auto': "
+            "where a held-out test on the examples' quadrants finds their anisotropy shared)",
+            ["boolean", StrOptions({"auto"})],
+        ),
         "n_levels": Term("coarse-to-fine levels", level_constraint),
         "n_phases": Term(
             "expected number of phases (None: as many as labels)", phase_count_constraint

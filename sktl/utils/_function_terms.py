@@ -182,6 +182,7 @@ FUNCTION_TERMS: dict[str, dict[str, Term]] = {
                 "n_slices",
                 "s2_weight",
                 "lineal_path_weight",
+                "directional_s2",
             )
         },
     },

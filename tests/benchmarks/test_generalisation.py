@@ -30,7 +30,8 @@ def test_materials_are_seeded_256_px_fields_with_their_character():
     from benchmarks import materials as mats
 
     assert not set(mats.DESIGN) & set(mats.REPORT)
-    assert set(mats.DESIGN) | set(mats.REPORT) == set(mats.GENERATORS)
+    assert not (set(mats.DESIGN) | set(mats.REPORT)) & set(mats.GRAINS_REPORT)
+    assert set(mats.DESIGN) | set(mats.REPORT) | set(mats.GRAINS_REPORT) == set(mats.GENERATORS)
     for name, vf in (("disks_2", 0.02), ("disks_10", 0.10)):
         img = mats.material(name)
         assert img.shape == (256, 256) and abs(img.mean() - vf) < 0.4 * vf
@@ -38,6 +39,21 @@ def test_materials_are_seeded_256_px_fields_with_their_character():
     assert len(np.unique(mats.material("three_phase"))) == 3
     quads = mats.quadrants(mats.material("blobs"), 128)
     assert len(quads) == 4 and all(q.shape == (128, 128) for q in quads)
+
+
+def test_grain_sections_are_seeded_two_phase_grains_of_two_sizes():
+    from benchmarks import materials as mats
+    from sktl.descriptors import lineal_path
+
+    fine, coarse = mats.material("grains_fine"), mats.material("grains_coarse")
+    np.testing.assert_array_equal(fine, mats.material("grains_fine"))
+    assert not np.array_equal(fine, mats.material("grains_fine", seed=1))
+    for img in (fine, coarse):
+        assert img.shape == (256, 256) and set(np.unique(img)) == {0, 1}
+        assert 0.3 < img.mean() < 0.7
+    # runs inside the coarser grains are longer: L(16) / L(0) is larger
+    decay = [lineal_path(img, 1, r_max=16) for img in (fine, coarse)]
+    assert decay[0][16] / decay[0][0] < 0.8 * decay[1][16] / decay[1][0]
 
 
 def test_reconstruction_generalisation_writes_results_and_verdicts(tmp_path):
@@ -243,6 +259,13 @@ def test_reconstruction_shape_scores_k_against_the_crop_floor(tmp_path):
     (result,) = json.loads((out / "results.json").read_text())
     assert result["k"] and all(v >= 0 for v in result["k"].values() if v == v)
     assert "lamellae" in (out / "results.md").read_text()
+    assert result["resolved"]["directional_s2"] in (True, False)  # "auto" as the fit chose
+    assert np.load(out / "samples" / "lamellae.npy").shape == (2, 32, 32)  # exemplar, sample
+    off = tmp_path / "off"
+    assert bench.main(["--smoke", "--out", str(off), "--set", '{"directional_s2": false}']) == 0
+    assert json.loads((off / "results.json").read_text())[0]["settings"]["directional_s2"] is False
+    assert bench.main(["--out", str(out), "--plot", f"off={off}", f"auto={out}"]) == 0
+    assert (out / "shape.png").stat().st_size > 0
 
 
 def test_intervals_domain_runs_both_stacks_resumes_and_tabulates(tmp_path):

@@ -44,11 +44,23 @@ def test_reconstruct_with_descriptor_terms(tmp_path):
     _input(tmp_path, 40)
     out = tmp_path / "out"
     args = ["reconstruct", str(tmp_path / "in.npy"), "--n", "1", "--out", str(out), "--quiet"]
-    extra = ["--max-iter", "5", "--s2-weight", "10", "--lineal-path-weight", "3", "--no-anneal"]
-    assert main([*args, *extra]) == 0
+    extra = ["--max-iter", "5,3", "--s2-weight", "10", "--lineal-path-weight", "3", "--no-anneal"]
+    assert main([*args, *extra, "--directional-s2", "off"]) == 0
     report = json.loads((out / "report.json").read_text())
     assert (report["s2_weight"], report["lineal_path_weight"], report["annealed"]) == (10, 3, False)
+    assert report["settings"]["max_iter"] == [5, 3]  # one count per level, coarsest first
+    assert report["settings"]["directional_s2"] is False
     assert np.load(out / "samples.npy").shape == (1, 40, 40)
+
+
+def test_reconstruct_refuses_bad_iteration_counts(tmp_path, capsys):
+    _input(tmp_path, 40)
+    args = ["reconstruct", str(tmp_path / "in.npy"), "--n", "1", "--out", str(tmp_path / "o")]
+    with pytest.raises(SystemExit) as exit_:  # checked at parse time
+        main([*args, "--max-iter", "5,0"])
+    assert exit_.value.code == 2 and "argument --max-iter" in capsys.readouterr().err
+    assert main([*args, "--max-iter", "5,3,2", "--quiet"]) == 2  # 3 counts, 2 levels
+    assert "one per level of n_levels=2" in capsys.readouterr().err
 
 
 def test_reconstruct_reads_grey_png(tmp_path):

@@ -15,7 +15,9 @@ from sktl.reconstruction._descriptor_loss import (
     LinealPathLoss,
     PeriodicS2Loss,
     S2Loss,
+    S2MapLoss,
     axial_target_curves,
+    s2_map_targets,
     soft_indicators,
     target_curves,
 )
@@ -70,6 +72,68 @@ def test_gradient_matches_finite_differences(rng, descriptor):
     loss.temperature *= 20  # softer indicators: larger, smoother gradients
     x = (_pixels(img, colours).double() * 0.6 + 50).requires_grad_(True)
     assert torch.autograd.gradcheck(loss, (x,), eps=1e-3, atol=1e-5)
+
+
+def test_s2_map_equals_scipy_correlate2d_over_the_pair_counts(rng):
+    from scipy.signal import correlate2d
+
+    img = _three_phase(rng, (20, 26))
+    targets = s2_map_targets([img], 3)
+    assert targets.shape == (3, 21, 21)  # lags -10 .. 10 along each axis
+    for k in range(3):
+        ind = (img == k).astype(float)
+        full = correlate2d(ind, ind, mode="full")  # lag (0, 0) at (19, 25)
+        lags = np.arange(-10, 11)
+        pairs = (20 - np.abs(lags))[:, None] * (26 - np.abs(lags))[None, :]
+        want = full[np.ix_(19 + lags, 25 + lags)] / pairs
+        np.testing.assert_allclose(targets[k], want, atol=1e-12)
+
+
+def test_s2_map_loss_is_zero_on_its_image_and_has_true_gradients(rng):
+    img = _three_phase(rng)
+    colours = maximin_colours(3, random_state=0)
+    loss = S2MapLoss(colours, s2_map_targets([img], 3), img.shape)
+    curves = loss.curves(_pixels(img, colours).float())
+    np.testing.assert_allclose(curves.numpy(), loss.target_map.numpy(), atol=2e-4)
+    assert float(loss(_pixels(img, colours).float())) < 1e-6
+    small = _three_phase(rng, (8, 9))
+    other = _three_phase(np.random.default_rng(5), (8, 9))
+    lam = np.random.default_rng(1).uniform(0, 1, 10)  # partly trusted directions
+    loss = S2MapLoss(colours, s2_map_targets([other], 3), small.shape, ring_weights=lam).double()
+    loss.temperature *= 20
+    x = (_pixels(small, colours).double() * 0.6 + 50).requires_grad_(True)
+    assert torch.autograd.gradcheck(loss, (x,), eps=1e-3, atol=1e-5)
+
+
+def test_s2_map_loss_is_the_averaged_s2_loss_at_zero_weight_and_the_whole_map_at_one(rng):
+    img, other = _three_phase(rng, (20, 26)), _three_phase(rng, (20, 26))
+    colours = maximin_colours(3, random_state=0)
+    x = _pixels(other, colours).double()
+    averaged = S2Loss(colours, target_curves([img], 3, "s2"), img.shape).double()
+    zero = S2MapLoss(colours, s2_map_targets([img], 3), img.shape, ring_weights=np.zeros(11))
+    assert float(zero.double()(x)) == pytest.approx(float(averaged(x)), rel=1e-5)
+    one = S2MapLoss(colours, s2_map_targets([img], 3), img.shape).double()
+    d2 = (one.curves(x) - one.target_map) ** 2  # every lag, each ring's lags pair-weighted
+    whole = (one._ring_means(d2).sum(1) / one.norm).mean()
+    assert float(one(x)) == pytest.approx(float(whole), rel=1e-6)
+
+
+def test_s2_map_sees_a_turned_texture_that_the_direction_average_does_not():
+    from scipy.ndimage import gaussian_filter
+
+    field = gaussian_filter(np.random.default_rng(0).standard_normal((48, 48)), (1, 6), mode="wrap")
+    img = (field > 0).astype(np.int64)  # streaks along axis 1
+    turned = np.ascontiguousarray(img.T)  # the same streaks along axis 0
+    colours = maximin_colours(2, random_state=0)
+    x = _pixels(turned, colours).float()
+    averaged = S2Loss(colours, target_curves([img], 2, "s2"), img.shape)
+    directional = S2MapLoss(colours, s2_map_targets([img], 2), img.shape)
+    assert float(averaged(x)) < 1e-4  # a square turned by 90 degrees: the same rings
+    assert float(directional(x)) > max(0.03, 100 * float(averaged(x)))
+    # with a map that depends on |lag| only, both losses agree
+    iso = (gaussian_filter(np.random.default_rng(1).standard_normal((48, 48)), 3) > 0).astype(int)
+    y = _pixels(iso, colours).float()
+    assert float(directional(y)) >= float(averaged(y)) * 0.8
 
 
 def test_soft_indicators_are_nearly_one_hot_on_the_colours():
@@ -131,3 +195,27 @@ def test_fit_stores_target_curves_and_old_models_ask_for_a_refit(rng):
     del model.settings_  # as in a file written before presets existed
     with pytest.raises(ValueError, match="fit it again"):
         model.sample(1)
+
+
+def test_directional_s2_swaps_the_averaged_term_for_the_map_and_old_models_keep_it():
+    img = _blobs(4)
+    model = MicrostructureReconstructor(
+        layers=("conv1_1",), max_iter=2, s2_weight=1.0, directional_s2=True, random_state=0
+    ).fit(img)
+    assert model.level_targets_[0]["s2_map"].shape == (2, 33, 33)
+
+    def kinds():
+        return [type(t).__name__ for _, t in model._level_losses(0, img.shape)[1]]
+
+    assert kinds() == ["S2MapLoss", "PeriodicS2Loss", "LinealPathLoss"]
+    assert model.sample(1).shape == (1, *img.shape)
+    del model.settings_["directional_s2"]  # as in a model fitted before it existed
+    assert kinds() == ["S2Loss", "PeriodicS2Loss", "LinealPathLoss"]
+    model.set_params(directional_s2="auto").fit(img)
+    model.s2_direction_weights_ = np.linspace(0, 1, 17)  # as a held-out estimate might be
+    assert kinds() == ["S2MapLoss", "PeriodicS2Loss", "LinealPathLoss"]
+    (_, term), *_ = model._level_losses(0, img.shape)[1]
+    lam = model._s2_ring_weights(0)
+    assert (lam[:3] == 0).all()  # within conv1_1's receptive field (3 px): the Gram loss's
+    np.testing.assert_allclose(lam[3:], model.s2_direction_weights_[3:])
+    np.testing.assert_allclose(term.lam.unique().numpy(), np.unique(lam[: term.r_max + 1]))

@@ -28,6 +28,7 @@ def test_defaults_are_the_sktl_preset_and_li2018_is_the_paper():
     img = _blobs(size=64)
     m = MicrostructureReconstructor(random_state=0).fit(img)
     assert m.settings_ == PRESETS["sktl"]
+    assert m.s2_direction_weights_.shape == (33,)  # "auto": one weight per ring
     paper = PRESETS["li2018"]
     assert paper["layers"] == ("conv1_1", "pool1", "pool2", "pool3", "pool4")
     assert paper["s2_weight"] == paper["lineal_path_weight"] == 0
@@ -40,8 +41,38 @@ def test_a_preset_is_a_dict_of_parameters_any_of_which_can_be_overridden():
     img = _blobs(size=64)
     settings = {**PRESETS["li2018"], "layers": ("conv1_1", "pool1"), "max_iter": 5}
     m = MicrostructureReconstructor(**settings, random_state=0).fit(img)
-    assert m.settings_ == settings
+    assert m.settings_ == settings and m.s2_direction_weights_ is None
     assert m.get_params()["s2_weight"] == 0.0  # what was passed, nothing hidden
+
+
+def test_auto_directional_s2_weighs_each_ring_by_how_its_anisotropy_holds_out():
+    from scipy.ndimage import gaussian_filter
+
+    bend = gaussian_filter(np.random.default_rng(0).standard_normal((64, 64)), 6, mode="wrap")
+    row, col = np.mgrid[:64, :64]
+    phase = 2 * np.pi * (col * np.sin(0.5) - row * np.cos(0.5)) / 10 + 0.8 * bend / bend.std()
+    lamellae = (np.cos(phase) > 0).astype(int)  # bent lamellae at about 30 degrees
+    m = MicrostructureReconstructor(random_state=0).fit(lamellae)
+    weights = m.s2_direction_weights_
+    assert weights.shape == (33,) and ((0 <= weights) & (weights <= 1)).all()
+    assert weights[1:17].mean() > 0.6  # the lamellae's directions hold from quadrant to quadrant
+    assert m._s2_ring_weights(1).shape == (17,)  # level 1: every other ring of level 0
+    assert (m._s2_ring_weights(0)[:16] == 0).all()  # pool2's receptive field: the Gram loss's
+    assert m._s2_ring_weights(0)[16:].max() > 0.3
+    assert m._s2_ring_weights(0, volume=True) is None  # one image's directions: not for 3-D
+    m.s2_direction_weights_ = np.where(np.arange(33) < 16, 0.9, 0.0)  # within pool2's reach
+    assert m._s2_ring_weights(0) is None  # only there: the averaged term, exactly as False
+    blobs = m.fit(_blobs(size=64)).s2_direction_weights_
+    assert blobs[1:17].mean() < 0.5 * weights[1:17].mean()  # isotropic: much less
+    assert m.directional_s2_ is False or m._s2_ring_weights(0) is not None
+    # descriptor terms alone (every tap weighs 0): no receptive field to leave to the Gram loss
+    alone = MicrostructureReconstructor(layers=("conv1_1",), layer_weights=[0.0], max_iter=2)
+    assert alone.fit(lamellae).directional_s2_ and alone.sample(1).shape == (1, 64, 64)
+    # too small to split into quadrants of 16 px: S2 averaged over directions
+    m = MicrostructureReconstructor(layers=("conv1_1",), n_levels=1).fit(lamellae[:24, :24])
+    assert m.s2_direction_weights_ is None and m._s2_ring_weights(0) is None
+    m.set_params(directional_s2=True).fit(lamellae[:24, :24])
+    assert m.s2_direction_weights_ is None and (m._s2_ring_weights(0) == 1).all()
 
 
 def test_none_is_no_longer_a_setting():

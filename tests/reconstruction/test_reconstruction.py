@@ -193,6 +193,27 @@ def test_bad_inputs(rng):
         m.sample(0)
 
 
+def test_iterations_per_level(rng, monkeypatch):
+    from sktl.reconstruction import _estimator
+
+    img = _blobs(rng, 32)
+    seen = []
+    original = _estimator.optimise_lbfgs
+
+    def counting(loss, x, n_iter, *a, **kw):
+        seen.append((x.shape[-1], n_iter))
+        return original(loss, x, n_iter, *a, **kw)
+
+    monkeypatch.setattr(_estimator, "optimise_lbfgs", counting)
+    m = _model(n_levels=2, max_iter=[4, 2]).fit(img)
+    assert m.settings_["max_iter"] == (4, 2)
+    m.sample(1)
+    assert seen == [(16, 4), (32, 2)]  # coarsest first; li2018 has no Gram-only start
+    for bad in [(4,), (4, 2, 1), (4, 0), (4, 2.5), (4, True)]:
+        with pytest.raises(ValueError, match=r"2 positive ints, one per level.*coarsest first"):
+            _model(n_levels=2, max_iter=bad).fit(img)
+
+
 def test_sklearn_api_checks():
     est = MicrostructureReconstructor()
     name = type(est).__name__

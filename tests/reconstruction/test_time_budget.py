@@ -136,6 +136,12 @@ def test_the_optimisers_stop_on_the_clock_with_their_best_pixels(optimise):
     assert kept == pytest.approx(history.min(), rel=1e-5) and kept < history[0]
 
 
+def test_the_time_left_weighs_each_level_by_its_pixels_and_iterations():
+    clock = _clock.SampleClock(None, 1, [(12, 12), (24, 24)], verbose=0, iterations=[8, 2])
+    assert clock.level_work == [144 * 8, 576 * 2]
+    assert _clock.SampleClock(None, 1, [(12, 12), (24, 24)], verbose=0).level_work == [144, 576]
+
+
 def test_progress_lines_with_the_time_left_only_when_verbose(capsys):
     img = _blobs()
     _model(max_iter=2, n_levels=2, verbose=1).fit(img).sample(2, shape=24, random_state=0)
