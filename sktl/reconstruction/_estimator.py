@@ -135,17 +135,18 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         and y), which the Gram loss does not constrain: long straight runs of one phase.
     directional_s2 : bool or "auto", default="auto"
         Match the non-periodic S2 at every lag (dy, dx), direction included, up to half the
-        smaller of the sample and example sides, in place of its average over directions (the periodic S2 stays
-        averaged). Orientation and long-range order (lamellae at an angle, elongated
-        inclusions) live in the directions, which the average loses; but on an isotropic
-        material the map of one crop has random angular detail that matching it copies.
-        "auto" weighs the map's directional part ring by ring (|lag| = r) by a held-out
-        estimate at ``fit``: how well one quadrant's directional part predicts another's, over
-        the quadrants of the examples at least 32 px a side (``s2_direction_weights_``; too
-        small examples: averaged), at the lags beyond the deepest tap's receptive field
-        (16 px for pool2), where the Gram loss does not see directions. True: the whole map; False: averaged. Same cost per
-        iteration. Volumes: "auto" averages (one image's directions do not say how the
-        slices along the other axes look), and three planes are matched along each axis.
+        smaller of the sample and example sides, in place of its average over directions
+        (the periodic S2 stays averaged). Orientation and long-range order (lamellae at an
+        angle, elongated inclusions) live in the directions, which the average loses; but
+        on an isotropic material the map of one crop has random angular detail that
+        matching it copies. "auto" weighs the map's directional part ring by ring (lags of
+        length r) by a held-out estimate at ``fit``: how well one quadrant's directional
+        part predicts another's, over the quadrants of the examples at least 32 px a side
+        (``s2_direction_weights_``; too small examples: averaged), at the lags beyond the
+        deepest tap's receptive field (16 px for pool2), where the Gram loss does not see
+        directions. True: the whole map; False: averaged. Same cost per iteration.
+        Volumes: "auto" averages (one image's directions do not say how the slices along
+        the other axes look), and three planes are matched along each axis.
     n_levels : int, default=2
         Coarse-to-fine levels (1 to 4). With L levels a sample is first reconstructed at
         ``1 / 2 ** (L - 1)`` of its size against the examples downsampled as much (2x2 block
