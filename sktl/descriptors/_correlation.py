@@ -71,6 +71,17 @@ def two_point_correlation(image, phase=1, *, periodic=True, r_max=None) -> np.nd
         auto = fft.irfft2(f * np.conj(f), s=ind.shape) / (h * w)
         auto = np.fft.fftshift(auto)
         return _radial_average(auto, np.ones_like(auto), r_max)
+    prob, pairs = nonperiodic_s2_map(ind)
+    # weight each displacement by its number of pairs: the ring average is then the pair-count
+    # weighted probability, which keeps large, poorly sampled displacements from dominating
+    return _radial_average(prob, pairs.astype(np.float64), r_max)
+
+
+def nonperiodic_s2_map(ind: np.ndarray) -> tuple:
+    """S2 of an (H, W) indicator at every displacement, without wrapping: the pair sums of
+    its zero-padded autocorrelation over the pair counts. Returns both (2H, 2W) grids,
+    displacement (0, 0) at [H, W]; the probability is 0 where no pair fits."""
+    h, w = ind.shape
     shape = (2 * h, 2 * w)
     f = fft.rfft2(ind, s=shape)
     auto = np.fft.fftshift(fft.irfft2(f * np.conj(f), s=shape))
@@ -79,9 +90,7 @@ def two_point_correlation(image, phase=1, *, periodic=True, r_max=None) -> np.nd
     pairs = np.clip(h - dy, 0, None)[:, None] * np.clip(w - dx, 0, None)[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         prob = np.where(pairs > 0, auto / np.maximum(pairs, 1), 0.0)
-    # weight each displacement by its number of pairs: the ring average is then the pair-count
-    # weighted probability, which keeps large, poorly sampled displacements from dominating
-    return _radial_average(prob, pairs.astype(np.float64), r_max)
+    return prob, pairs
 
 
 def lineal_path(image, phase=1, *, periodic=False, r_max=None) -> np.ndarray:

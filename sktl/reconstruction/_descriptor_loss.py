@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..descriptors import lineal_path, two_point_correlation
+from ..descriptors._correlation import nonperiodic_s2_map
 
 # Soft phase indicators: softmax over phases of -|pixel - colour|^2 / (SOFTNESS * D^2), D the
 # smallest distance between two phase colours. 0.1 keeps a pixel on a colour at ~1 - 5e-5 and
@@ -67,14 +68,11 @@ def s2_map_targets(images, n_phases: int) -> np.ndarray:
     padding) over its pair count, as :func:`sktl.descriptors.two_point_correlation` counts."""
     r = min(min(img.shape) for img in images) // 2
     out = np.zeros((n_phases, 2 * r + 1, 2 * r + 1))
-    lags = np.arange(-r, r + 1)
     for img in images:
         h, w = img.shape
-        pairs = (h - np.abs(lags))[:, None] * (w - np.abs(lags))[None, :]
         for k in range(n_phases):
-            f = np.fft.rfft2((img == k).astype(np.float64), s=(2 * h, 2 * w))
-            auto = np.fft.irfft2(f * f.conj(), s=(2 * h, 2 * w))
-            out[k] += auto[np.ix_(lags % (2 * h), lags % (2 * w))] / pairs
+            prob, _ = nonperiodic_s2_map((img == k).astype(np.float64))
+            out[k] += prob[h - r : h + r + 1, w - r : w + r + 1]
     return out / len(images)
 
 
