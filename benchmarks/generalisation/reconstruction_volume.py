@@ -33,7 +33,8 @@ SIDE = 64
 QUICK_SIDE = 32
 GOAL_RATIO = 1.5
 SMOKE = dict(
-    side=16, cases=["planes"], set={"max_iter": 2, "n_levels": 1, "layers": ["conv1_1", "pool1"]}
+    side=16, cases=["planes"],
+    set={"max_iter": 2, "n_levels": 1, "n_slices": 8, "layers": ["conv1_1", "pool1"]},
 )
 
 

@@ -61,14 +61,17 @@ def reconstructor_number(name: str):
     return parse
 
 
+def comma_ints(text: str, expected: str) -> tuple:
+    """Integers joined by commas, or an argparse error that says what was ``expected``."""
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
 def sample_shape(text: str) -> tuple:
     """An argparse type: H,W or D,H,W of positive integers."""
-    try:
-        shape = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected integers separated by commas (H,W or D,H,W), got {text!r}"
-        ) from None
+    shape = comma_ints(text, "integers separated by commas (H,W or D,H,W)")
     if len(shape) not in (2, 3) or min(shape) < 1:
         raise argparse.ArgumentTypeError(
             f"expected H,W or D,H,W of positive integers, got {text!r}"

@@ -15,7 +15,13 @@ import numpy as np
 
 from ..reconstruction import PRESETS
 from ._label_images import as_grey_levels, read_label_image
-from ._numeric_flags import SEED_RANGE, int_in, reconstructor_number, sample_shape
+from ._numeric_flags import (
+    SEED_RANGE,
+    comma_ints,
+    int_in,
+    reconstructor_number,
+    sample_shape,
+)
 
 
 def _number(parser, flag: str, name: str, help: str, default=None) -> None:
@@ -24,8 +30,16 @@ def _number(parser, flag: str, name: str, help: str, default=None) -> None:
 
 
 def _n_slices(value: str):
-    """``--n-slices``: a positive int, or "all" (every slice: ``n_slices=None``)."""
-    return "all" if value == "all" else reconstructor_number("n_slices")(value)
+    """``--n-slices``: a positive int, one int >= 0 per level ("8,8,2"; the estimator checks
+    the list at fit), or "all" (every slice: ``n_slices=None``)."""
+    if value == "all":
+        return "all"
+    if "," not in value:
+        return reconstructor_number("n_slices")(value)
+    counts = comma_ints(value, "'all', an integer or integers joined by commas")
+    if min(counts) < 0:
+        raise argparse.ArgumentTypeError(f"expected counts >= 0, got {value!r}")
+    return counts
 
 
 def _max_iter(value: str):
@@ -76,7 +90,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--vgg-pooling", choices=["max", "avg"], default=None, help="VGG19 pooling")
     p.add_argument("--padding", choices=["zeros", "circular"], default=None, help="conv padding")
-    _number(p, "--n-levels", "n_levels", "coarse-to-fine levels")
+    _number(
+        p,
+        "--n-levels",
+        "n_levels",
+        "coarse-to-fine levels (without --n-slices, a preset's slice counts follow: its "
+        "coarsest count at every level but the finest)",
+    )
     _number(
         p,
         "--n-phases",
@@ -94,8 +114,9 @@ def add_parser(sub) -> None:
         "--n-slices",
         type=_n_slices,
         default=None,
-        help="slices per axis of a volume the Gram loss scores per evaluation (sktl_volume: "
-        "8); 'all': every slice",
+        help="slices per axis of a volume the Gram loss scores per evaluation, or one count "
+        "per level, coarsest first, 0: no Gram loss at that level (sktl_volume: 8,8,2); "
+        "'all': every slice",
     )
     _number(p, "--s2-weight", "s2_weight", "weight of the S2 loss term")
     _number(p, "--lineal-path-weight", "lineal_path_weight", "weight of the lineal-path term")
@@ -286,6 +307,12 @@ def run(args) -> int:
     flags = {k: v for k, v in flags.items() if v is not None}  # unset: the preset's
     if flags.get("n_slices") == "all":
         flags["n_slices"] = None
+    preset_slices = PRESETS[args.preset]["n_slices"]
+    if "n_levels" in flags and "n_slices" not in flags and isinstance(preset_slices, tuple):
+        # the preset's counts per level, for another number of levels: its coarsest count
+        # at every level but the finest, which keeps the preset's finest count
+        n, coarse, finest = flags["n_levels"], preset_slices[0], preset_slices[-1]
+        flags["n_slices"] = (coarse,) * (n - 1) + ((finest,) if n > 1 else (coarse,))
     model = MicrostructureReconstructor(
         **{**PRESETS[args.preset], **flags},
         n_phases=args.n_phases,

@@ -327,7 +327,8 @@ def _padded_autocorrelation(m: torch.Tensor, h: int, w: int) -> torch.Tensor:
 
 
 def weighted_objective(gram_loss, terms, x0: np.ndarray, device="cpu"):
-    """``gram / gram(x0) + sum_i w_i * term_i / term_i(x0)`` for ``terms`` = [(w_i, term_i)].
+    """``gram / gram(x0) + sum_i w_i * term_i / term_i(x0)`` for ``terms`` = [(w_i, term_i)]
+    (without the first part where ``gram_loss`` is None).
 
     ``x0`` is the image where the terms join (after the Gram-only start). Dividing by the
     values there makes the weights relative: 1.0 weighs a term like the Gram loss at ``x0``.
@@ -336,7 +337,7 @@ def weighted_objective(gram_loss, terms, x0: np.ndarray, device="cpu"):
     """
     x = torch.from_numpy(np.ascontiguousarray(x0, np.float32)).to(device)
     with torch.no_grad():
-        scaled = [(1.0 / max(float(gram_loss(x)), 1e-30), gram_loss)]
+        scaled = [] if gram_loss is None else [(1.0 / max(float(gram_loss(x)), 1e-30), gram_loss)]
         # a term with a scale (S2MapLoss) is relative to that part of it
         scaled += [(w / max(float(getattr(t, "scale", t)(x)), 1e-30), t) for w, t in terms]
 

@@ -17,16 +17,21 @@ from ..utils._docstrings import fill_doc
 from ..utils._vocabulary import vocabulary
 from ._anisotropy import direction_weights
 from ._anneal import match_volume_fractions, target_counts
-from ._clock import SampleClock, warn_out_of_time
+from ._clock import SampleClock, iteration_cost, warn_out_of_time
 from ._decode import decode
 from ._encoding import maximin_colours
 from ._gram import tap_features
 from ._inputs import _thread_limits, check_example_sizes, check_sample_call, label_examples
-from ._level_loss import SliceDraw, level_losses
-from ._multigrid import level_iterations, level_shapes, optimise_levels
+from ._level_loss import LINEAL_PATH_SHARE, SliceDraw, level_losses
+from ._multigrid import level_iterations, level_shapes, optimise_levels, per_level
 from ._optimise import optimise_adam, optimise_lbfgs, optimise_lbfgs_blocks
 from ._presets import PAPER_LAYERS, PRESET_KEYS, fill_from_saved_preset
-from ._settings_checks import check_level_iterations, check_loss_weights, warn_inactive_lr
+from ._settings_checks import (
+    check_level_iterations,
+    check_level_slices,
+    check_loss_weights,
+    warn_inactive_lr,
+)
 from ._taps import check_layers, min_image_size
 from ._targets import level_targets
 
@@ -75,8 +80,10 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     constant dicts of settings in :data:`sktl.reconstruction.PRESETS` (the table is in the user
     guide): ``MicrostructureReconstructor(**PRESETS["li2018"])`` is the paper's method (Gram
     loss at conv1_1 and pool1..pool4, 300 L-BFGS-B iterations, annealing),
-    ``PRESETS["sktl_volume"]`` the defaults with three levels and fewer iterations, for 3-D
-    volumes; ``{**PRESETS["li2018"], "max_iter": 500}`` overrides one of them.
+    ``PRESETS["sktl_volume"]`` the defaults with three levels, fewer iterations and the Gram
+    loss on slice subsets (``n_slices=(8, 8, 2)``, one count per level), for 3-D volumes;
+    ``{**PRESETS["li2018"], "max_iter": 500}`` overrides one of them (changing ``n_levels``
+    of ``sktl_volume`` needs as many ``n_slices`` counts, or one int).
 
     Parameters
     ----------
@@ -108,17 +115,21 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
     tol : float, default=1e-7
         Relative loss reduction below which optimisation stops early.
     %(lr)s
-    n_slices : int or None, default=None
-        3-D samples only: the Gram loss scores ``n_slices`` slices per axis and the lineal
-        path four times as many (it costs a fraction of VGG19 per slice), drawn at random
-        (from the sample's seed); the S2 terms, computed by FFT, always see every slice. The VGG19 part of an evaluation, most of its cost, then costs about
-        ``n_slices / side`` of one on every slice. L-BFGS-B, which needs a fixed loss to
-        build its curvature estimate, keeps a draw for 10 iterations and then restarts on a
-        new one (``tol`` then ends a block early, not the level); Adam draws anew at every
-        step and stops early when the mean loss of its last 20 steps is less than ``tol``
-        below that of the 20 before. A level with at most ``n_slices`` slices along every
-        axis scores them all. None: every slice. ``PRESETS["sktl_volume"]`` sets it (see the
-        user guide for time and error).
+    n_slices : int, tuple of int or None, default=None
+        3-D samples only: the Gram loss scores ``n_slices`` slices per axis, drawn at random
+        (from the sample's seed), or one count per level, coarsest first (as many as
+        ``n_levels``; 0 leaves the Gram loss out of that level, never the coarsest). The
+        lineal path scores four times the largest count (it costs a fraction of VGG19 per
+        slice); the S2 terms, computed by FFT, always see every slice. The VGG19 part of an
+        evaluation, most of its cost, then costs about ``n_slices / side`` of one on every
+        slice. L-BFGS-B, which needs a fixed loss to build its curvature estimate, keeps a
+        draw for 10 iterations and then restarts on a new one (``tol`` then ends a block
+        early, not the level); Adam draws anew at every step and stops early when the mean
+        loss of its last 20 steps is less than ``tol`` below that of the 20 before. A level
+        with at most that many slices along every axis scores them all. A 0 needs
+        ``s2_weight`` or ``lineal_path_weight`` > 0. None: every slice.
+        ``PRESETS["sktl_volume"]`` sets ``(8, 8, 2)``: the finest level, which costs the
+        most, refines on 2 slices per axis (see the user guide for time and error).
     match_volume_fraction : bool, default=False
         Anneal decoded samples to the examples' volume fractions.
     s2_weight : float, default=1000.0
@@ -345,6 +356,9 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         settings["layers"] = tuple(layers)
         n_levels = settings["n_levels"]
         settings["max_iter"] = check_level_iterations(settings["max_iter"], n_levels)
+        settings["n_slices"] = check_level_slices(
+            settings["n_slices"], n_levels, settings["s2_weight"], settings["lineal_path_weight"]
+        )
         min_size = min_image_size(layers, n_levels)
         idx, phases, values = label_examples(self, X)
         self.n_features_in_ = int(idx[0].shape[1])
@@ -427,8 +441,11 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         histories, times, unfinished = [], [], {}
         shapes = level_shapes(shape, self.settings_["n_levels"])
         iterations = level_iterations(self.settings_["max_iter"], len(shapes))
+        costs = [iteration_cost(sh, self._slice_counts(len(shapes) - 1 - k)[0])
+                 for k, sh in enumerate(shapes)]
         clock = SampleClock(
-            self.time_budget, n_samples, shapes, verbose=self.verbose, iterations=iterations
+            self.time_budget, n_samples, shapes, verbose=self.verbose, iterations=iterations,
+            costs=costs,
         )
         for i in range(n_samples):
             seed = int(rng.randint(0, 2**31 - 1))  # drawn for every sample: a budget that
@@ -452,12 +469,24 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         targets = self.level_targets_[level] if len(shape) == 2 else self._axis_targets(level)
         weights = self.settings_["s2_weight"], self.settings_["lineal_path_weight"]
         model, colours = self._features(), self.colours_
+        counts = self._slice_counts(level)
         kw = {
-            "draw": _level_draw(draw, shape),
+            "draw": _level_draw(draw, shape, counts),
             "axial": self._planes(shape),
             "s2_ring_weights": self._s2_ring_weights(level, volume=len(shape) == 3),
+            "slice_counts": counts,
         }
         return level_losses(model, targets, shape, colours, self.layer_weights_, *weights, **kw)
+
+    def _slice_counts(self, level):
+        """Slices per axis the Gram loss and the lineal path score at ``level`` (0: finest)
+        of a volume; (None, None): every slice."""
+        n_slices = self.settings_.get("n_slices")  # absent from models fitted before it
+        if not n_slices:
+            return None, None
+        counts = per_level(n_slices, self.settings_["n_levels"])
+        lineal = LINEAL_PATH_SHARE * max(counts) if self.settings_["lineal_path_weight"] else None
+        return counts[len(counts) - 1 - level], lineal
 
     def _s2_ring_weights(self, level, volume=False):
         """Level ``level``'s weight of each ring's directional S2 (ring r there spans r *
@@ -517,14 +546,16 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         rng = np.random.RandomState(seed)
         shapes = level_shapes(shape, s["n_levels"])
         x = rng.uniform(0.0, 255.0, size=(1, 3, *shapes[0])).astype(np.float32)
-        n_slices = s.get("n_slices")  # absent from models fitted before it existed
         # its own stream: the other draws of a sample are the same with or without it
-        draw = SliceDraw(n_slices, np.random.RandomState([seed, 1])) if n_slices else None
+        draw = SliceDraw(np.random.RandomState([seed, 1])) if s.get("n_slices") else None
+        levels = {sh: len(shapes) - 1 - k for k, sh in enumerate(shapes)}  # 0: finest
         x, history, cut = optimise_levels(
             x,
             shapes,
             lambda level, level_shape: self._level_losses(level, level_shape, draw),
-            lambda *a: self._optimise(*a, draw=_level_draw(draw, a[1].shape[2:])),
+            lambda *a: self._optimise(*a, draw=_level_draw(
+                draw, a[1].shape[2:], self._slice_counts(levels[a[1].shape[2:]])
+            )),
             s["max_iter"],
             desc=f"sample {i + 1}/{n}",
             verbose=self.verbose,
@@ -544,9 +575,11 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         return labels, history, cut
 
 
-def _level_draw(draw, shape):
-    """``draw`` for a volume level with more than ``n_slices`` slices along some axis, else
-    None: every slice is scored, and the loss is deterministic."""
-    if draw is None or len(shape) != 3 or max(shape) <= draw.n_slices:
+def _level_draw(draw, shape, counts):
+    """``draw`` for a volume level where a term scores fewer slices (``counts``: Gram, lineal
+    path; 0 or None: that term draws none) than some axis has, else None: every slice is
+    scored, and the loss is deterministic."""
+    drawn = [c for c in counts if c]
+    if draw is None or len(shape) != 3 or not drawn or max(shape) <= min(drawn):
         return None
     return draw

@@ -32,11 +32,17 @@ def upsample_pixels(x: np.ndarray, shape) -> np.ndarray:
     return up.clamp_(0.0, 255.0).numpy()
 
 
+def per_level(value, n_levels: int) -> list:
+    """A setting of each level, coarsest first: ``value`` (an int) for every level, or its
+    entries (one per level)."""
+    if isinstance(value, (int, np.integer)):
+        return [int(value)] * n_levels
+    return [int(n) for n in value]
+
+
 def level_iterations(max_iter, n_levels: int) -> list:
     """Iterations of each level, coarsest first: ``max_iter`` for every level, or its entries."""
-    if isinstance(max_iter, (int, np.integer)):
-        return [int(max_iter)] * n_levels
-    return [int(n) for n in max_iter]
+    return per_level(max_iter, n_levels)
 
 
 # share of max_iter spent on the Gram loss plus descriptor terms, after a Gram-only start
@@ -59,8 +65,8 @@ def optimise_levels(
     """Optimise pixels ``x`` of ``shapes[0]`` level by level, coarsest first: ``max_iter``
     iterations each, or ``max_iter[k]`` at level ``k`` (a sequence, coarsest first).
 
-    ``level_losses(level, shape)`` gives the level's Gram loss and [(weight, term)]
-    descriptor terms (level 0 is the finest), ``optimise(loss, x, n_iter, callback,
+    ``level_losses(level, shape)`` gives the level's Gram loss (None: not at that level, never
+    the coarsest) and [(weight, term)] descriptor terms (level 0 is the finest), ``optimise(loss, x, n_iter, callback,
     out_of_time)`` the new pixels and their loss history. With ``verbose``, a tqdm bar named
     ``desc`` counts the iterations. ``gram_start=False`` (a Gram loss of weight zero) skips
     the Gram-only start. ``on_level(k)`` is called when level ``k`` (0: coarsest) is done.
@@ -75,7 +81,7 @@ def optimise_levels(
     """
     from tqdm.auto import tqdm
 
-    per_level = level_iterations(max_iter, len(shapes))
+    iterations = level_iterations(max_iter, len(shapes))
 
     stopped = False
 
@@ -87,7 +93,7 @@ def optimise_levels(
     # without a budget the optimisers keep no copies of their best point
     check = _out_of_time if out_of_time is not None else None
     histories, cut = [], None
-    with tqdm(total=sum(per_level), desc=desc, disable=not verbose, leave=False) as bar:
+    with tqdm(total=sum(iterations), desc=desc, disable=not verbose, leave=False) as bar:
         n_iter = 0  # iterations of the current level
 
         def _cb(value):
@@ -98,7 +104,7 @@ def optimise_levels(
 
         for k, level_shape in enumerate(shapes):
             level = len(shapes) - 1 - k
-            n_iter, max_iter = 0, per_level[k]
+            n_iter, max_iter = 0, iterations[k]
             if _out_of_time():
                 cut = f"level {k + 1}/{len(shapes)}, iteration 0/{max_iter}"
                 break
@@ -116,7 +122,8 @@ def optimise_levels(
                     x, history = optimise(gram, x, n_gram, _cb, check)
                     histories.append(history)
                 if max_iter - n_gram and not _out_of_time():
-                    objective = weighted_objective(gram, terms, x, device_of(gram))
+                    device = device_of(gram if gram is not None else terms[0][1])
+                    objective = weighted_objective(gram, terms, x, device)
                     x, history = optimise(objective, x, max_iter - n_gram, _cb, check)
                     histories.append(history)
             if stopped:

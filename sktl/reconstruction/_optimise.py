@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.optimize import Bounds, minimize
+
+from ._lbfgsb import minimize_box
 
 # The Gram loss is tiny (per-pixel gradients ~1e-6), and L-BFGS-B's stopping rules are absolute
 # once |f| < 1 (ftol uses max(|f|, 1); gtol compares the raw gradient), so it stops at its first
@@ -37,6 +38,7 @@ class _Objective:
         self.n_evals = 0
         self.out_of_time = out_of_time
         self.best, self.best_loss = None, np.inf
+        self.start = None  # (flat x0, loss, gradient) of the evaluation before minimize starts
 
     def raw(self, x: torch.Tensor):
         x = x.detach().requires_grad_(True)
@@ -46,10 +48,15 @@ class _Objective:
         return float(loss.detach()), grad
 
     def __call__(self, flat: np.ndarray):
-        if self.out_of_time is not None and self.out_of_time():
-            raise _OutOfTime
-        x = torch.from_numpy((flat * self.var_scale).astype(np.float32).reshape(self.shape))
-        loss, grad = self.raw(x.to(self.device))
+        if self.start is not None and np.array_equal(flat, self.start[0]):
+            # L-BFGS-B's first evaluation is at x0, which raw() has just evaluated
+            loss, grad = self.start[1:]
+        else:
+            if self.out_of_time is not None and self.out_of_time():
+                raise _OutOfTime
+            x = torch.from_numpy((flat * self.var_scale).astype(np.float32).reshape(self.shape))
+            loss, grad = self.raw(x.to(self.device))
+        self.start = None
         if self.out_of_time is not None and loss < self.best_loss:
             self.best, self.best_loss = flat.copy(), loss
         grad = grad.cpu().numpy().astype(np.float64).ravel() * (self.scale * self.var_scale)
@@ -86,34 +93,21 @@ def optimise_lbfgs(loss_fn, x0: np.ndarray, max_iter: int, tol: float, callback=
     """
     var_scale = FIRST_STEP * np.sqrt(x0.size)
     obj = _Objective(loss_fn, x0.shape, var_scale, device, out_of_time)
-    loss0, _ = obj.raw(torch.from_numpy(np.ascontiguousarray(x0, np.float32)).to(device))
+    loss0, grad0 = obj.raw(torch.from_numpy(np.ascontiguousarray(x0, np.float32)).to(device))
     obj.scale = INITIAL_LOSS / max(loss0, 1e-30)
     history = [loss0]
-    obj.best, obj.best_loss = x0.astype(np.float64).ravel() / var_scale, loss0  # unscaled
+    flat0 = x0.astype(np.float64).ravel() / var_scale
+    obj.start = (flat0.copy(), loss0, grad0)
+    obj.best, obj.best_loss = flat0, loss0  # unscaled
 
-    def _cb(intermediate_result):
-        history.append(float(intermediate_result.fun) / obj.scale)
+    def _cb(fun):
+        history.append(fun / obj.scale)
         if callback is not None:
             callback(history[-1])
 
     try:
-        res = minimize(
-            obj,
-            x0.astype(np.float64).ravel() / var_scale,
-            jac=True,
-            method="L-BFGS-B",
-            # arrays, not a list of (low, high) pairs: 6e6 tuples for a 128^3 volume
-            bounds=Bounds(np.zeros(x0.size), np.full(x0.size, 255.0 / var_scale)),
-            callback=_cb,
-            options={
-                "maxiter": int(max_iter),
-                "maxfun": int(2 * max_iter),
-                "ftol": tol,
-                "gtol": 0.0,
-                "maxcor": 20,
-            },
-        )
-        best = res.x
+        best = minimize_box(obj, flat0, 0.0, 255.0 / var_scale, maxiter=int(max_iter),
+                            maxfun=int(2 * max_iter), ftol=tol, maxcor=20, callback=_cb)
     except _OutOfTime:  # L-BFGS-B only evaluates points inside the bounds
         best = obj.best
         if obj.best_loss < history[-1]:

@@ -39,9 +39,14 @@ PRESETS: dict[str, dict] = {
     },
 }
 # the sktl method for 3-D volumes: three levels, fewer iterations per level, and the Gram loss
-# and lineal path on 8 random slices per axis (the S2 terms on all of them), as an evaluation
-# on every slice of a 64^3 volume (192 slices of 64 px) costs as much as ~50 2-D 128 px samples
-PRESETS["sktl_volume"] = {**PRESETS["sktl"], "n_levels": 3, "max_iter": 60, "n_slices": 8}
+# on 8 random slices per axis (2 at the finest level; the lineal path on 32, the S2 terms on
+# all of them), as an evaluation on every slice of a 64^3 volume (192 slices of 64 px) costs
+# as much as ~50 2-D 128 px samples. At the finest level the coarser levels have set the
+# texture: 2 slices there kept the design materials' errors within 0.9-1.1x of 8 for 26-28 %
+# less time; 0 raised the carbonate's lineal path (docs/benchmarks.md, "Faster volumes").
+PRESETS["sktl_volume"] = {
+    **PRESETS["sktl"], "n_levels": 3, "max_iter": 60, "n_slices": (8, 8, 2)
+}
 PRESET_KEYS = tuple(PRESETS["sktl"])
 
 

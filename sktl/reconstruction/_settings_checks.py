@@ -50,6 +50,42 @@ def check_level_iterations(max_iter, n_levels: int):
     return tuple(int(n) for n in counts)
 
 
+def check_level_slices(n_slices, n_levels: int, s2_weight, lineal_path_weight):
+    """``n_slices`` as None (every slice), an int (every level) or a tuple of one int >= 0 per
+    level, coarsest first, whose coarsest entry is >= 1 (0: no Gram loss at that level)."""
+    if n_slices is None or isinstance(n_slices, numbers.Integral):
+        return None if n_slices is None else int(n_slices)  # constraints checked its range
+    counts = list(np.ravel(np.asarray(n_slices, dtype=object)))
+    example = 8 if n_levels == 1 else tuple([8] * (n_levels - 1) + [2])
+    if len(counts) != n_levels:
+        problem = f"{len(counts)} count{'s' * (len(counts) != 1)} for n_levels={n_levels}"
+        fix = "Give one count per level, or change n_levels"
+    elif not all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0 for n in counts
+    ):
+        problem = "counts must be ints >= 0"
+        fix = "Give whole numbers"
+    elif counts[0] < 1:
+        problem = "the coarsest level needs at least 1 (its random start is shaped by the Gram loss)"
+        fix = "Give the first (coarsest) level a positive count"
+    else:
+        problem = None
+    if problem is not None:
+        raise ValueError(
+            f"n_slices={n_slices!r}: {problem}. n_slices is None (every slice), one positive "
+            "int (the Gram loss's slices per axis at every level) or one int >= 0 per level, "
+            f"coarsest first, 0 leaving the Gram loss out of a level: for example "
+            f"n_slices={example!r}. {fix}."
+        )
+    if 0 in counts and s2_weight == 0 and lineal_path_weight == 0:
+        raise ValueError(
+            f"n_slices={n_slices!r} leaves the Gram loss out of a level, and with "
+            "s2_weight=0 and lineal_path_weight=0 nothing would be left to optimise there. "
+            "Set s2_weight or lineal_path_weight > 0, or give every level at least 1 slice."
+        )
+    return tuple(int(n) for n in counts)
+
+
 def warn_inactive_lr(estimator) -> None:
     """Warn if ``lr`` is set with ``optimizer="lbfgs"``, which chooses its own step lengths."""
     if estimator.optimizer == "lbfgs":

@@ -110,8 +110,10 @@ ESTIMATOR_TERMS: dict[str, dict[str, Term]] = {
         "vgg_pooling": Term("VGG19's pooling: 'max' or 'avg'", vgg_pooling_constraint),
         "optimizer": Term("pixel optimiser: 'lbfgs' or 'adam'", [StrOptions({"lbfgs", "adam"})]),
         "n_slices": Term(
-            "slices per axis of a volume the Gram and lineal-path terms score (None: all)",
-            [Interval(numbers.Integral, 1, None, closed="left"), None],
+            "slices per axis of a volume the Gram loss scores, or one count per level "
+            "(coarsest first; 0: no Gram loss there); the lineal path scores 4x the largest "
+            "(None: all)",
+            [Interval(numbers.Integral, 1, None, closed="left"), "array-like", None],
         ),
         "max_iter": Term(
             "iterations per sample and level, or one count per level (coarsest first)",

@@ -97,6 +97,20 @@ def test_reconstruct_volume_writes_npy_vtk_and_slices(tmp_path, capsys):
     assert main([*args, *extra, "--n-slices", "all", "--out", str(tmp_path / "all")]) == 0
     report = json.loads((tmp_path / "all" / "report.json").read_text())
     assert report["settings"]["n_slices"] is None  # every slice
+    for bad in ("4,-1", "4,x"):
+        with pytest.raises(SystemExit) as exit_:
+            main([*args, *extra, "--n-slices", bad])
+        assert exit_.value.code == 2 and "argument --n-slices" in capsys.readouterr().err
+    assert main([*args, *extra, "--n-slices", "4,0"]) == 2  # 2 counts, 1 level: fit refuses
+    capsys.readouterr()
+    levels = ["--n-levels", "2", "--s2-weight", "10", "--out", str(tmp_path / "levels")]
+    assert main([*args, *extra, "--n-slices", "4,0", *levels]) == 0
+    report = json.loads((tmp_path / "levels" / "report.json").read_text())
+    assert report["settings"]["n_slices"] == [4, 0]
+    levels[-1] = str(tmp_path / "levels_preset")  # the preset's counts for 2 levels
+    assert main([*args, *extra, *levels]) == 0
+    report = json.loads((tmp_path / "levels_preset" / "report.json").read_text())
+    assert report["settings"]["n_slices"] == [8, 2]
     assert main([*args, *extra, "--n-slices", "4"]) == 0
     assert "axis 2 slices" in capsys.readouterr().out
     vol = np.load(out / "volume_1.npy")
@@ -121,6 +135,8 @@ def test_reconstruct_three_planes_and_bad_counts(tmp_path, capsys):
     files = [str(tmp_path / f) for f in ("in.npy", "b.npy", "c.npy")]
     extra = ["--shape", "16,16,16", "--max-iter", "1", "--n-levels", "1", "--quiet"]
     assert main(["reconstruct", *files, "--n", "1", "--out", str(out), *extra]) == 0
+    # sktl_volume's (8, 8, 2) for one level: its coarsest count
+    assert json.loads((out / "report.json").read_text())["settings"]["n_slices"] == [8]
     code = main(["reconstruct", *files[:2], "--out", str(out)])
     assert code == 2 and "three" in capsys.readouterr().err
     code = main(["reconstruct", files[0], "--vtk", "--out", str(out)])

@@ -153,7 +153,7 @@ def test_the_user_guide_table_lists_every_preset_as_it_is():
         if isinstance(value, tuple):
             if len(value) > 3:
                 return f"{value[0]}, {value[1]} ... {value[-1]}"
-            return ", ".join(value)
+            return ", ".join(str(v) for v in value)
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     assert set(rows) == set(PRESETS["sktl"])

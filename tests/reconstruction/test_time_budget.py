@@ -142,6 +142,31 @@ def test_the_time_left_weighs_each_level_by_its_pixels_and_iterations():
     assert _clock.SampleClock(None, 1, [(12, 12), (24, 24)], verbose=0).level_work == [144, 576]
 
 
+def test_a_volume_level_costs_the_slices_vgg19_sees_plus_its_voxels():
+    shape = (16, 32, 64)
+    voxels = 16 * 32 * 64
+    every = _clock.iteration_cost(shape)  # every slice: 3 slice-sets of all voxels
+    assert every == pytest.approx((3 + _clock.DESCRIPTOR_COST) * voxels)
+    two = _clock.iteration_cost(shape, 2)  # 2 slices per axis
+    assert two == pytest.approx(2 * (32 * 64 + 16 * 64 + 16 * 32) + _clock.DESCRIPTOR_COST * voxels)
+    assert _clock.iteration_cost(shape, 0) == pytest.approx(_clock.DESCRIPTOR_COST * voxels)
+    assert _clock.iteration_cost((24, 24), 2) == 576  # images: their pixels
+    m = _model(n_levels=2, n_slices=(4, 1), max_iter=[3, 2], s2_weight=1.0).fit(_blobs())
+    seen = {}
+    original = _clock.SampleClock.__init__
+
+    def spy(self, *args, **kwargs):
+        seen.update(kwargs)
+        original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_clock.SampleClock, "__init__", spy)
+        m.sample(1, shape=(24, 24, 24), random_state=0)
+    assert seen["costs"] == [_clock.iteration_cost((12, 12, 12), 4),
+                             _clock.iteration_cost((24, 24, 24), 1)]
+    assert seen["iterations"] == [3, 2]
+
+
 def test_progress_lines_with_the_time_left_only_when_verbose(capsys):
     img = _blobs()
     _model(max_iter=2, n_levels=2, verbose=1).fit(img).sample(2, shape=24, random_state=0)

@@ -97,20 +97,20 @@ def test_a_draw_holds_until_redrawn_and_axes_are_scored_on_it():
     v = torch.zeros(1, 3, d, h, w)
     v[0, :] += torch.arange(d)[:, None, None] * 100 + torch.arange(h)[:, None] * 10
     v[0, :] += torch.arange(w)
-    draw = SliceDraw(3, np.random.RandomState(0))
-    loss = AxisMean([_Record() for _ in range(3)], draw)
+    draw = SliceDraw(np.random.RandomState(0))
+    loss = AxisMean([_Record() for _ in range(3)], draw, 3)
     loss(v)
     loss(v)  # same draw
     assert [len(s) for s in seen] == [3, 3, 3] * 2
     assert all(torch.equal(a, b) for a, b in zip(seen[:3], seen[3:], strict=True))
-    np.testing.assert_array_equal(seen[0].numpy() / 100, draw.pick(0, d))
+    np.testing.assert_array_equal(seen[0].numpy() / 100, draw.pick(0, d, 3))
     draw.redraw()
     loss(v)
     assert not all(torch.equal(a, b) for a, b in zip(seen[:3], seen[6:], strict=True))
     seen.clear()
     AxisMean([_Record() for _ in range(3)])(v)  # no draw: every slice
     assert [len(s) for s in seen] == [d, h, w]
-    assert SliceDraw(8, np.random.RandomState(0)).pick(1, 8) is None  # too few to draw from
+    assert SliceDraw(np.random.RandomState(0)).pick(1, 8, 8) is None  # too few to draw from
 
 
 def test_lbfgs_restarts_on_a_new_draw_every_block():
@@ -209,3 +209,53 @@ def test_the_clock_is_asked_only_before_a_new_block():
         assert run(max_iter)[-1] == "eval"
     stopped = run(20, stop_at_draw=1)  # out of time from the first block on
     assert stopped.count("draw") == 1 and stopped[-1] == "check"  # no second block
+
+
+def test_slices_per_level_and_a_level_without_the_gram_loss(monkeypatch):
+    from sktl.reconstruction import _gram
+
+    img = _blobs()
+    shape = (16, 16, 16)
+    kw = dict(n_levels=2, max_iter=6, s2_weight=10.0, lineal_path_weight=1.0)
+    one = _model(n_slices=4, **kw).fit(img)
+    assert one.settings_["n_slices"] == 4
+    per = _model(n_slices=[4, 4], **kw).fit(img)
+    assert per.settings_["n_slices"] == (4, 4)
+    np.testing.assert_array_equal(one.sample(1, shape, random_state=0),
+                                  per.sample(1, shape, random_state=0))
+    seen = []
+    forward = _gram.GramLoss.forward
+
+    def recording(self, x):
+        seen.append(tuple(x.shape))
+        return forward(self, x)
+
+    monkeypatch.setattr(_gram.GramLoss, "forward", recording)
+    no_gram = _model(n_slices=(4, 0), **kw).fit(img)
+    a = no_gram.sample(1, shape, random_state=0)
+    np.testing.assert_array_equal(a, no_gram.sample(1, shape, random_state=0))
+    assert seen and {s[2:] for s in seen} == {(8, 8)}  # the coarse level's slices only
+    assert {s[0] for s in seen} == {4}
+    assert not np.array_equal(a, one.sample(1, shape, random_state=0))
+
+
+@pytest.mark.parametrize(
+    "n_slices, match",
+    [
+        ((4,), r"1 count for n_levels=2.*n_slices=\(8, 2\).*one count per level"),
+        ((4, 4, 4), "3 counts for n_levels=2"),
+        ((0, 4), "coarsest level needs at least 1"),
+        ((4, -1), "counts must be ints >= 0"),
+        ((4, True), "counts must be ints >= 0"),
+        ((4, 2.5), "counts must be ints >= 0"),
+    ],
+)
+def test_bad_slices_per_level(n_slices, match):
+    with pytest.raises(ValueError, match=match):
+        _model(n_levels=2, n_slices=n_slices).fit(_blobs())
+
+
+def test_a_level_without_the_gram_loss_needs_a_descriptor_term():
+    m = _model(n_levels=2, n_slices=(4, 0), s2_weight=0.0, lineal_path_weight=0.0)
+    with pytest.raises(ValueError, match="nothing would be left to optimise"):
+        m.fit(_blobs())
