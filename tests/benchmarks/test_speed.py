@@ -106,4 +106,3 @@ def test_speed_benchmark_reports_ratios(tmp_path):
     r = json.loads((tmp_path / "speed_64.json").read_text())
     assert r["speed-up vs recipe-1.0"] > 0 and r["peak_rss_gb"] > 0
     assert "s2_periodic_error" in r["sktl"]
-
