@@ -79,13 +79,18 @@ def _voronoi(seed):
     """Voronoi grains of two phases: 60 random seeds (periodic), each grain's phase drawn at
     random. scipy's k-d tree does the tessellation (PoreSpy's voronoi_edges draws the cell
     edges of a 3-D tessellation, which in 2-D cut the grains into shards)."""
-    from scipy.spatial import cKDTree
-
     rng = np.random.default_rng(seed)
     seeds = rng.uniform(0, FIELD, size=(60, 2))
     yy, xx = np.mgrid[:FIELD, :FIELD]
-    tree = cKDTree(seeds, boxsize=FIELD)
-    _, grain = tree.query(np.c_[yy.ravel(), xx.ravel()])
+    return _two_phase_grains(seeds, np.c_[yy.ravel(), xx.ravel()], rng)
+
+
+def _two_phase_grains(seeds, points, rng):
+    """The FIELD x FIELD image of ``points`` (one per pixel), each labelled with the phase of
+    its nearest seed (periodic), the seeds' phases drawn from ``rng``."""
+    from scipy.spatial import cKDTree
+
+    _, grain = cKDTree(seeds, boxsize=FIELD).query(points)
     return rng.integers(0, 2, len(seeds))[grain].reshape(FIELD, FIELD).astype(np.int64)
 
 
@@ -94,14 +99,11 @@ def _section_grains(cell, seed):
     volume ``cell``^3 px^3, each grain's phase drawn at random. A section cuts grains at random
     heights, so its grain areas are far more dispersed than a 2-D tessellation's (many small
     cuts beside the large ones)."""
-    from scipy.spatial import cKDTree
-
     rng = np.random.default_rng(seed)
     seeds = rng.uniform(0, FIELD, size=(round(FIELD**3 / cell**3), 3))
     yy, xx = np.mgrid[:FIELD, :FIELD]
     plane = np.c_[yy.ravel(), xx.ravel(), np.full(yy.size, FIELD / 2)]
-    _, grain = cKDTree(seeds, boxsize=FIELD).query(plane)
-    return rng.integers(0, 2, len(seeds))[grain].reshape(FIELD, FIELD).astype(np.int64)
+    return _two_phase_grains(seeds, plane, rng)
 
 
 def _blobs(seed):

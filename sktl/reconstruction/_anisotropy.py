@@ -38,12 +38,13 @@ def lag_rings(r: int):
     return keep, ring[keep], 1.0 / per_ring[ring[keep]]
 
 
-def _anisotropy(window, n_phases: int, r: int):
-    """A window's S2 map minus its ring means at the lags of :func:`lag_rings` (n_phases,
-    n_lags), each phase divided by the root of its map's ring-mean sum of squares."""
+def _anisotropy(window, n_phases: int, r: int, rings):
+    """A window's S2 map minus its ring means at the lags of ``rings`` (:func:`lag_rings` of
+    ``r``): (n_phases, n_lags), each phase divided by the root of its map's ring-mean sum of
+    squares."""
     t = s2_map_targets([window], n_phases)
     c = t.shape[1] // 2
-    keep, ring, weight = lag_rings(r)
+    keep, ring, weight = rings
     values = t[:, c - r : c + r + 1, c - r : c + r + 1][:, keep]
     means = np.stack([np.bincount(ring, weights=v * weight, minlength=r + 1) for v in values])
     scale = np.sqrt((values**2 * weight).sum(1, keepdims=True)).clip(1e-12)
@@ -58,8 +59,9 @@ def direction_weights(images, n_phases: int, r_max: int):
     if len(windows) < 2:
         return None
     r = min(min(win.shape) for win in windows) // 2
-    _, ring, weight = lag_rings(r)
-    parts = np.stack([_anisotropy(win, n_phases, r) for win in windows])  # (n, phases, lags)
+    rings = lag_rings(r)
+    _, ring, weight = rings
+    parts = np.stack([_anisotropy(win, n_phases, r, rings) for win in windows])  # (n, phases, lags)
     squares = (parts**2).sum((0, 1))
     # over ordered pairs i != j: sum a_i a_j = |sum a_i|^2 - sum |a_i|^2, sum |a_i|^2 (n - 1) x
     cross = np.bincount(ring, weights=((parts.sum(0) ** 2).sum(0) - squares) * weight)

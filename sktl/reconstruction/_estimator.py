@@ -23,7 +23,7 @@ from ._encoding import maximin_colours
 from ._gram import tap_features
 from ._inputs import _thread_limits, check_example_sizes, check_sample_call, label_examples
 from ._level_loss import LINEAL_PATH_SHARE, SliceDraw, level_losses
-from ._multigrid import level_iterations, level_shapes, optimise_levels, per_level
+from ._multigrid import level_shapes, optimise_levels, per_level
 from ._optimise import optimise_adam, optimise_lbfgs, optimise_lbfgs_blocks
 from ._presets import PAPER_LAYERS, PRESET_KEYS, fill_from_saved_preset
 from ._settings_checks import (
@@ -440,7 +440,7 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         out = np.empty((n_samples, *shape), dtype=np.int64)
         histories, times, unfinished = [], [], {}
         shapes = level_shapes(shape, self.settings_["n_levels"])
-        iterations = level_iterations(self.settings_["max_iter"], len(shapes))
+        iterations = per_level(self.settings_["max_iter"], len(shapes))
         costs = [iteration_cost(sh, self._slice_counts(len(shapes) - 1 - k)[0])
                  for k, sh in enumerate(shapes)]
         clock = SampleClock(
@@ -548,14 +548,14 @@ class MicrostructureReconstructor(PortableStateMixin, BaseEstimator):
         x = rng.uniform(0.0, 255.0, size=(1, 3, *shapes[0])).astype(np.float32)
         # its own stream: the other draws of a sample are the same with or without it
         draw = SliceDraw(np.random.RandomState([seed, 1])) if s.get("n_slices") else None
-        levels = {sh: len(shapes) - 1 - k for k, sh in enumerate(shapes)}  # 0: finest
         x, history, cut = optimise_levels(
             x,
             shapes,
             lambda level, level_shape: self._level_losses(level, level_shape, draw),
-            lambda *a: self._optimise(*a, draw=_level_draw(
-                draw, a[1].shape[2:], self._slice_counts(levels[a[1].shape[2:]])
-            )),
+            lambda loss, x, n_iter, callback, check, level: self._optimise(
+                loss, x, n_iter, callback, check,
+                draw=_level_draw(draw, x.shape[2:], self._slice_counts(level)),
+            ),
             s["max_iter"],
             desc=f"sample {i + 1}/{n}",
             verbose=self.verbose,

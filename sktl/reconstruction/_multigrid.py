@@ -33,16 +33,11 @@ def upsample_pixels(x: np.ndarray, shape) -> np.ndarray:
 
 
 def per_level(value, n_levels: int) -> list:
-    """A setting of each level, coarsest first: ``value`` (an int) for every level, or its
-    entries (one per level)."""
+    """A setting of each level, coarsest first (``max_iter``, ``n_slices``): ``value`` (an
+    int) for every level, or its entries (one per level)."""
     if isinstance(value, (int, np.integer)):
         return [int(value)] * n_levels
     return [int(n) for n in value]
-
-
-def level_iterations(max_iter, n_levels: int) -> list:
-    """Iterations of each level, coarsest first: ``max_iter`` for every level, or its entries."""
-    return per_level(max_iter, n_levels)
 
 
 # share of max_iter spent on the Gram loss plus descriptor terms, after a Gram-only start
@@ -66,8 +61,9 @@ def optimise_levels(
     iterations each, or ``max_iter[k]`` at level ``k`` (a sequence, coarsest first).
 
     ``level_losses(level, shape)`` gives the level's Gram loss (None: not at that level, never
-    the coarsest) and [(weight, term)] descriptor terms (level 0 is the finest), ``optimise(loss, x, n_iter, callback,
-    out_of_time)`` the new pixels and their loss history. With ``verbose``, a tqdm bar named
+    the coarsest) and [(weight, term)] descriptor terms (level 0 is the finest),
+    ``optimise(loss, x, n_iter, callback, out_of_time, level)`` the new pixels and their loss
+    history. With ``verbose``, a tqdm bar named
     ``desc`` counts the iterations. ``gram_start=False`` (a Gram loss of weight zero) skips
     the Gram-only start. ``on_level(k)`` is called when level ``k`` (0: coarsest) is done.
 
@@ -81,7 +77,7 @@ def optimise_levels(
     """
     from tqdm.auto import tqdm
 
-    iterations = level_iterations(max_iter, len(shapes))
+    iterations = per_level(max_iter, len(shapes))
 
     stopped = False
 
@@ -119,12 +115,12 @@ def optimise_levels(
             n_gram = max_iter if not terms else n_gram
             with torch.inference_mode(False):
                 if n_gram:
-                    x, history = optimise(gram, x, n_gram, _cb, check)
+                    x, history = optimise(gram, x, n_gram, _cb, check, level)
                     histories.append(history)
                 if max_iter - n_gram and not _out_of_time():
                     device = device_of(gram if gram is not None else terms[0][1])
                     objective = weighted_objective(gram, terms, x, device)
-                    x, history = optimise(objective, x, max_iter - n_gram, _cb, check)
+                    x, history = optimise(objective, x, max_iter - n_gram, _cb, check, level)
                     histories.append(history)
             if stopped:
                 cut = f"level {k + 1}/{len(shapes)}, iteration {n_iter}/{max_iter}"

@@ -33,14 +33,25 @@ def check_loss_weights(layer_weights: dict, s2_weight, lineal_path_weight) -> No
         )
 
 
+def _counts(value) -> list:
+    """The entries of a per-level setting given as a sequence."""
+    return list(np.ravel(np.asarray(value, dtype=object)))
+
+
+def _all_ints_from(counts, lowest: int) -> bool:
+    """Whether every count is an int (not a bool) of at least ``lowest``."""
+    return all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= lowest
+        for n in counts
+    )
+
+
 def check_level_iterations(max_iter, n_levels: int):
     """``max_iter`` as an int (every level) or a tuple of one positive int per level."""
     if isinstance(max_iter, numbers.Integral):
         return int(max_iter)
-    counts = list(np.ravel(np.asarray(max_iter, dtype=object)))
-    if len(counts) != n_levels or not all(
-        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1 for n in counts
-    ):
+    counts = _counts(max_iter)
+    if len(counts) != n_levels or not _all_ints_from(counts, 1):
         raise ValueError(
             f"max_iter={max_iter!r} must be one positive int (the iterations of every level) "
             f"or {n_levels} positive ints, one per level of n_levels={n_levels}, coarsest "
@@ -55,14 +66,12 @@ def check_level_slices(n_slices, n_levels: int, s2_weight, lineal_path_weight):
     level, coarsest first, whose coarsest entry is >= 1 (0: no Gram loss at that level)."""
     if n_slices is None or isinstance(n_slices, numbers.Integral):
         return None if n_slices is None else int(n_slices)  # constraints checked its range
-    counts = list(np.ravel(np.asarray(n_slices, dtype=object)))
+    counts = _counts(n_slices)
     example = 8 if n_levels == 1 else tuple([8] * (n_levels - 1) + [2])
     if len(counts) != n_levels:
         problem = f"{len(counts)} count{'s' * (len(counts) != 1)} for n_levels={n_levels}"
         fix = "Give one count per level, or change n_levels"
-    elif not all(
-        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0 for n in counts
-    ):
+    elif not _all_ints_from(counts, 0):
         problem = "counts must be ints >= 0"
         fix = "Give whole numbers"
     elif counts[0] < 1:
