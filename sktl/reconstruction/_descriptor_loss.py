@@ -15,6 +15,7 @@ from torch import nn
 
 from ..descriptors import lineal_path, two_point_correlation
 from ..descriptors._correlation import nonperiodic_s2_map
+from ._lineal_paths import lineal_paths
 
 # Soft phase indicators: softmax over phases of -|pixel - colour|^2 / (SOFTNESS * D^2), D the
 # smallest distance between two phase colours. 0.1 keeps a pixel on a colour at ~1 - 5e-5 and
@@ -147,22 +148,8 @@ class LinealPathLoss(_CurveLoss):
     """
 
     def _curves(self, m: torch.Tensor) -> torch.Tensor:
-        along, down = _lineal_paths(m, self.r_max)
+        along, down = lineal_paths(m, self.r_max)
         return (along + down) / 2.0
-
-
-def _lineal_paths(m: torch.Tensor, r_max: int) -> tuple:
-    """Lineal paths of soft indicators m (n_phases, N, H, W) along the rows and down them,
-    each (n_phases, r_max + 1): products of indicators in place of logical ands."""
-    out = []
-    for grid in (m, m.transpose(-2, -1)):
-        run = grid
-        per_r = [run.mean((1, 2, 3))]
-        for r in range(1, r_max + 1):
-            run = run[..., :-1] * grid[..., r:]
-            per_r.append(run.mean((1, 2, 3)))
-        out.append(torch.stack(per_r, dim=1))
-    return out[0], out[1]
 
 
 class S2Loss(_CurveLoss):
@@ -367,5 +354,5 @@ class AxialLinealPathLoss(_AxialCurveLoss):
     """
 
     def _curves(self, m: torch.Tensor) -> torch.Tensor:
-        along, down = _lineal_paths(m, self.r_max)
+        along, down = lineal_paths(m, self.r_max)
         return torch.stack([down, along], dim=1)

@@ -9,6 +9,7 @@ from torch import nn
 from ..backbones import build_backbone
 from ..backbones._pooling import gram
 from ..persistence._recipes import portable
+from ._circular import CircularConv2d
 from ._taps import CONV_TAPS, check_taps
 
 VGG_POOLINGS = ("max", "avg")
@@ -49,8 +50,8 @@ class TapFeatures(nn.Module):
             for i, m in enumerate(block):
                 if vgg_pooling == "avg" and isinstance(m, nn.MaxPool2d):
                     block[i] = nn.AvgPool2d(m.kernel_size, m.stride)
-                elif isinstance(m, nn.Conv2d):
-                    m.padding_mode = padding
+                elif isinstance(m, nn.Conv2d) and padding == "circular":
+                    block[i] = CircularConv2d.like(m)
         self.preprocess = backbone.preprocess
         self.body = backbone.body
 

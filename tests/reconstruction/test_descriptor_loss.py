@@ -51,9 +51,10 @@ def _pixels(img, colours):
     return torch.from_numpy(np.ascontiguousarray(encode(img, colours).transpose(2, 0, 1)))[None]
 
 
+@pytest.mark.parametrize("shape", [(24, 30), (24, 24)])  # square: both directions at once
 @pytest.mark.parametrize("descriptor", list(LOSSES))
-def test_curves_of_an_encoded_image_equal_the_descriptors(rng, descriptor):
-    img = _three_phase(rng)
+def test_curves_of_an_encoded_image_equal_the_descriptors(rng, descriptor, shape):
+    img = _three_phase(rng, shape)
     colours = maximin_colours(3, random_state=0)
     targets = _targets([img], descriptor)
     assert targets.shape[0] == 3 and targets.shape[-1] == 13  # r = 0 .. min(24, 30) // 2
